@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make demo` (install + text -> ASL video) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q
+TEXT   ?= Hello, my name is Sam and I like pizza.
+
+.PHONY: demo test install install-all bench notebooks figures clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The translate path only: numpy, pose-format, spoken-to-signed, OpenCV, imageio-ffmpeg (~1 min).
+$(VENV)/.installed-core: $(BIN)/python pyproject.toml requirements.lock
+	$(PIP) -c requirements.lock -e .
+	touch $@
+
+# Everything: MediaPipe, torch/diffusers/peft, evaluation, notebooks, test tools (~2 min, 2.8 GB).
+$(VENV)/.installed-all: $(BIN)/python pyproject.toml requirements.lock
+	$(PIP) -r requirements.lock -e '.[all]'
+	touch $@ $(VENV)/.installed-core
+
+install: $(VENV)/.installed-core
+install-all: $(VENV)/.installed-all
+
+demo: $(VENV)/.installed-core
+	@mkdir -p out
+	$(BIN)/text2asl translate "$(TEXT)" -o out/demo.mp4
+
+test: $(VENV)/.installed-all
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-all
+	$(BIN)/python benchmarks/run_all.py
+
+figures: $(VENV)/.installed-all
+	$(BIN)/python -m text2asl.figures
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,66 @@
+"""The `text2asl` command line: a thin, fast-starting front for the library's stages."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from text2asl.errors import Text2ASLError
+
+# name -> (module holding add_arguments(parser) and run(args) -> int, one-line help).
+# Modules are imported only for the command being run, so `text2asl --help` starts in milliseconds.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "translate": ("text2asl.translate_cli", "English text (or glosses) -> ASL skeleton video / GIF / .pose"),
+    "extract": ("text2asl.extract.cli", "MediaPipe Holistic poses from videos, one .pose per video"),
+    "build-lexicon": ("text2asl.extract.lexicon_cli", "build a sign lexicon + splits from WLASL, ASL Citizen or labelled clips"),
+    "overlay": ("text2asl.extract.overlay_cli", "draw the extracted skeleton over a video's own frames"),
+    "make-dataset": ("text2asl.diffusion.cli_dataset", "render lexicon poses into a captioned skeleton-image dataset"),
+    "train-lora": ("text2asl.diffusion.cli_train", "fine-tune Stable Diffusion with LoRA on a skeleton dataset"),
+    "evaluate": ("text2asl.evaluation.cli", "SSIM/PSNR, DTW-MJE and recognition accuracy with baselines"),
+    "recognize": ("text2asl.evaluation.recognize_cli", "nearest-neighbour DTW sign recognition against a lexicon"),
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="text2asl",
+        description="English text to American Sign Language (ASL) skeleton video.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        if argv and argv[0] == name:
+            importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"text2asl {version('text2asl')}"
+    except PackageNotFoundError:  # running from a source tree without install
+        return "text2asl (source)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args) or 0)
+    except Text2ASLError as exc:
+        print(f"text2asl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"text2asl {args.command}: interrupted; finished outputs are kept, rerun to resume.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
