@@ -1,0 +1,37 @@
+"""Shared pytest fixtures: temp dirs, offline settings, and the optional ../shared/data sets."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the checkout; tests using it skip on a fresh clone without it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent (real ASL data is only beside the development checkout)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def asl_app_lexicon(shared_data) -> Path:
+    path = shared_data / "asl-app-lexicon"
+    if not (path / "index.csv").is_file():
+        pytest.skip("../shared/data/asl-app-lexicon is absent")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_videos(shared_data) -> Path:
+    path = shared_data / "real-videos"
+    if not (path / "labels.csv").is_file():
+        pytest.skip("../shared/data/real-videos is absent")
+    return path
