@@ -1,0 +1,1 @@
+"""Poses to pictures: skeleton rendering and atomic, streaming video / GIF / .pose writers."""

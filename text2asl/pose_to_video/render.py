@@ -1,0 +1,181 @@
+"""Skeleton frames: body, both hands in distinct colours and the face contour, drawn with OpenCV.
+
+Two entry points: `SkeletonRenderer` draws normalised sequences (shoulder units) on a fixed canvas
+with an optional gloss caption and magnified-hand insets; `draw_skeleton` draws pixel-space
+landmarks on any image (overlays on the source video).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from text2asl.poses.layout import BODY, FACE, LEFT_HAND, RIGHT_HAND, PoseArray
+
+# MediaPipe's pose/hand/face-contour connections, as index pairs within each component
+# (checked against mediapipe.solutions in tests; copied so rendering never imports mediapipe).
+BODY_EDGES = (
+    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
+    (15, 17), (15, 19), (17, 19), (15, 21), (16, 18), (16, 20), (18, 20), (16, 22),
+)
+HAND_EDGES = (
+    (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
+    (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
+)
+FACE_CONTOUR_EDGES = (
+    (0, 267), (7, 163), (10, 338), (13, 312), (14, 317), (17, 314), (21, 54), (33, 7), (33, 246),
+    (37, 0), (39, 37), (40, 39), (46, 53), (52, 65), (53, 52), (54, 103), (58, 132), (61, 146),
+    (61, 185), (63, 105), (65, 55), (66, 107), (67, 109), (70, 63), (78, 95), (78, 191), (80, 81),
+    (81, 82), (82, 13), (84, 17), (87, 14), (88, 178), (91, 181), (93, 234), (95, 88), (103, 67),
+    (105, 66), (109, 10), (127, 162), (132, 93), (136, 172), (144, 145), (145, 153), (146, 91),
+    (148, 176), (149, 150), (150, 136), (152, 148), (153, 154), (154, 155), (155, 133), (157, 173),
+    (158, 157), (159, 158), (160, 159), (161, 160), (162, 21), (163, 144), (172, 58), (173, 133),
+    (176, 149), (178, 87), (181, 84), (185, 40), (191, 80), (234, 127), (246, 161), (249, 390),
+    (251, 389), (263, 249), (263, 466), (267, 269), (269, 270), (270, 409), (276, 283), (282, 295),
+    (283, 282), (284, 251), (288, 397), (293, 334), (295, 285), (296, 336), (297, 332), (300, 293),
+    (310, 415), (311, 310), (312, 311), (314, 405), (317, 402), (318, 324), (321, 375), (323, 361),
+    (324, 308), (332, 284), (334, 296), (338, 297), (356, 454), (361, 288), (365, 379), (373, 374),
+    (374, 380), (375, 291), (377, 152), (378, 400), (379, 378), (380, 381), (381, 382), (382, 362),
+    (384, 398), (385, 384), (386, 385), (387, 386), (388, 387), (389, 356), (390, 373), (397, 365),
+    (398, 362), (400, 377), (402, 318), (405, 321), (409, 291), (415, 308), (454, 323), (466, 388),
+)
+
+# RGB. The signer's right hand (image left, usually dominant) warm, the left hand cool.
+BODY_COLOR = (70, 70, 80)
+FACE_COLOR = (150, 150, 160)
+RIGHT_HAND_COLOR = (225, 80, 30)
+LEFT_HAND_COLOR = (30, 110, 225)
+_SHIFT = 4  # sub-pixel bits for cv2 drawing
+
+
+def _offset(edges: Sequence[tuple[int, int]], start: int) -> np.ndarray:
+    return np.asarray(edges, np.int64) + start
+
+
+_FACE_LAYER = (_offset(FACE_CONTOUR_EDGES, FACE.start), FACE_COLOR, 0.5, False)
+_LAYERS = (  # (edges in canonical indices, colour, thickness factor, joint dots), back to front
+    (_offset(BODY_EDGES, BODY.start), BODY_COLOR, 1.5, False),
+    (_offset(HAND_EDGES, LEFT_HAND.start), LEFT_HAND_COLOR, 1.0, True),
+    (_offset(HAND_EDGES, RIGHT_HAND.start), RIGHT_HAND_COLOR, 1.0, True),
+)
+
+
+def draw_skeleton(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: int = 2, face: bool = True) -> np.ndarray:
+    """Draw landmarks on `image` in place and return it.
+
+    image: (H, W, 3) uint8 RGB; xy: (543, 2+) pixel coordinates; conf: (543,) (0 = missing).
+    An edge is drawn only when both of its points are present.
+    """
+    import cv2
+
+    pts = np.round(np.asarray(xy)[:, :2] * (1 << _SHIFT)).astype(np.int32)
+    present = np.asarray(conf) > 0
+    for edges, color, factor, dots in ((_FACE_LAYER,) if face else ()) + _LAYERS:
+        ok = present[edges[:, 0]] & present[edges[:, 1]]
+        if not ok.any():
+            continue
+        segs = pts[edges[ok]]  # (E, 2, 2)
+        t = max(1, int(round(thickness * factor)))
+        cv2.polylines(image, list(segs), False, color, t, cv2.LINE_AA, _SHIFT)
+        if dots:
+            for p in pts[np.unique(edges[ok])]:
+                cv2.circle(image, (int(p[0]), int(p[1])), t << _SHIFT, color, -1, cv2.LINE_AA, _SHIFT)
+    return image
+
+
+@dataclass
+class RenderConfig:
+    """How skeleton frames look. `view` is the signing space in shoulder units: (x0, y0, x1, y1)."""
+
+    size: int = 512
+    caption: bool = True
+    hands_inset: bool = True
+    background: tuple[int, int, int] = (255, 255, 255)
+    thickness: int = 2
+    face: bool = True
+    view: tuple[float, float, float, float] = (-2.4, -2.0, 2.4, 2.8)
+    inset_zoom: float = 2.0
+
+
+class SkeletonRenderer:
+    """Draws normalised poses (shoulder centre at 0, shoulder width 1, y down) on a fixed canvas.
+
+    The signing space `view` is centred and scaled to fit the square canvas, the same for every
+    frame, so the signer never jumps or zooms between signs.
+    """
+
+    def __init__(self, config: RenderConfig | None = None):
+        import cv2
+
+        self._cv2 = cv2
+        self.config = c = config or RenderConfig()
+        x0, y0, x1, y1 = c.view
+        self.scale = c.size / max(x1 - x0, y1 - y0)
+        self.origin = np.array([c.size / 2 - (x0 + x1) / 2 * self.scale, c.size / 2 - (y0 + y1) / 2 * self.scale])
+        self._background = np.empty((c.size, c.size, 3), np.uint8)
+        self._background[:] = c.background
+        s = int(c.size * 0.27)
+        m = max(4, c.size // 64)
+        # The signer's right hand shows on the image's left, so its inset goes bottom-left.
+        self._insets = (
+            (RIGHT_HAND, RIGHT_HAND_COLOR, (m, c.size - m - s, s)),
+            (LEFT_HAND, LEFT_HAND_COLOR, (c.size - m - s, c.size - m - s, s)),
+        )
+        if c.hands_inset:
+            for _, color, (x, y, size) in self._insets:
+                cv2.rectangle(self._background, (x, y), (x + size, y + size), (246, 246, 246), -1)
+                cv2.rectangle(self._background, (x, y), (x + size, y + size), color, 1)
+
+    def to_pixels(self, xyz: np.ndarray) -> np.ndarray:
+        """(..., 2+) shoulder units -> (..., 2) canvas pixels."""
+        return xyz[..., :2] * self.scale + self.origin
+
+    def frame(self, xyz: np.ndarray, conf: np.ndarray, caption: str | None = None) -> np.ndarray:
+        """One (size, size, 3) uint8 RGB frame from (543, 3) normalised points and (543,) confidences."""
+        c = self.config
+        img = self._background.copy()
+        draw_skeleton(img, self.to_pixels(xyz), conf, c.thickness, c.face)
+        if c.hands_inset:
+            self._draw_insets(img, xyz, conf)
+        if c.caption and caption:
+            self._draw_caption(img, caption)
+        return img
+
+    def frames(self, arr: PoseArray, captions: Sequence[str | None] | None = None) -> Iterator[np.ndarray]:
+        """Frames of a normalised `PoseArray`, one by one (nothing is accumulated)."""
+        for t in range(len(arr)):
+            yield self.frame(arr.xyz[t], arr.conf[t], captions[t] if captions is not None else None)
+
+    def render_stream(self, chunks: Iterable[tuple[PoseArray, Sequence[str | None]]]) -> Iterator[np.ndarray]:
+        """Frames of a stream of (chunk, per-frame captions), as the stitcher yields them."""
+        for arr, captions in chunks:
+            yield from self.frames(arr, captions)
+
+    def _draw_insets(self, img: np.ndarray, xyz: np.ndarray, conf: np.ndarray) -> None:
+        zoom = self.scale * self.config.inset_zoom
+        for hand, color, (x, y, s) in self._insets:
+            present = conf[hand] > 0
+            if not present.any():
+                continue
+            pts = xyz[hand, :2]
+            # Centre on the palm (wrist..middle knuckle) at a fixed zoom: a bounding-box fit would
+            # zoom in and out as the handshape changes.
+            centre = (pts[0] + pts[9]) / 2 if present[0] and present[9] else pts[present].mean(axis=0)
+            local = (pts - centre) * zoom + np.array([x + s / 2, y + s / 2])
+            xy = np.zeros((xyz.shape[0], 2))
+            xy[hand] = local
+            mask = np.zeros_like(conf)
+            mask[hand] = conf[hand]
+            view = img[y + 1 : y + s, x + 1 : x + s]
+            draw_skeleton(view, xy - np.array([x + 1, y + 1]), mask, self.config.thickness, face=False)
+
+    def _draw_caption(self, img: np.ndarray, caption: str) -> None:
+        cv2 = self._cv2
+        size = self.config.size
+        scale = size / 640
+        thick = max(1, size // 256)
+        (w, h), base = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+        x = max(4, (size - w) // 2)
+        y = int(h + size * 0.03)
+        cv2.putText(img, caption, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), thick, cv2.LINE_AA)
