@@ -1,0 +1,1 @@
+"""Glosses to poses: sign lexicons, lookup with fingerspelling fallback, and stitching."""

@@ -1,0 +1,114 @@
+"""Glosses to signs: look each gloss up in the lexicons in priority order, else fingerspell it.
+
+Matching tries the longest run of glosses first (THANK YOU before THANK), by gloss, by words and
+by lemma, in each lexicon in turn; a gloss no lexicon has is fingerspelled with the embedded
+alphabet. The result is a plan of units (a sign, or a fingerspelled word) and a coverage report.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
+
+
+@dataclass
+class Unit:
+    """One thing to sign: a lexicon sign, or a word fingerspelled letter by letter."""
+
+    label: str  # what the caption shows: HELLO, fs-SAM
+    kind: str  # "sign" | "fingerspelling"
+    items: list[tuple[Lexicon, LexiconEntry]]  # one sign, or the letters in order
+    letters: str = ""
+
+
+@dataclass
+class TokenCoverage:
+    """How one gloss was signed."""
+
+    gloss: str  # as asked: HELLO, THANK YOU, fs-SAM
+    source: str  # the English word(s)
+    kind: str  # "lexicon" | "fingerspelled" | "skipped"
+    signed_as: str  # HELLO, fs-PIZZA, or "" when skipped
+    lexicon: str | None = None
+    reason: str = ""
+
+    def __str__(self) -> str:
+        where = f" ({self.lexicon})" if self.lexicon else ""
+        why = f" [{self.reason}]" if self.reason else ""
+        return f"{self.source!r:>14} -> {self.signed_as or '-':<16} {self.kind}{where}{why}"
+
+
+@dataclass
+class SignPlan:
+    units: list[Unit] = field(default_factory=list)
+    coverage: list[TokenCoverage] = field(default_factory=list)
+
+    @property
+    def glosses(self) -> list[str]:
+        return [u.label for u in self.units]
+
+    def counts(self) -> dict[str, int]:
+        out = {"lexicon": 0, "fingerspelled": 0, "skipped": 0}
+        for c in self.coverage:
+            out[c.kind] += 1
+        return out
+
+
+def fingerspell(word: str, alphabet: Lexicon) -> Unit | None:
+    """The letters of `word` (A-Z only) as one fingerspelling unit; None when it has no letters."""
+    letters = re.sub(r"[^A-Z]", "", word.upper())
+    items = []
+    for ch in letters:
+        entries = alphabet.find(ch)
+        if entries:
+            items.append((alphabet, entries[0]))
+    if not items:
+        return None
+    return Unit(f"fs-{letters}", "fingerspelling", items, letters)
+
+
+def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], alphabet: Lexicon) -> SignPlan:
+    """Look glosses up; `lexicons` in priority order (the alphabet is always the last resort)."""
+    plan = SignPlan()
+    max_n = max([lex.max_words for lex in lexicons] + [1])
+    i = 0
+    while i < len(glosses):
+        g = glosses[i]
+        if g.startswith("fs-"):
+            unit = fingerspell(g[3:], alphabet)
+            if unit is None:
+                plan.coverage.append(TokenCoverage(g, sources[i], "skipped", "", reason="no letters to fingerspell"))
+            else:
+                plan.units.append(unit)
+                plan.coverage.append(TokenCoverage(g, sources[i], "fingerspelled", unit.label, alphabet.name, "name"))
+            i += 1
+            continue
+        found = False
+        for n in range(min(max_n, len(glosses) - i), 0, -1):
+            window = glosses[i : i + n]
+            if any(w.startswith("fs-") for w in window):
+                continue
+            key = " ".join(window)
+            for lex in lexicons:
+                entries = lex.find(key)
+                if entries:
+                    e = entries[0]
+                    plan.units.append(Unit(e.gloss.upper().replace(" ", "-") if n > 1 else key, "sign", [(lex, e)]))
+                    src = " ".join(dict.fromkeys(sources[i : i + n]))
+                    plan.coverage.append(TokenCoverage(key, src, "lexicon", plan.units[-1].label, lex.name))
+                    i += n
+                    found = True
+                    break
+            if found:
+                break
+        if found:
+            continue
+        unit = fingerspell(g, alphabet)
+        if unit is None:
+            plan.coverage.append(TokenCoverage(g, sources[i], "skipped", "", reason="not in any lexicon and no letters"))
+        else:
+            plan.units.append(unit)
+            plan.coverage.append(TokenCoverage(g, sources[i], "fingerspelled", unit.label, alphabet.name, "not in any lexicon"))
+        i += 1
+    return plan

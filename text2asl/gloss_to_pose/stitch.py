@@ -1,0 +1,182 @@
+"""Stitching signs into one fluent sequence: clean each sign, hold letters, join with smooth transitions.
+
+Each sign is shoulder-normalised, gap-filled, resampled to the output fps, trimmed of rest frames,
+capped in length and low-pass filtered (body and hands, not the face). Fingerspelled letters are
+held for a readable time (>= 0.3 s by default, where spoken-to-signed squeezes a whole word into
+0.8 s). Units are joined by ease-in-out transitions whose length is chosen so that no joint moves
+faster at a seam than the fastest joint inside the two signs it joins.
+
+The stitcher streams: `stream(units)` yields one small chunk per unit, so rendering a 2,000-word
+text needs no more memory than a sentence. Prepared clips are cached per lexicon entry.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
+from text2asl.gloss_to_pose.lookup import Unit
+from text2asl.poses.filters import fill_gaps, joint_speed, resample, smooth, trim_rest
+from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
+from text2asl.poses.normalize import normalize
+
+MOTION_LETTERS = {"J", "Z"}  # letters whose movement is part of the letter
+
+
+@dataclass
+class StitchConfig:
+    """Timing of the stitched sequence (seconds unless named otherwise)."""
+
+    fps: float = 25.0
+    letter_hold_s: float = 0.3  # each fingerspelled letter is held at least this long
+    letter_transition_s: float = 0.12  # handshape change between letters
+    min_transition_s: float = 0.12
+    max_transition_s: float = 1.0
+    max_sign_s: float = 2.0  # citation-form signs longer than this (after trimming) are sped up
+    smooth_sigma_s: float = 0.04  # Gaussian low-pass on body and hands
+    rest_line: float = 1.1  # shoulder widths below the shoulders: hands lower are resting
+    trim: bool = True
+    speed_margin: float = 0.9  # seams stay this far below the faster sign's top joint speed
+
+
+def smoothstep_transition(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarray, b_conf: np.ndarray, n: int) -> PoseArray:
+    """n in-between frames easing from pose a to pose b (both (543, 3)); exclusive of a and b.
+
+    Uses 3s^2 - 2s^3, whose top speed is 1.5x the mean, with zero speed at both ends. A point is
+    shown only while present in both poses.
+    """
+    s = np.arange(1, n + 1, dtype=np.float32) / (n + 1)
+    s = (s * s * (3 - 2 * s))[:, None, None]
+    xyz = a_xyz[None] + s * (b_xyz - a_xyz)[None]
+    both = (a_conf > 0) & (b_conf > 0)
+    conf = np.repeat(np.where(both, np.minimum(a_conf, b_conf), 0)[None], n, axis=0)
+    return PoseArray(xyz.astype(np.float32), conf.astype(np.float32), 0.0)
+
+
+def seam_distance(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarray, b_conf: np.ndarray) -> float:
+    """Largest 2-D move of a body or hand joint present in both poses."""
+    cols = np.ones(len(a_conf), bool)
+    cols[FACE] = False
+    both = (a_conf > 0) & (b_conf > 0) & cols
+    if not both.any():
+        return 0.0
+    return float(np.linalg.norm((b_xyz - a_xyz)[both, :2], axis=-1).max())
+
+
+class Stitcher:
+    """Turns units (signs, fingerspelled words) into a stream of normalised pose chunks."""
+
+    def __init__(self, config: StitchConfig | None = None, cache_size: int = 512):
+        self.config = config or StitchConfig()
+        self._cache: OrderedDict[tuple[str, LexiconEntry], PoseArray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _cached(self, key, make) -> PoseArray:
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = make()
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return hit
+
+    def _clean(self, lexicon: Lexicon, entry: LexiconEntry) -> PoseArray:
+        c = self.config
+        arr = fill_gaps(normalize(lexicon.load(entry)))
+        arr = resample(arr, c.fps)
+        if c.trim:
+            arr = trim_rest(arr, c.rest_line)
+        return arr
+
+    def sign_clip(self, lexicon: Lexicon, entry: LexiconEntry) -> PoseArray:
+        """A lexicon sign, cleaned, trimmed, capped at `max_sign_s` and smoothed."""
+
+        def make() -> PoseArray:
+            c = self.config
+            arr = self._clean(lexicon, entry)
+            cap = int(round(c.max_sign_s * c.fps))
+            if len(arr) > cap:
+                arr = resample(arr, c.fps, n_frames=cap)
+            return smooth(arr, c.smooth_sigma_s * c.fps)
+
+        return self._cached(("sign", entry), make)
+
+    def letter_clip(self, lexicon: Lexicon, entry: LexiconEntry) -> PoseArray:
+        """A fingerspelled letter: its steadiest stretch held for `letter_hold_s` (J, Z keep their motion)."""
+
+        def make() -> PoseArray:
+            c = self.config
+            arr = self._clean(lexicon, entry)
+            hold = max(1, int(round(c.letter_hold_s * c.fps)))
+            if entry.gloss.upper() in MOTION_LETTERS:
+                n = min(max(hold, len(arr)), 2 * hold)
+                return smooth(resample(arr, c.fps, n_frames=n), c.smooth_sigma_s * c.fps)
+            arr = smooth(arr, c.smooth_sigma_s * c.fps)
+            if len(arr) <= hold:
+                return resample(arr, c.fps, n_frames=hold)
+            # The steadiest window of the dominant hand is where the handshape is fully formed.
+            hand = RIGHT_HAND if (arr.conf[:, RIGHT_HAND] > 0).sum() >= (arr.conf[:, LEFT_HAND] > 0).sum() else LEFT_HAND
+            present = (arr.conf[:-1, hand] > 0) & (arr.conf[1:, hand] > 0)
+            step = np.where(present, np.linalg.norm(np.diff(arr.xyz[:, hand, :2], axis=0), axis=-1), 1.0).mean(axis=1)
+            window = np.convolve(step, np.ones(hold - 1 if hold > 1 else 1), mode="valid")
+            start = int(np.argmin(window)) if len(window) else 0
+            start = min(start, len(arr) - hold)
+            return arr.slice(start, start + hold)
+
+        return self._cached(("letter", entry), make)
+
+    def unit_clip(self, unit: Unit) -> tuple[PoseArray, list[str]]:
+        """The unit's frames and per-frame captions (letters joined by handshape transitions)."""
+        if unit.kind == "sign":
+            lex, entry = unit.items[0]
+            arr = self.sign_clip(lex, entry)
+            return arr, [unit.label] * len(arr)
+        c = self.config
+        n_between = max(1, int(round(c.letter_transition_s * c.fps)))
+        parts: list[PoseArray] = []
+        captions: list[str] = []
+        prev: PoseArray | None = None
+        for (lex, entry), letter in zip(unit.items, unit.letters):
+            clip = self.letter_clip(lex, entry)
+            if prev is not None:
+                parts.append(smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n_between))
+                captions += [f"{unit.label}  {letter}"] * n_between
+            parts.append(clip)
+            captions += [f"{unit.label}  {letter}"] * len(clip)
+            prev = clip
+        arr = PoseArray.concatenate(parts)
+        arr.fps = c.fps
+        return arr, captions
+
+    def transition_frames(self, a: PoseArray, b: PoseArray) -> int:
+        """How many in-between frames the seam a -> b needs so no joint outruns both signs' own top speed."""
+        c = self.config
+        lo = max(1, int(round(c.min_transition_s * c.fps)))
+        hi = max(lo, int(round(c.max_transition_s * c.fps)))
+        dist = seam_distance(a.xyz[-1], a.conf[-1], b.xyz[0], b.conf[0])
+        top = c.speed_margin * max(float(joint_speed(a).max(initial=0)), float(joint_speed(b).max(initial=0)))
+        if dist == 0 or top <= 0:
+            return lo
+        return int(min(hi, max(lo, math.ceil(1.5 * dist / top) - 1)))
+
+    def stream(self, units: Iterable[Unit]) -> Iterator[tuple[PoseArray, list[str]]]:
+        """One (chunk, captions) per unit: the transition into the unit, then the unit itself."""
+        prev: PoseArray | None = None
+        prev_label = ""
+        for unit in units:
+            clip, captions = self.unit_clip(unit)
+            if prev is None:
+                chunk, caps = clip, captions
+            else:
+                n = self.transition_frames(prev, clip)
+                between = smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n)
+                chunk = PoseArray.concatenate([between, clip])
+                caps = [prev_label] * (n // 2) + [unit.label] * (n - n // 2) + captions
+            chunk.fps = self.config.fps
+            yield chunk, caps
+            prev, prev_label = clip, unit.label

@@ -1,0 +1,127 @@
+"""The lexicon track end to end: `translate(text)` -> glosses, coverage and poses; `save()` renders and writes."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from text2asl.errors import Text2ASLError
+from text2asl.gloss_to_pose.lexicon import Lexicon
+from text2asl.gloss_to_pose.lookup import SignPlan, TokenCoverage, Unit, plan_signs
+from text2asl.gloss_to_pose.stitch import StitchConfig, Stitcher
+from text2asl.poses.layout import PoseArray, to_pose
+from text2asl.text_to_gloss.rules import GlossResult, parse_glosses, text_to_gloss
+
+
+@dataclass
+class Translation:
+    """What `translate` returns. Poses are stitched lazily (`chunks()` streams them)."""
+
+    text: str | None
+    gloss: GlossResult
+    plan: SignPlan
+    config: StitchConfig
+    lexicons: list[Lexicon] = field(repr=False, default_factory=list)
+    _stitcher: Stitcher = field(repr=False, default=None)
+
+    @property
+    def glosses(self) -> list[str]:
+        """The signed sequence: lexicon glosses, fingerspelled words as fs-WORD."""
+        return self.plan.glosses
+
+    @property
+    def coverage(self) -> list[TokenCoverage]:
+        return self.plan.coverage
+
+    @property
+    def units(self) -> list[Unit]:
+        return self.plan.units
+
+    @property
+    def fps(self) -> float:
+        return self.config.fps
+
+    def chunks(self) -> Iterator[tuple[PoseArray, list[str]]]:
+        """Stream of (normalised PoseArray chunk, per-frame captions), one per unit."""
+        return self._stitcher.stream(self.plan.units)
+
+    def sequence(self) -> PoseArray:
+        """The whole stitched, normalised sequence (memory grows with the text: prefer `chunks()`)."""
+        arr = PoseArray.concatenate([c for c, _ in self.chunks()])
+        arr.fps = self.config.fps
+        return arr
+
+    def captions(self) -> list[str]:
+        return [cap for _, caps in self.chunks() for cap in caps]
+
+    @functools.cached_property
+    def pose(self):
+        """The stitched sequence as a `pose_format.Pose` (canonical holistic layout, shoulder units)."""
+        return to_pose(self.sequence())
+
+    def summary(self) -> str:
+        """Coverage report: one line per gloss, then counts."""
+        lines = [str(c) for c in self.coverage]
+        counts = self.plan.counts()
+        lines.append(f"{counts['lexicon']} signed from lexicons, {counts['fingerspelled']} fingerspelled, {counts['skipped']} skipped")
+        return "\n".join(lines)
+
+
+def open_lexicons(lexicons: Sequence[str | Path | Lexicon] = ()) -> list[Lexicon]:
+    """Lexicon objects for paths (in priority order); errors name the path."""
+    out = []
+    for lex in lexicons:
+        out.append(lex if isinstance(lex, Lexicon) else Lexicon(lex))
+    return out
+
+
+def translate(
+    text: str | None = None,
+    *,
+    glosses: str | Sequence[str] | None = None,
+    lexicons: Sequence[str | Path | Lexicon] = (),
+    config: StitchConfig | None = None,
+) -> Translation:
+    """English `text` (or `glosses` given directly) -> `Translation` with glosses, coverage and pose.
+
+    `lexicons` are searched in order; the embedded ASL alphabet fingerspells everything else.
+    Raises `Text2ASLError` for empty or unsignable input.
+    """
+    if glosses is not None:
+        gloss_text = glosses if isinstance(glosses, str) else " ".join(glosses)
+        result = parse_glosses(gloss_text)
+        if not result.glosses:
+            raise Text2ASLError("the gloss list is empty; give glosses like \"HELLO fs-SAM\"")
+    else:
+        if text is None or not text.strip():
+            raise Text2ASLError("the text is empty; give an English sentence (or --glosses)")
+        result = text_to_gloss(text)
+        if not result.glosses:
+            raise Text2ASLError(f"nothing in {text[:60]!r} can be signed: it has no English words or numbers")
+    opened = open_lexicons(lexicons)
+    alphabet = Lexicon.embedded()
+    plan = plan_signs(result.glosses, result.sources, opened + [alphabet], alphabet)
+    if not plan.units:
+        raise Text2ASLError("none of the glosses can be signed: they have no letters to fingerspell")
+    config = config or StitchConfig()
+    return Translation(text, result, plan, config, opened, Stitcher(config))
+
+
+def render_frames(translation: Translation, render=None) -> Iterator[np.ndarray]:
+    """(size, size, 3) uint8 RGB skeleton frames of a translation, streamed, with gloss captions."""
+    from text2asl.pose_to_video.render import SkeletonRenderer
+
+    return SkeletonRenderer(render).render_stream(translation.chunks())
+
+
+def save(translation: Translation, path: str | Path, render=None) -> Path:
+    """Write `.mp4` (H.264), `.gif` or `.pose` by extension, atomically."""
+    from text2asl.pose_to_video.writer import check_output_path, write_pose, write_video
+
+    path = check_output_path(path)
+    if path.suffix.lower() == ".pose":
+        return write_pose(translation.pose, path)
+    return write_video(render_frames(translation, render), path, translation.fps)

@@ -1,0 +1,65 @@
+"""`text2asl translate`: English text (or glosses) to an ASL skeleton video, GIF or .pose file."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", nargs="?", help="English text to sign (quote it)")
+    p.add_argument("--glosses", help='sign these glosses instead of translating text, e.g. "HELLO fs-SAM"')
+    p.add_argument("-o", "--output", default="text2asl.mp4", help="output file: .mp4 (H.264), .gif or .pose (default: %(default)s)")
+    p.add_argument("--lexicon", action="append", default=[], metavar="DIR",
+                   help="lexicon folder with index.csv (repeatable; searched in order, before the embedded alphabet)")
+    p.add_argument("--fps", type=float, default=25.0, help="output frame rate (default: %(default)s)")
+    p.add_argument("--size", type=int, default=512, help="square canvas size in pixels, even (default: %(default)s)")
+    p.add_argument("--letter-hold", type=float, default=0.3, metavar="SECONDS",
+                   help="how long each fingerspelled letter is held (default: %(default)s)")
+    p.add_argument("--no-caption", action="store_true", help="do not print the gloss on the frames")
+    p.add_argument("--no-hands-inset", action="store_true", help="do not draw the magnified hands")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--renderer", choices=["skeleton", "diffusion"], default="skeleton",
+                   help="skeleton: lexicon poses drawn as a skeleton (default); diffusion: Stable Diffusion + LoRA keyframes")
+    p.add_argument("--base-model", default=None, help="diffusion renderer: hub id or local folder of the base model, or 'tiny'")
+    p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: folder with pytorch_lora_weights.safetensors")
+
+
+def run(args: argparse.Namespace) -> int:
+    from text2asl.errors import Text2ASLError
+    from text2asl.gloss_to_pose.stitch import StitchConfig
+    from text2asl.pipeline import save, translate
+    from text2asl.pose_to_video.render import RenderConfig
+    from text2asl.pose_to_video.writer import check_output_path
+
+    if args.text is None and args.glosses is None:
+        raise Text2ASLError('give English text to sign, e.g. text2asl translate "Hello, my name is Sam." -o hello.mp4')
+    if args.text is not None and args.glosses is not None:
+        raise Text2ASLError("give either text or --glosses, not both")
+    if args.size < 16 or args.size % 2:
+        raise Text2ASLError(f"--size {args.size} must be an even number of pixels, at least 16")
+    if args.fps <= 0 or args.letter_hold <= 0:
+        raise Text2ASLError("--fps and --letter-hold must be positive")
+    output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
+    config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold)
+    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon, config=config)
+    for warning in translation.gloss.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not args.quiet:
+        print("gloss: ", " ".join(translation.gloss.glosses))
+        print("signed:", " ".join(translation.glosses))
+        print(translation.summary())
+    if args.renderer == "diffusion":
+        from text2asl.diffusion.generate import render_glosses
+        from text2asl.pose_to_video.writer import write_video
+
+        if output.suffix.lower() == ".pose":
+            raise Text2ASLError("the diffusion renderer makes images, not poses: write .mp4 or .gif")
+        frames = render_glosses(translation.glosses, base_model=args.base_model, lora_dir=args.lora,
+                                fps=args.fps, size=args.size)
+        write_video(frames, output, args.fps)
+    else:
+        render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset)
+        save(translation, output, render)
+    if not args.quiet:
+        print(f"wrote {output}")
+    return 0
