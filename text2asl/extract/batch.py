@@ -1,0 +1,260 @@
+"""Batch extraction: many videos -> one .pose each, in N worker processes, resumable after a kill.
+
+Each worker process keeps one warm MediaPipe Holistic graph (pose-format's `HolisticPool`) and
+writes its .pose through `atomic_path`, so a file under its final name is always complete: a rerun
+skips every output that exists and redoes only the rest. Per-video failures (missing, zero-byte,
+unreadable, corrupt, no frames, no person) are collected with their reason and written to a
+failures CSV; the batch carries on.
+
+Processes rather than threads: Holistic holds the GIL for much of its Python-side work, and one
+crashed graph must not take the whole batch down. Workers are spawned (not forked) so they never
+inherit a half-initialised MediaPipe or tqdm's monitor thread from the parent.
+"""
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import re
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from text2asl.errors import Text2ASLError
+from text2asl.extract.holistic import Clip, ExtractionError
+
+# `atomic_path` names its temp files ".<stem>.<8 hex>.partial<suffix>"; a SIGKILL leaves them behind.
+_PARTIAL = re.compile(r"^\..+\.[0-9a-f]{8}\.partial\.pose$")
+
+
+@dataclass(frozen=True)
+class ExtractJob:
+    """One video (or a clip of it) to extract into `output` (.pose)."""
+
+    video: Path
+    output: Path
+    clip: Clip = Clip()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A job that produced no .pose; `reason` is one of `holistic.REASONS`."""
+
+    video: Path
+    output: Path
+    reason: str
+    message: str
+
+
+@dataclass
+class BatchResult:
+    """What a batch did. `frames`/`seconds` cover the videos extracted in this run only.
+
+    peak_rss_mb: peak resident memory of each process that extracted (pid -> MiB).
+    """
+
+    done: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    frames: int = 0
+    seconds: float = 0.0
+    peak_rss_mb: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        text = f"{len(self.done)} extracted, {len(self.skipped)} already done, {len(self.failures)} failed"
+        if self.done:
+            text += f" ({self.frames} frames at {self.fps:.1f} frames/s)"
+        return text
+
+
+def default_workers() -> int:
+    """The cores this process may use (respects taskset/cgroup affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_batch(
+    jobs: Sequence[ExtractJob],
+    workers: int | None = None,
+    failures_csv: str | Path | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    desc: str = "extract",
+) -> BatchResult:
+    """Extract every job whose output does not exist yet; returns a `BatchResult`.
+
+    workers: processes to use (default: the usable core count); 1 runs in this process.
+    failures_csv: where to write `video,reason,message` rows for the failed jobs (written only
+    when something failed; a stale report from an earlier run is removed when nothing did).
+    overwrite: redo outputs that already exist.
+    """
+    from tqdm.auto import tqdm
+
+    jobs = list(jobs)
+    _check_outputs(jobs)
+    for folder in {j.output.parent for j in jobs}:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_partials(folder)
+    result = BatchResult()
+    todo = []
+    for job in jobs:
+        if not overwrite and job.output.is_file() and job.output.stat().st_size > 0:
+            result.skipped.append(job.output)
+        else:
+            todo.append(job)
+    workers = max(1, min(workers or default_workers(), len(todo) or 1))
+    bar = tqdm(total=len(jobs), initial=len(result.skipped), unit="video", desc=desc, disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    start = time.perf_counter()
+    try:
+        for job, outcome in _outcomes(todo, workers):
+            _record(result, job, outcome)
+            bar.update(1)
+            if result.failures:
+                bar.set_postfix(failed=len(result.failures), refresh=False)
+    finally:
+        result.seconds = time.perf_counter() - start
+        bar.close()
+        if failures_csv is not None:
+            write_failures(result.failures, failures_csv)
+    return result
+
+
+def _outcomes(todo: list[ExtractJob], workers: int):
+    """(job, outcome) pairs as jobs finish, in this process or in a spawned pool."""
+    if workers == 1:
+        for job in todo:
+            yield job, extract_job(job)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker) as pool:
+        futures = {pool.submit(extract_job, job): job for job in todo}
+        try:
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    yield job, future.result()
+                except BrokenProcessPool:
+                    yield job, _failed("error", f"the worker extracting {job.video} died (out of memory or a MediaPipe crash); rerun to retry")
+        except BaseException:
+            # Ctrl-C or a consumer error: drop queued jobs now rather than finishing them all.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def extract_job(job: ExtractJob) -> dict:
+    """Run one job in the current process; never raises for a per-video problem (returns its outcome)."""
+    from text2asl.extract.holistic import extract_video
+    from text2asl.pose_to_video.writer import write_pose
+
+    try:
+        pose = extract_video(job.video, job.clip)
+        write_pose(pose, job.output)
+        outcome = {"status": "done", "frames": int(pose.body.data.shape[0])}
+    except ExtractionError as exc:
+        outcome = _failed(exc.reason, str(exc))
+    except Text2ASLError as exc:  # e.g. the output folder became unwritable
+        outcome = _failed("error", str(exc))
+    except Exception as exc:  # one odd file must not stop thousands of others; the report names it
+        outcome = _failed("error", f"{job.video}: {type(exc).__name__}: {exc}")
+    # ru_maxrss is in KiB on Linux.
+    outcome["pid"] = os.getpid()
+    outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return outcome
+
+
+def _failed(reason: str, message: str) -> dict:
+    return {"status": "failed", "frames": 0, "reason": reason, "message": message}
+
+
+def _record(result: BatchResult, job: ExtractJob, outcome: dict) -> None:
+    if outcome["status"] == "done":
+        result.done.append(job.output)
+        result.frames += outcome["frames"]
+    else:
+        result.failures.append(Failure(job.video, job.output, outcome["reason"], outcome["message"]))
+    if "pid" in outcome:
+        pid = outcome["pid"]
+        result.peak_rss_mb[pid] = max(result.peak_rss_mb.get(pid, 0.0), outcome["peak_rss_mb"])
+
+
+def _quiet_worker() -> None:
+    # Before mediapipe is imported in the worker: its C++ logging otherwise prints per graph.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _check_outputs(jobs: list[ExtractJob]) -> None:
+    seen: dict[Path, Path] = {}
+    for job in jobs:
+        key = job.output.resolve()
+        if key in seen and seen[key] != job.video:
+            raise Text2ASLError(
+                f"{seen[key]} and {job.video} would both be written to {job.output}; rename one or extract them into different folders"
+            )
+        seen[key] = job.video
+        if job.output.suffix != ".pose":
+            raise Text2ASLError(f"extraction output {job.output} must end in .pose")
+
+
+def _remove_partials(folder: Path) -> None:
+    """Delete temp files a killed run left in `folder` (hidden; their final names were never written)."""
+    with os.scandir(folder) as it:
+        for entry in it:
+            if entry.name.startswith(".") and _PARTIAL.match(entry.name):
+                Path(entry.path).unlink(missing_ok=True)
+
+
+def write_failures(failures: Iterable[Failure], path: str | Path) -> Path | None:
+    """Write the failures CSV (video,reason,message) atomically; remove a stale one when there are none."""
+    from text2asl.pose_to_video.writer import atomic_path
+
+    path = Path(path)
+    failures = list(failures)
+    if not failures:
+        path.unlink(missing_ok=True)
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["video", "reason", "message"])
+            for f in failures:
+                writer.writerow([str(f.video), f.reason, f.message])
+    return path
+
+
+def jobs_for_videos(videos: Iterable[str | Path], out_dir: str | Path, clip: Clip | None = None) -> list[ExtractJob]:
+    """One job per video, writing `out_dir/<video stem>.pose`; folders are searched for video files."""
+    from text2asl.extract.datasets import VIDEO_SUFFIXES
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise Text2ASLError(f"output {out_dir} is a file; give a folder for the .pose files with -o")
+    jobs = []
+    for video in map(Path, videos):
+        if video.is_dir():
+            found = sorted(p for p in video.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+            if not found:
+                raise Text2ASLError(f"folder {video} holds no video files ({', '.join(VIDEO_SUFFIXES)})")
+            jobs.extend(ExtractJob(p, out_dir / f"{p.stem}.pose", clip or Clip()) for p in found)
+        else:
+            jobs.append(ExtractJob(video, out_dir / f"{video.stem}.pose", clip or Clip()))
+    if not jobs:
+        raise Text2ASLError("no videos given; pass video files or folders to extract")
+    return jobs

@@ -1,0 +1,62 @@
+"""`text2asl extract`: MediaPipe Holistic poses from videos, one .pose per video, resumable."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from text2asl.errors import Text2ASLError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("videos", nargs="+", type=Path, help="video files, or folders searched for videos")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="folder for the .pose files (<video stem>.pose)")
+    parser.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: the core count)")
+    parser.add_argument("--start", type=float, default=None, help="start of the clip in milliseconds (every video)")
+    parser.add_argument("--end", type=float, default=None, help="end of the clip in milliseconds (every video)")
+    parser.add_argument("--start-frame", type=int, default=None, help="first frame, 0-based (overrides --start)")
+    parser.add_argument("--end-frame", type=int, default=None, help="frame after the last, 0-based (overrides --end)")
+    parser.add_argument("--bbox", type=str, default=None, metavar="X0,Y0,X1,Y1",
+                        help="person box in pixels: only that part of each frame is shown to MediaPipe")
+    parser.add_argument("--overwrite", action="store_true", help="redo videos whose .pose already exists")
+    parser.add_argument("--failures", type=Path, default=None,
+                        help="failures report CSV (default: <output>/failures.csv, written only if something fails)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError:
+        raise Text2ASLError(f"--bbox {text!r} is not four numbers X0,Y0,X1,Y1 in pixels") from None
+    if x1 <= x0 or y1 <= y0:
+        raise Text2ASLError(f"--bbox {text!r} is empty: X1 must exceed X0 and Y1 exceed Y0")
+    return x0, y0, x1, y1
+
+
+def run(args: argparse.Namespace) -> int:
+    from text2asl.extract.batch import jobs_for_videos, run_batch
+    from text2asl.extract.holistic import Clip
+
+    if args.workers is not None and args.workers < 1:
+        raise Text2ASLError(f"--workers {args.workers} must be at least 1")
+    for name in ("start", "end", "start_frame", "end_frame"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            raise Text2ASLError(f"--{name.replace('_', '-')} {value} must not be negative")
+    clip = Clip(args.start_frame, args.end_frame, args.start, args.end, parse_bbox(args.bbox))
+    jobs = jobs_for_videos(args.videos, args.output, clip)
+    failures_csv = args.failures or args.output / "failures.csv"
+    result = run_batch(jobs, workers=args.workers, failures_csv=failures_csv, overwrite=args.overwrite,
+                       progress=not args.quiet)
+    print(f"text2asl extract: {result.summary()}; poses in {args.output}", file=sys.stderr)
+    if result.failures:
+        for f in result.failures[:5]:
+            print(f"  {f.reason}: {f.message}", file=sys.stderr)
+        if len(result.failures) > 5:
+            print(f"  ... and {len(result.failures) - 5} more", file=sys.stderr)
+        print(f"text2asl extract: failures listed in {failures_csv}", file=sys.stderr)
+        return 1
+    return 0

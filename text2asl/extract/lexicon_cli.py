@@ -1,0 +1,54 @@
+"""`text2asl build-lexicon`: a sign lexicon + splits from WLASL, ASL Citizen or a folder of labelled clips."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from text2asl.errors import Text2ASLError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--wlasl", type=Path, metavar="JSON", help="WLASL v0.3 annotation file (WLASL_v0.3.json)")
+    source.add_argument("--asl-citizen", type=Path, nargs="+", metavar="CSV",
+                        help="ASL Citizen split CSV(s): train.csv, val.csv, test.csv")
+    source.add_argument("--labels", type=Path, metavar="CSV",
+                        help="labels.csv with columns video, gloss[, start, end (ms), split, signer]")
+    parser.add_argument("--videos", type=Path, default=None,
+                        help="folder holding the videos (default for --labels: the CSV's folder)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="lexicon folder to write")
+    parser.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: the core count)")
+    parser.add_argument("--glosses", type=str, default=None, help="only these glosses, comma-separated (e.g. HELLO,BOOK)")
+    parser.add_argument("--limit-glosses", type=int, default=None, metavar="N",
+                        help="only the first N glosses in the metadata's order (WLASL's first 100 = WLASL100)")
+    parser.add_argument("--max-per-gloss", type=int, default=None, metavar="K",
+                        help="keep the K best instances of each gloss (default: all, ranked)")
+    parser.add_argument("--overwrite", action="store_true", help="re-extract clips whose .pose already exists")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from text2asl.extract.datasets import load_asl_citizen, load_labels, load_wlasl
+    from text2asl.extract.lexicon_builder import build_lexicon, select
+
+    for name in ("workers", "limit_glosses", "max_per_gloss"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise Text2ASLError(f"--{name.replace('_', '-')} {value} must be at least 1")
+    if args.labels is not None:
+        dataset = load_labels(args.labels, args.videos)
+    elif args.videos is None:
+        flag = "--wlasl" if args.wlasl is not None else "--asl-citizen"
+        raise Text2ASLError(f"{flag} needs --videos, the folder holding the dataset's video files")
+    elif args.wlasl is not None:
+        dataset = load_wlasl(args.wlasl, args.videos)
+    else:
+        dataset = load_asl_citizen(args.asl_citizen, args.videos)
+    glosses = args.glosses.split(",") if args.glosses else None
+    dataset = select(dataset, glosses, args.limit_glosses)
+    print(f"text2asl build-lexicon: {dataset.summary()}", file=sys.stderr)
+    report = build_lexicon(dataset, args.output, workers=args.workers, max_per_gloss=args.max_per_gloss,
+                           overwrite=args.overwrite, progress=not args.quiet)
+    print(f"text2asl build-lexicon: {report.summary()}", file=sys.stderr)
+    return 1 if report.batch.failures else 0
