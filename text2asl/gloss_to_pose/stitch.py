@@ -112,7 +112,7 @@ class Stitcher:
         def make() -> PoseArray:
             c = self.config
             arr = self._clean(lexicon, entry)
-            hold = max(1, int(round(c.letter_hold_s * c.fps)))
+            hold = max(1, math.ceil(c.letter_hold_s * c.fps - 1e-6))
             if entry.gloss.upper() in MOTION_LETTERS:
                 n = min(max(hold, len(arr)), 2 * hold)
                 return smooth(resample(arr, c.fps, n_frames=n), c.smooth_sigma_s * c.fps)
@@ -165,18 +165,23 @@ class Stitcher:
         return int(min(hi, max(lo, math.ceil(1.5 * dist / top) - 1)))
 
     def stream(self, units: Iterable[Unit]) -> Iterator[tuple[PoseArray, list[str]]]:
-        """One (chunk, captions) per unit: the transition into the unit, then the unit itself."""
+        """One (chunk, captions) per unit: the transition into the unit, then the unit itself.
+
+        `chunk.meta["transition_frames"]` says how many leading frames are the transition.
+        """
         prev: PoseArray | None = None
         prev_label = ""
         for unit in units:
             clip, captions = self.unit_clip(unit)
+            n = 0
             if prev is None:
-                chunk, caps = clip, captions
+                chunk, caps = clip.copy(), captions
             else:
                 n = self.transition_frames(prev, clip)
                 between = smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n)
                 chunk = PoseArray.concatenate([between, clip])
                 caps = [prev_label] * (n // 2) + [unit.label] * (n - n // 2) + captions
             chunk.fps = self.config.fps
+            chunk.meta = {"transition_frames": n, "label": unit.label}
             yield chunk, caps
             prev, prev_label = clip, unit.label

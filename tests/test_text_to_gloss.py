@@ -1,0 +1,117 @@
+"""English -> ASL gloss rules: one sentence -> gloss pair (or more) per rule."""
+import pytest
+
+from text2asl.text_to_gloss import parse_glosses, text_to_gloss
+
+PAIRS = [
+    # the issue's example
+    ("Hello, my name is Sam and I like pizza.", "HELLO MY NAME fs-SAM ME LIKE PIZZA"),
+    # articles
+    ("The dog is big.", "DOG BIG"),
+    ("I have a car.", "ME HAVE CAR"),
+    ("She ate an apple.", "SHE EAT APPLE"),
+    # copula BE
+    ("I am happy.", "ME HAPPY"),
+    ("They were tired.", "THEY TIRED"),
+    ("He is a teacher.", "HE TEACHER"),
+    ("You are my friend.", "YOU MY FRIEND"),
+    # do-support
+    ("I don't like coffee.", "ME NOT LIKE COFFEE"),
+    ("Do you like tea?", "YOU LIKE TEA"),
+    ("Did you eat?", "YOU EAT"),
+    ("She does not know.", "SHE NOT KNOW"),
+    ("I do my homework.", "ME DO MY HOMEWORK"),  # main-verb DO is signed
+    # infinitival / directional TO
+    ("I want to eat.", "ME WANT EAT"),
+    ("We need to go home.", "WE NEED GO HOME"),
+    ("I went to school.", "ME GO SCHOOL"),
+    # AND
+    ("I like cats and dogs.", "ME LIKE CAT DOG"),
+    # lemmas
+    ("The children are playing.", "CHILD PLAY"),
+    ("She liked the books.", "SHE LIKE BOOK"),
+    ("He saw two birds.", "HE SEE TWO BIRD"),
+    # pronouns
+    ("Give me the book.", "GIVE ME BOOK"),
+    ("We love them.", "WE LOVE THEY"),
+    ("This is his car.", "THIS HIS CAR"),
+    # names and acronyms fingerspelled
+    ("My friend Anna lives in Boston.", "MY FRIEND fs-ANNA LIVE IN fs-BOSTON"),
+    ("Sam's dog is big.", "fs-SAM DOG BIG"),
+    ("I study ASL.", "ME STUDY fs-ASL"),
+    # numbers
+    ("She has 3 cats.", "SHE HAVE THREE CAT"),
+    ("I am 25 years old.", "ME TWO FIVE YEAR OLD"),
+    ("He has 12 books.", "HE HAVE TWELVE BOOK"),
+    ("I have two brothers.", "ME HAVE TWO BROTHER"),
+    # time first
+    ("I will eat tomorrow.", "TOMORROW ME WILL EAT"),
+    ("I went to school yesterday.", "YESTERDAY ME GO SCHOOL"),
+    ("We will meet in the morning.", "MORNING WE WILL MEET"),
+    ("Last week I read two books.", "LAST WEEK ME READ TWO BOOK"),
+    ("My mother works every day.", "EVERY DAY MY MOTHER WORK"),
+    # WH-words last in WH-questions
+    ("What is your name?", "YOUR NAME WHAT"),
+    ("Where do you live?", "YOU LIVE WHERE"),
+    ("How are you?", "YOU HOW"),
+    ("Who is your teacher?", "YOUR TEACHER WHO"),
+    ("Why are you sad?", "YOU SAD WHY"),
+    ("Where did you go yesterday?", "YESTERDAY YOU GO WHERE"),
+    ("When I was young I lived here.", "WHEN ME YOUNG ME LIVE HERE"),  # not a question: stays
+    # negation and modals kept
+    ("I never drink coffee.", "ME NEVER DRINK COFFEE"),
+    ("I can't swim.", "ME CAN NOT SWIM"),
+    ("You should sleep.", "YOU SHOULD SLEEP"),
+    ("We must not run.", "WE MUST NOT RUN"),
+    ("Can you help me?", "CAN YOU HELP ME"),
+    # contractions
+    ("I'm tired.", "ME TIRED"),
+    ("He's my friend.", "HE MY FRIEND"),
+    ("They'll come later.", "LATER THEY WILL COME"),
+    # several sentences
+    ("Thank you! See you tomorrow.", "THANK YOU TOMORROW SEE YOU"),
+]
+
+
+@pytest.mark.parametrize("text,expected", PAIRS)
+def test_sentence_to_gloss(text, expected):
+    assert str(text_to_gloss(text)) == expected
+
+
+def test_at_least_forty_pairs_cover_every_rule():
+    assert len(PAIRS) >= 40
+    fired = set()
+    for text, _ in PAIRS:
+        fired |= set(text_to_gloss(text).rules_fired())
+    assert {"article", "copula BE", "do-support", "TO", "AND", "lemma", "pronoun", "name", "number",
+            "time first", "WH last", "contraction"} <= fired
+
+
+def test_rules_are_recorded_with_details():
+    result = text_to_gloss("What is your name?")
+    rules = [(h.rule, h.detail) for h in result.rules]
+    assert ("copula BE", "is") in rules
+    assert ("WH last", "WHAT") in rules
+
+
+def test_emoji_and_non_latin_words_are_skipped_with_a_warning():
+    result = text_to_gloss("I love 🍕 and привет NASA!")
+    assert str(result) == "ME LOVE fs-NASA"
+    assert len(result.warnings) == 2 and "🍕" in result.warnings[0]
+
+
+def test_accents_are_stripped_and_punctuation_only_gives_nothing():
+    assert str(text_to_gloss("I like the café.")) == "ME LIKE CAFE"
+    assert text_to_gloss("?! ... 🙂").glosses == []
+    assert text_to_gloss("   ").glosses == []
+
+
+def test_sources_follow_glosses():
+    result = text_to_gloss("I am 25.")
+    assert result.glosses == ["ME", "TWO", "FIVE"]
+    assert result.sources == ["I", "25", "25"]
+
+
+def test_parse_glosses_given_directly():
+    result = parse_glosses("hello fs-Sam THANK-YOU fs-1")
+    assert result.glosses == ["HELLO", "fs-SAM", "THANK-YOU"]

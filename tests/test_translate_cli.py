@@ -1,0 +1,134 @@
+"""`text2asl translate` end to end: good, hard and bad input, as a user runs it."""
+import subprocess
+import sys
+
+import pytest
+
+from helpers import make_lexicon
+from text2asl.cli import main
+from text2asl.pose_to_video.writer import read_video
+
+
+def run_cli(args, capsys):
+    code = main(["translate", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_translate_writes_a_playable_video_and_prints_glosses(tmp_path, capsys):
+    out = tmp_path / "hello.mp4"
+    code, stdout, _ = run_cli(["Hello, my name is Sam and I like pizza.", "-o", str(out)], capsys)
+    assert code == 0
+    assert "gloss:  HELLO MY NAME fs-SAM ME LIKE PIZZA" in stdout
+    assert "fs-PIZZA" in stdout and "fingerspelled" in stdout
+    frames, meta = read_video(out)
+    assert meta["codec"] == "h264" and meta["size"] == (512, 512) and meta["fps"] == 25
+    assert sum(1 for _ in frames) == meta["n_frames"] > 100
+
+
+def test_real_lexicon_signs_words_as_words(asl_app_lexicon, tmp_path, capsys):
+    code, stdout, _ = run_cli(["Hello! Thank you, I am hungry.", "--lexicon", str(asl_app_lexicon), "-o", str(tmp_path / "a.gif"), "--size", "128"], capsys)
+    assert code == 0
+    assert "signed: HELLO THANK-YOU fs-ME HUNGRY" in stdout
+
+
+def test_repeatable_lexicons_in_priority_order(tmp_path, capsys):
+    first = make_lexicon(tmp_path / "first", {"cat": "c"})
+    second = make_lexicon(tmp_path / "second", {"cat": "k", "dog": "d"})
+    code, stdout, _ = run_cli(["cat dog", "--lexicon", str(first), "--lexicon", str(second), "-o", str(tmp_path / "x.pose")], capsys)
+    assert code == 0
+    assert "lexicon (first)" in stdout and "lexicon (second)" in stdout
+
+
+def test_glosses_directly(tmp_path, capsys):
+    code, stdout, _ = run_cli(["--glosses", "HELLO fs-SAM", "-o", str(tmp_path / "g.pose")], capsys)
+    assert code == 0 and "signed: fs-HELLO fs-SAM" in stdout
+
+
+@pytest.mark.parametrize("text", ["I am 25 years old and have 3 cats.", "I love 🍕 and 東京 very much!"])
+def test_hard_input_succeeds(text, tmp_path, capsys):
+    code, stdout, err = run_cli([text, "-o", str(tmp_path / "h.pose")], capsys)
+    assert code == 0 and (tmp_path / "h.pose").stat().st_size > 0
+    if "🍕" in text:
+        assert err.count("warning: skipped") == 2
+
+
+BAD = [
+    (["", "-o", "{tmp}/o.mp4"], "text is empty"),
+    (["   \t ", "-o", "{tmp}/o.mp4"], "text is empty"),
+    (["?!... 🙂🙂", "-o", "{tmp}/o.mp4"], "nothing in"),
+    (["東京", "-o", "{tmp}/o.mp4"], "nothing in"),
+    (["hello", "-o", "{tmp}/missing/o.mp4"], "does not exist"),
+    (["hello", "-o", "/proc/text2asl-test/o.mp4"], "does not exist"),
+    (["hello", "-o", "{tmp}/o.avi"], "unknown output extension"),
+    (["hello", "-o", "{tmp}/o"], "unknown output extension"),
+    (["hello", "--lexicon", "{tmp}/nolex", "-o", "{tmp}/o.mp4"], "lexicon folder .* does not exist"),
+    (["-o", "{tmp}/o.mp4"], "give English text"),
+    (["hello", "--size", "101", "-o", "{tmp}/o.mp4"], "must be an even number"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD)
+def test_bad_input_one_sentence_nonzero_exit_no_output(args, message, tmp_path, capsys):
+    import re
+
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    code, _, err = run_cli(args, capsys)
+    assert code == 2
+    assert re.search(message, err)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not any(p.suffix for p in tmp_path.rglob("*"))  # nothing written, no temp left
+
+
+def test_unwritable_folder(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        code, _, err = run_cli(["hello", "-o", str(ro / "o.mp4")], capsys)
+        if code == 0:
+            pytest.skip("running as root: permission bits do not stop writes")
+        assert code == 2 and "cannot write" in err
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o700)
+
+
+def test_read_only_location_even_as_root(capsys):
+    code, _, err = run_cli(["hello", "-o", "/proc/o.mp4"], capsys)
+    assert code == 2 and "cannot write /proc/o.mp4" in err
+
+
+@pytest.mark.parametrize("broken", ["column", "row", "corrupt"])
+def test_bad_lexicons_name_the_file_and_row(broken, tmp_path, capsys):
+    lex = make_lexicon(tmp_path / "lex", {"hello": "h", "cat": "c"})
+    if broken == "column":
+        text = (lex / "index.csv").read_text().replace(",words,", ",word,")
+        (lex / "index.csv").write_text(text)
+        expect = "lacks the column words"
+    elif broken == "row":
+        (lex / "cat.pose").unlink()
+        expect = r"index.csv row 2 names cat.pose"
+    else:
+        (lex / "cat.pose").write_bytes(b"corrupt")
+        expect = r"index.csv row 2: .*cat.pose is not a readable .pose file"
+    out = tmp_path / "o.mp4"
+    code, _, err = run_cli(["hello cat", "--lexicon", str(lex), "-o", str(out)], capsys)
+    import re
+
+    assert code == 2 and re.search(expect, err), err
+    assert not out.exists() and not list(tmp_path.glob(".o.*"))
+
+
+def test_console_script_and_light_imports():
+    """The installed `text2asl` starts without torch/diffusers/mediapipe; so does the translate path."""
+    code = (
+        "import sys, text2asl.cli, text2asl.pipeline, text2asl.pose_to_video.render;"
+        "from text2asl import translate;"
+        "heavy = [m for m in ('torch', 'diffusers', 'mediapipe', 'transformers', 'scipy', 'skimage', 'matplotlib') if m in sys.modules];"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    helped = subprocess.run([sys.executable, "-m", "text2asl", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "translate" in helped.stdout
