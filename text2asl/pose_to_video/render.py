@@ -61,11 +61,12 @@ _LAYERS = (  # (edges in canonical indices, colour, thickness factor, joint dots
 )
 
 
-def draw_skeleton(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: int = 2, face: bool = True) -> np.ndarray:
+def draw_skeleton(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: int = 2, face: bool = True,
+                  joints: bool = True) -> np.ndarray:
     """Draw landmarks on `image` in place and return it.
 
     image: (H, W, 3) uint8 RGB; xy: (543, 2+) pixel coordinates; conf: (543,) (0 = missing).
-    An edge is drawn only when both of its points are present.
+    An edge is drawn only when both of its points are present; `joints` adds dots on hand joints.
     """
     import cv2
 
@@ -78,7 +79,7 @@ def draw_skeleton(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness
         segs = pts[edges[ok]]  # (E, 2, 2)
         t = max(1, int(round(thickness * factor)))
         cv2.polylines(image, list(segs), False, color, t, cv2.LINE_AA, _SHIFT)
-        if dots:
+        if dots and joints:
             for p in pts[np.unique(edges[ok])]:
                 cv2.circle(image, (int(p[0]), int(p[1])), t << _SHIFT, color, -1, cv2.LINE_AA, _SHIFT)
     return image
@@ -135,7 +136,8 @@ class SkeletonRenderer:
         """One (size, size, 3) uint8 RGB frame from (543, 3) normalised points and (543,) confidences."""
         c = self.config
         img = self._background.copy()
-        draw_skeleton(img, self.to_pixels(xyz), conf, c.thickness, c.face)
+        # Joint dots only where hands are big enough to show them: the insets (or without insets).
+        draw_skeleton(img, self.to_pixels(xyz), conf, c.thickness, c.face, joints=not c.hands_inset)
         if c.hands_inset:
             self._draw_insets(img, xyz, conf)
         if c.caption and caption:
