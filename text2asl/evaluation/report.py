@@ -105,7 +105,7 @@ def plot_distribution(rows: Sequence[dict], suite: str, metric: str = "frame_ssi
     systems = _ordered(r["system"] for r in rows if r["suite"] == suite and r["metric"] == metric)
     data = [_values(rows, suite, s, metric) for s in systems]
     if systems:
-        ax.boxplot(data, vert=False, showfliers=False)
+        ax.boxplot(data, orientation="horizontal", showfliers=False)
         ax.set_yticks(range(1, len(systems) + 1), systems, fontsize=8)
     ax.set_xlabel(_title(metric))
     ax.set_title(f"{suite}: distribution of {_title(metric)}")
