@@ -164,3 +164,35 @@ def test_output_that_is_a_file_and_empty_folder_are_user_errors(tmp_path, capsys
     (tmp_path / "none").mkdir()
     assert main(["extract", str(tmp_path / "none"), "-o", str(tmp_path / "o")]) == 2
     assert "no video files" in capsys.readouterr().err
+
+
+def test_overlay_video_and_png_of_a_synthetic_clip(tmp_path):
+    import imageio.v3 as iio
+
+    from text2asl.extract.overlay import overlay_frame, save_overlay_png
+    from text2asl.pose_to_video.writer import read_video
+    from text2asl.poses.normalize import normalize
+
+    video = make_video(tmp_path / "astro.mp4", n_frames=3, fps=10)
+    assert main(["extract", str(video), "-o", str(tmp_path), "-j", "1", "-q"]) == 0
+    pose = tmp_path / "astro.pose"
+    out = tmp_path / "overlay.mp4"
+    assert main(["overlay", str(video), "--pose", str(pose), "-o", str(out)]) == 0
+    frames, meta = read_video(out)
+    assert (meta["codec"], meta["size"], meta["n_frames"], meta["fps"]) == ("h264", (256, 256), 3, 10.0)
+    drawn = overlay_frame(video, 0, pose)
+    plain = next(read_video(video)[0])
+    changed = np.abs(drawn.astype(int) - plain.astype(int)).sum(-1) > 60
+    assert 0.002 < changed.mean() < 0.3
+    # The face contour is drawn where MediaPipe put the face.
+    arr = read_pose_file(pose)
+    x0, y0 = arr.xyz[0, FACE, :2].min(0).astype(int)
+    x1, y1 = arr.xyz[0, FACE, :2].max(0).astype(int)
+    assert changed[y0 : y1 + 1, x0 : x1 + 1].any()
+    png = save_overlay_png(video, tmp_path / "frame.png", pose=pose)
+    assert iio.imread(png).shape == (256, 256, 3)
+    with pytest.raises(Text2ASLError, match=".png"):
+        save_overlay_png(video, tmp_path / "frame.jpg", pose=pose)
+    with pytest.raises(Text2ASLError, match="normalised"):
+        overlay_frame(video, 0, normalize(arr))
+    assert main(["overlay", str(video), "--pose", str(pose), "-o", str(tmp_path / "x.avi")]) == 2

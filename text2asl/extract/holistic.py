@@ -272,6 +272,28 @@ def detection_rates(pose) -> dict[str, float]:
     }
 
 
+def signing_hand_rate(pose, rest_line: float = 1.1) -> dict[str, float]:
+    """How often a hand that is signing was found: frames where a body wrist is raised above the
+    rest line (`rest_line` shoulder widths below the shoulders, as in `filters.active_frames`),
+    counted per hand, and the share of those where that hand's 21 landmarks were detected.
+
+    The body model tracks the wrists even when the hand model loses the hand, so the raised
+    frames do not depend on the hand detector being judged. A hand resting at the side or out
+    of frame is not counted against it. Returns {"raised": n, "found": k, "rate": k / n}.
+    """
+    from text2asl.poses.layout import LEFT_HAND, LEFT_WRIST, RIGHT_HAND, RIGHT_WRIST, to_canonical
+    from text2asl.poses.normalize import normalize
+
+    arr = to_canonical(pose) if not hasattr(pose, "conf") else pose
+    norm = normalize(arr)
+    raised = found = 0
+    for wrist, hand in ((LEFT_WRIST, LEFT_HAND), (RIGHT_WRIST, RIGHT_HAND)):
+        up = (arr.conf[:, wrist] > 0.5) & (norm.xyz[:, wrist, 1] < rest_line)
+        raised += int(up.sum())
+        found += int((up & (arr.conf[:, hand] > 0).any(axis=1)).sum())
+    return {"raised": raised, "found": found, "rate": found / raised if raised else 0.0}
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[-1][:160]}" if text else type(exc).__name__
