@@ -9,12 +9,13 @@ paired frame by frame. Sequences of different length are aligned in one of two w
 * ``"resample"``: the prediction is stretched linearly in time to the reference length (nearest
   frame): a global speed difference is forgiven, pauses and local timing errors are not.
 
-SSIM is computed on luma (ITU-R BT.601 weights, float32) as video tools usually report it (it is
-~3x cheaper than per-channel SSIM); PSNR on all RGB channels. The PSNR of identical frames is
+SSIM and PSNR are computed on luma (ITU-R BT.601 weights, float32), as video tools usually report
+them (SSIM-Y, PSNR-Y): ~3x cheaper than per-channel RGB, and the skeleton's limb colours still
+differ in luma. Identical frames skip scikit-image: SSIM(x, x) is 1 by definition. The PSNR of identical frames is
 infinite; it is capped at `PSNR_CAP_DB` so that means and standard deviations stay finite.
-100 dB is just below the smallest possible 8-bit difference at 256x256 (one value off by one in one
-pixel: 101 dB), and two skeleton renders that differ visibly (dozens of pixels) stay below ~60 dB,
-so the cap only ever stands in for "identical" or "identical but for a pixel".
+Two skeleton renders that differ visibly (dozens of pixels) stay below ~60 dB, and one 8-bit
+step in one pixel of a 256x256 frame already gives ~96-110 dB, so the cap only ever stands in for
+"identical" or "identical but for a pixel".
 """
 from __future__ import annotations
 
@@ -37,20 +38,26 @@ def _luma(frame: np.ndarray) -> np.ndarray:
 
 def frame_ssim(pred: np.ndarray, ref: np.ndarray) -> float:
     """SSIM of two (H, W, 3) or (H, W) uint8 frames, on luma, data range 255 (scikit-image)."""
-    from skimage.metrics import structural_similarity
-
-    _check_pair(pred, ref)
-    return float(structural_similarity(_luma(pred), _luma(ref), data_range=255.0))
+    return frame_scores(pred, ref)[0]
 
 
 def frame_psnr(pred: np.ndarray, ref: np.ndarray) -> float:
-    """PSNR in dB of two uint8 frames (scikit-image); identical frames give `PSNR_CAP_DB`, not inf."""
-    from skimage.metrics import mean_squared_error, peak_signal_noise_ratio
+    """PSNR-Y in dB of two uint8 frames (scikit-image); identical frames give `PSNR_CAP_DB`, not inf."""
+    return frame_scores(pred, ref)[1]
+
+
+def frame_scores(pred: np.ndarray, ref: np.ndarray) -> tuple[float, float]:
+    """(SSIM, PSNR dB) of two (H, W, 3) or (H, W) uint8 frames, both on luma, sharing one conversion."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     _check_pair(pred, ref)
-    if mean_squared_error(ref, pred) == 0:
-        return PSNR_CAP_DB
-    return float(min(PSNR_CAP_DB, peak_signal_noise_ratio(ref, pred, data_range=255)))
+    if np.array_equal(pred, ref):
+        return 1.0, PSNR_CAP_DB
+    p, r = _luma(pred), _luma(ref)
+    ssim = float(structural_similarity(p, r, data_range=255.0))
+    if np.array_equal(p, r):  # different colours with equal luma
+        return ssim, PSNR_CAP_DB
+    return ssim, float(min(PSNR_CAP_DB, peak_signal_noise_ratio(r, p, data_range=255.0)))
 
 
 def _check_pair(pred: np.ndarray, ref: np.ndarray) -> None:
@@ -109,9 +116,8 @@ def score_frames(pred_frames: Sequence[np.ndarray], ref_frames: Sequence[np.ndar
     if len(pred_frames) == 0 or len(ref_frames) == 0:
         raise ValueError("both videos need at least one frame")
     match = resample_alignment(len(pred_frames), len(ref_frames)) if match is None else np.asarray(match)
-    ssim = np.array([frame_ssim(pred_frames[i], ref) for i, ref in zip(match, ref_frames)])
-    psnr = np.array([frame_psnr(pred_frames[i], ref) for i, ref in zip(match, ref_frames)])
-    return VideoScores(ssim, psnr, match)
+    pairs = np.array([frame_scores(pred_frames[i], ref) for i, ref in zip(match, ref_frames)]).reshape(-1, 2)
+    return VideoScores(pairs[:, 0], pairs[:, 1], match)
 
 
 def score_poses(pred: PoseArray, ref: PoseArray, align: str = "dtw", size: int = 256, renderer=None) -> VideoScores:
@@ -124,9 +130,7 @@ def score_poses(pred: PoseArray, ref: PoseArray, align: str = "dtw", size: int =
     needed = np.unique(match)
     pred_frames = {int(i): renderer.frame(pred_n.xyz[i], pred_n.conf[i]) for i in needed}
     ref_frames = [renderer.frame(ref_n.xyz[j], ref_n.conf[j]) for j in range(len(ref))]
-    ssim = np.array([frame_ssim(pred_frames[int(i)], r) for i, r in zip(match, ref_frames)])
-    psnr = np.array([frame_psnr(pred_frames[int(i)], r) for i, r in zip(match, ref_frames)])
-    return VideoScores(ssim, psnr, match)
+    return score_frames(pred_frames, ref_frames, match)
 
 
 def default_renderer(size: int = 256):
