@@ -34,8 +34,10 @@ OURS = textwrap.dedent("""
     from text2asl.pipeline import save, translate
     t = translate(sys.argv[1])
     save(t, sys.argv[2])
-    n = len(t.captions())
-    print(json.dumps({"wall": time.perf_counter() - t0, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "frames": n}))
+    wall, rss = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    import imageio_ffmpeg
+    n = imageio_ffmpeg.count_frames_and_secs(sys.argv[2])[0]
+    print(json.dumps({"wall": wall, "rss_mb": rss, "frames": n}))
 """)
 
 PEER = textwrap.dedent("""
