@@ -50,6 +50,7 @@ def test_evaluate_held_out_lexicons(tmp_path, alphabet_dir):
     (["-j", "0"], "--workers"),
     (["--diffusion-frames", "nowhere"], "needs --held-out"),
     (["--skip-embedded"], "nothing to evaluate"),
+    (["--diffusion-lora", "x"], "needs --diffusion-base"),
 ])
 def test_evaluate_bad_inputs_exit_2_with_one_sentence(tmp_path, capsys, argv, message):
     assert main(["evaluate", "-o", str(tmp_path / "out"), "--no-shared-data", *argv]) == 2
@@ -96,3 +97,20 @@ def test_recognize_bad_inputs(alphabet_dir, tmp_path, capsys):
         assert main(["recognize", *argv]) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
+
+
+def test_evaluate_scores_a_folder_of_generated_videos_as_the_diffusion_track(tmp_path, alphabet_dir):
+    from text2asl.evaluation.metrics import default_renderer
+    from text2asl.poses.normalize import normalize
+    from text2asl.pose_to_video.writer import write_video
+
+    lex = Lexicon(alphabet_dir)
+    videos = tmp_path / "generated"
+    videos.mkdir()
+    for e in lex.entries:  # stand-in "generations": the references themselves, so SSIM must come out high
+        write_video(default_renderer(64).frames(normalize(lex.load(e))), videos / f"{e.gloss.lower()}.mp4", 25)
+    out = tmp_path / "out"
+    assert main(["evaluate", "-o", str(out), "--no-shared-data", "--skip-embedded", "-q", "--size", "64", "-j", "1",
+                 "--held-out", str(alphabet_dir), "--training", str(alphabet_dir), "--diffusion-frames", str(videos)]) == 0
+    rows = [r for r in csv.DictReader(open(out / "results.csv")) if r["system"] == "diffusion track" and r["metric"] == "ssim"]
+    assert len(rows) == 5 and min(float(r["value"]) for r in rows) > 0.8

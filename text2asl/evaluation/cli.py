@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--training", type=Path, default=None, metavar="LEXICON_DIR", help="the lexicon the pose track signs with")
     parser.add_argument("--diffusion-frames", type=Path, default=None, metavar="DIR",
                         help="generated videos of the diffusion track, one per gloss named <gloss>.mp4/.gif (with --held-out)")
+    parser.add_argument("--diffusion-base", type=str, default=None, metavar="MODEL",
+                        help="diffusion track: base model (hub id, local folder, or 'tiny') generating each held-out gloss")
+    parser.add_argument("--diffusion-lora", type=Path, default=None, metavar="DIR", help="diffusion track: a train-lora output folder")
     parser.add_argument("--shared-data", type=Path, default=None, metavar="DIR",
                         help=f"real data folder (default: {DEFAULT_SHARED_DATA} when it exists)")
     parser.add_argument("--no-shared-data", action="store_true", help="skip the ../shared/data suite even if present")
@@ -58,11 +61,11 @@ def run(args: argparse.Namespace) -> int:
             real = _real_videos_lexicon(videos, args.output / "real-videos-lexicon", args.workers, not args.quiet)
     if not args.skip_embedded:
         suites.append(embedded_suite(other_signer_lexicon=app))
+    diffusion = _frames_folder(args.diffusion_frames) if args.diffusion_frames else _generator(args)
     if args.held_out is not None:
-        diffusion = _frames_folder(args.diffusion_frames) if args.diffusion_frames else None
         suites.append(held_out_suite(Lexicon(args.held_out), Lexicon(args.training), "held-out", diffusion=diffusion))
     if real is not None:
-        suites.append(held_out_suite(real, app, "real-videos vs asl-app-lexicon"))
+        suites.append(held_out_suite(real, app, "real-videos vs asl-app-lexicon", diffusion=diffusion))
         rows += recognition_rows("recognition: real-videos -> asl-app-lexicon",
                                  [(e.gloss, real.load(e)) for e in real.entries], [(e.gloss, app.load(e)) for e in app.entries])
     if app is not None:
@@ -90,6 +93,8 @@ def _check(args: argparse.Namespace) -> None:
         raise Text2ASLError("--held-out and --training go together: give both lexicon folders")
     if args.diffusion_frames is not None and args.held_out is None:
         raise Text2ASLError("--diffusion-frames needs --held-out and --training (the references to score against)")
+    if args.diffusion_lora is not None and args.diffusion_base is None:
+        raise Text2ASLError("--diffusion-lora needs --diffusion-base, the model the LoRA was trained on")
     if args.diffusion_frames is not None and not args.diffusion_frames.is_dir():
         raise Text2ASLError(f"--diffusion-frames {args.diffusion_frames} is not a folder of videos")
     if not 32 <= args.size <= 2048:
@@ -109,6 +114,20 @@ def _real_videos_lexicon(labels: Path, out: Path, workers: int | None, progress:
     if not (out / "index.csv").is_file():
         build_lexicon(load_labels(labels), out, workers=workers, progress=progress)
     return Lexicon(out)
+
+
+def _generator(args: argparse.Namespace):
+    """gloss -> (T, size, size, 3) uint8 frames from `text2asl.diffusion.generate`, or None without --diffusion-base."""
+    if args.diffusion_base is None:
+        return None
+    import numpy as np
+
+    from text2asl.diffusion.generate import render_glosses
+
+    def frames(gloss: str) -> np.ndarray:
+        return np.stack(list(render_glosses([gloss], args.diffusion_base, args.diffusion_lora, size=args.size, progress=False)))
+
+    return frames
 
 
 def _frames_folder(folder: Path):

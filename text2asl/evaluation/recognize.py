@@ -174,7 +174,7 @@ def features(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: 
     return _resample_rows(feats, config.n_frames)
 
 
-def naive_features(arr: PoseArray, n_frames: int | None = None) -> np.ndarray:
+def naive_features(arr: PoseArray) -> np.ndarray:
     """(T, 150) the baseline's features: raw pixel x/y of upper body and hands, missing points at 0."""
     from text2asl.evaluation.dtw import point_indices
 
