@@ -41,3 +41,8 @@ def test_holistic_finds_body_and_face_in_the_clip(tmp_path):
     pose = extract_video(astronaut_video(tmp_path / "astro.mp4", n_frames=3, size=256))
     rates = detection_rates(pose)
     assert rates["frames"] == 3 and rates["body"] == 1.0 and rates["face"] == 1.0
+    from text2asl.extract.components import component_table
+
+    table = {r["component"]: r for r in component_table(pose)}
+    assert list(table)[-1] == "POSE_WORLD_LANDMARKS" and table["POSE_WORLD_LANDMARKS"]["points"] == 33
+    assert table["FACE_LANDMARKS"]["points_when_found"] == 468
