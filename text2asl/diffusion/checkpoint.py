@@ -1,0 +1,125 @@
+"""Resumable training checkpoints without pickle: trainable weights and AdamW state as safetensors, the rest as JSON.
+
+    RUN/checkpoint-200/weights.safetensors     trainable parameters by name (the LoRA tensors)
+    RUN/checkpoint-200/optimizer.safetensors   per-parameter optimiser tensors (exp_avg, exp_avg_sq, step)
+    RUN/checkpoint-200/state.json              step, epoch, optimiser hyper-parameters, lr scheduler, grad scaler
+
+accelerate's `save_state` would do most of this, but it stores the optimiser with `torch.save`
+(pickle); the project loads nothing with pickle. A checkpoint is written under a temporary name and
+renamed when complete, so a run killed while saving never leaves a half checkpoint that
+`--resume latest` would pick.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from text2asl.errors import Text2ASLError
+
+PREFIX = "checkpoint-"
+_NAME = re.compile(rf"^{PREFIX}(\d+)$")
+
+
+def checkpoints(run_dir: str | Path) -> list[Path]:
+    """Complete checkpoints of a run, oldest first."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return []
+    found = [(int(m[1]), p) for p in run_dir.iterdir() if (m := _NAME.match(p.name)) and (p / "state.json").is_file()]
+    return [p for _, p in sorted(found)]
+
+
+def find_checkpoint(run_dir: str | Path, resume: str) -> Path:
+    """The checkpoint `resume` names: 'latest' or a folder (absolute, or a name inside `run_dir`)."""
+    if resume == "latest":
+        found = checkpoints(run_dir)
+        if not found:
+            raise Text2ASLError(f"--resume latest: {run_dir} holds no checkpoint yet; start without --resume.")
+        return found[-1]
+    path = Path(resume) if Path(resume).is_absolute() else Path(run_dir) / resume
+    if not (path / "state.json").is_file():
+        raise Text2ASLError(f"--resume {resume}: {path} is not a complete checkpoint; use --resume latest or a {PREFIX}N folder.")
+    return path
+
+
+def _split_optimizer(state_dict: dict) -> tuple[dict, dict]:
+    """torch optimiser state_dict -> (tensors by 'param_id.name', JSON-able rest)."""
+    import torch
+
+    tensors, scalars = {}, {}
+    for pid, per_param in state_dict["state"].items():
+        for name, value in per_param.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{pid}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{pid}.{name}"] = value
+    return tensors, {"param_groups": state_dict["param_groups"], "scalars": scalars}
+
+
+def _join_optimizer(tensors: dict, meta: dict) -> dict:
+    state: dict[int, dict] = {}
+    for key, value in list(tensors.items()) + list(meta["scalars"].items()):
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = value
+    groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in meta["param_groups"]]
+    return {"state": state, "param_groups": groups}
+
+
+def save_checkpoint(run_dir: str | Path, step: int, epoch: int, model, optimizer, lr_scheduler, scaler=None,
+                    total_limit: int | None = None, extra: dict | None = None) -> Path:
+    """Write checkpoint-`step` atomically; keep only the newest `total_limit` checkpoints. Returns its path."""
+    from safetensors.torch import save_file
+
+    run_dir = Path(run_dir)
+    final = run_dir / f"{PREFIX}{step}"
+    tmp = run_dir / f".{PREFIX}{step}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    weights = {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+    save_file(weights, str(tmp / "weights.safetensors"))
+    opt_tensors, opt_meta = _split_optimizer(optimizer.state_dict())
+    save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
+    state = {
+        "step": step,
+        "epoch": epoch,
+        "optimizer": opt_meta,
+        "lr_scheduler": lr_scheduler.state_dict(),
+        "scaler": scaler.state_dict() if scaler is not None else None,
+        **(extra or {}),
+    }
+    (tmp / "state.json").write_text(json.dumps(state, indent=1, default=float))
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    if total_limit:
+        for old in checkpoints(run_dir)[:-total_limit]:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def load_checkpoint(path: str | Path, model, optimizer, lr_scheduler, scaler=None) -> dict:
+    """Restore weights, optimiser, scheduler and scaler from `path` in place; returns state.json."""
+    import torch
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    state = json.loads((path / "state.json").read_text())
+    weights = load_file(str(path / "weights.safetensors"))
+    params = dict(model.named_parameters())
+    mismatched = [n for n, t in weights.items() if n not in params or params[n].shape != t.shape]
+    if mismatched:
+        raise Text2ASLError(
+            f"checkpoint {path} does not fit this model ({len(mismatched)} tensors differ, e.g. {mismatched[0]}); "
+            "resume with the same --base-model and --rank, or start a new output folder."
+        )
+    with torch.no_grad():
+        for name, tensor in weights.items():
+            params[name].copy_(tensor.to(params[name].dtype))
+    optimizer.load_state_dict(_join_optimizer(load_file(str(path / "optimizer.safetensors")), state["optimizer"]))
+    lr_scheduler.load_state_dict(state["lr_scheduler"])
+    if scaler is not None and state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
+    return state

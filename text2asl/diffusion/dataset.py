@@ -1,0 +1,230 @@
+"""Skeleton-image datasets for diffusion training: lexicon signs -> captioned keyframes in the imagefolder layout.
+
+    DIR/metadata.jsonl   {"file_name": "HELLO/0_phase3.png", "text": "asl skeleton, HELLO, phase 3 of 8", ...}
+    DIR/HELLO/0_phase3.png
+    DIR/dataset.json     resolution, phases, render settings, glosses with their mean duration
+
+This is the layout `datasets.load_dataset("imagefolder", data_dir=DIR)` and diffusers' example
+trainers read. Each sign is cut into `n_phases` equal parts and the frame at the centre of each part
+becomes one image, captioned with the gloss and the phase, so the keyframes of one gloss are an
+ordered set that generation can play back. No flip augmentation anywhere: mirroring swaps the
+dominant and the non-dominant hand, which is a different (or no) sign.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from text2asl.errors import Text2ASLError
+
+METADATA = "metadata.jsonl"
+INFO = "dataset.json"
+CAPTION = "asl skeleton, {gloss}, phase {phase} of {n}"
+_CAPTION_RE = re.compile(r"^asl skeleton, (?P<gloss>.+), phase (?P<phase>\d+) of (?P<n>\d+)$")
+
+
+def gloss_token(gloss: str) -> str:
+    """The gloss as it appears in captions: upper case, spaces as hyphens (THANK YOU -> THANK-YOU)."""
+    return "-".join(gloss.upper().split())
+
+
+def caption(gloss: str, phase: int, n_phases: int) -> str:
+    """'asl skeleton, HELLO, phase 3 of 8' for the 3rd of 8 keyframes (phase is 1-based)."""
+    return CAPTION.format(gloss=gloss_token(gloss), phase=phase, n=n_phases)
+
+
+def parse_caption(text: str) -> tuple[str, int, int] | None:
+    """(gloss, phase, n_phases) of a caption made by `caption`, else None."""
+    m = _CAPTION_RE.match(text.strip())
+    return (m["gloss"], int(m["phase"]), int(m["n"])) if m else None
+
+
+def phase_frames(n_frames: int, n_phases: int) -> np.ndarray:
+    """(n_phases,) int frame indices: the centre frame of each of `n_phases` equal parts of the sign."""
+    centres = (np.arange(n_phases) + 0.5) * n_frames / n_phases - 0.5
+    return np.clip(np.round(centres), 0, n_frames - 1).astype(int)
+
+
+def _safe_name(gloss: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", gloss_token(gloss)) or "_"
+
+
+def _save_png(image: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    from text2asl.pose_to_video.writer import atomic_path
+
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format="PNG")
+
+
+def make_dataset(
+    lexicons: Sequence[str | Path],
+    output_dir: str | Path,
+    resolution: int = 512,
+    n_phases: int = 8,
+    thickness: int | None = None,
+    face: bool = True,
+    progress: bool = True,
+) -> Path:
+    """Render every sign of `lexicons` into `n_phases` captioned keyframes under `output_dir`.
+
+    Poses are shoulder-normalised, short gaps filled and rest frames at both ends trimmed, then
+    drawn by the project's `SkeletonRenderer` (no caption, no hand insets: the image is the
+    skeleton alone). Images already present from an interrupted run with the same settings are
+    kept; metadata.jsonl and dataset.json are written last, atomically.
+    Returns `output_dir`.
+    """
+    from tqdm.auto import tqdm
+
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+    from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
+    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.poses.filters import fill_gaps, trim_rest
+    from text2asl.poses.normalize import normalize
+
+    if not lexicons:
+        raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv).")
+    if resolution < 16 or n_phases < 1:
+        raise Text2ASLError(f"--resolution must be at least 16 and --phases at least 1, got {resolution} and {n_phases}.")
+    output_dir = Path(output_dir)
+    thickness = thickness if thickness is not None else max(1, round(2 * resolution / 512))
+    render = RenderConfig(size=resolution, caption=False, hands_inset=False, thickness=thickness, face=face)
+    settings = {"resolution": resolution, "n_phases": n_phases, "render": asdict(render)}
+    old = output_dir / INFO
+    if old.is_file():
+        previous = json.loads(old.read_text())
+        if {k: previous.get(k) for k in settings} != json.loads(json.dumps(settings)):
+            raise Text2ASLError(
+                f"{output_dir} already holds a dataset made with other settings ({old}); choose another -o or delete it."
+            )
+    opened = [lex if isinstance(lex, Lexicon) else Lexicon(lex) for lex in lexicons]
+    entries = [(lex, e) for lex in opened for e in lex.entries]
+    if not entries:
+        raise Text2ASLError(f"the lexicons {', '.join(str(lex.path) for lex in opened)} hold no signs.")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    renderer = SkeletonRenderer(render)
+    rows: list[dict] = []
+    durations: dict[str, list[float]] = {}
+    instances: dict[str, int] = {}
+    for lex, entry in tqdm(entries, desc="make-dataset", unit="sign", disable=not progress):
+        gloss = gloss_token(entry.gloss)
+        instance = instances.get(gloss, 0)
+        instances[gloss] = instance + 1
+        arr = trim_rest(fill_gaps(normalize(lex.load(entry))))
+        durations.setdefault(gloss, []).append(len(arr) / arr.fps)
+        for phase, t in enumerate(phase_frames(len(arr), n_phases), start=1):
+            name = f"{_safe_name(gloss)}/{instance}_phase{phase}.png"
+            target = output_dir / name
+            if not target.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _save_png(renderer.frame(arr.xyz[t], arr.conf[t]), target)
+            rows.append({
+                "file_name": name, "text": caption(gloss, phase, n_phases), "gloss": gloss, "phase": phase,
+                "n_phases": n_phases, "frame": int(t), "source": f"{lex.name}:{entry.path.name}",
+            })
+    glosses = {g: {"instances": instances[g], "duration_s": round(float(np.mean(d)), 3)} for g, d in durations.items()}
+    with atomic_path(output_dir / METADATA) as tmp:
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with atomic_path(output_dir / INFO) as tmp:
+        tmp.write_text(json.dumps({**settings, "caption": CAPTION, "glosses": glosses}, indent=1))
+    return output_dir
+
+
+def read_metadata(data_dir: str | Path) -> list[dict]:
+    """The rows of `data_dir/metadata.jsonl`, checked: the folder exists, rows have file_name and text, images exist."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise Text2ASLError(f"dataset folder {data_dir} does not exist; create it with `text2asl make-dataset`.")
+    meta = data_dir / METADATA
+    if not meta.is_file():
+        raise Text2ASLError(f"dataset folder {data_dir} has no {METADATA}; create the dataset with `text2asl make-dataset`.")
+    rows = []
+    for line_no, line in enumerate(meta.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            raise Text2ASLError(f"{meta} line {line_no} is not valid JSON; fix or regenerate the dataset.") from None
+        if not isinstance(row, dict) or not row.get("file_name") or not isinstance(row.get("text"), str):
+            raise Text2ASLError(f"{meta} line {line_no} needs a file_name and a text caption.")
+        rows.append(row)
+    if not rows:
+        raise Text2ASLError(f"{meta} is empty; the dataset holds no images, rebuild it with `text2asl make-dataset`.")
+    missing = [r["file_name"] for r in rows if not (data_dir / r["file_name"]).is_file()]
+    if missing:
+        raise Text2ASLError(
+            f"{meta} names {len(missing)} image(s) that do not exist in {data_dir} (first: {missing[0]}); "
+            "rebuild the dataset or remove those rows."
+        )
+    return rows
+
+
+def read_info(data_dir: str | Path) -> dict:
+    """dataset.json of a dataset made by `make_dataset` ({} for a hand-made imagefolder)."""
+    path = Path(data_dir) / INFO
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def load_image(path: str | Path, resolution: int) -> np.ndarray:
+    """(resolution, resolution, 3) uint8 RGB: shorter side resized to `resolution`, centre-cropped, never flipped."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        w, h = im.size
+        s = resolution / min(w, h)
+        if (w, h) != (resolution, resolution):
+            im = im.resize((max(resolution, round(w * s)), max(resolution, round(h * s))), Image.Resampling.LANCZOS)
+        w, h = im.size
+        left, top = (w - resolution) // 2, (h - resolution) // 2
+        return np.asarray(im.crop((left, top, left + resolution, top + resolution)))
+
+
+class SkeletonImageDataset:
+    """A map-style dataset (works with torch's DataLoader) over a skeleton imagefolder.
+
+    Item i: {"pixel_values": (3, R, R) float32 tensor in [-1, 1], "input_ids": (L,) int64 token ids}.
+    Decoded images are cached in memory (64² images: 12 KB each) unless `cache=False`.
+    """
+
+    def __init__(self, data_dir: str | Path, tokenizer, resolution: int, cache: bool = True):
+        import torch
+
+        self.data_dir = Path(data_dir)
+        self.rows = read_metadata(self.data_dir)
+        self.resolution = resolution
+        self.captions = [r["text"] for r in self.rows]
+        self.input_ids = tokenize(tokenizer, self.captions)
+        self._torch = torch
+        self._cache: dict[int, np.ndarray] | None = {} if cache else None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def image(self, i: int) -> np.ndarray:
+        """(R, R, 3) uint8 RGB of row i."""
+        if self._cache is not None and i in self._cache:
+            return self._cache[i]
+        img = load_image(self.data_dir / self.rows[i]["file_name"], self.resolution)
+        if self._cache is not None:
+            self._cache[i] = img
+        return img
+
+    def __getitem__(self, i: int) -> dict:
+        img = self._torch.from_numpy(self.image(i).copy()).permute(2, 0, 1).float() / 127.5 - 1.0
+        return {"pixel_values": img, "input_ids": self.input_ids[i]}
+
+
+def tokenize(tokenizer, prompts: Iterable[str]):
+    """(N, model_max_length) int64 tensor of padded, truncated token ids."""
+    return tokenizer(
+        list(prompts), padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt"
+    ).input_ids
+

@@ -1,0 +1,155 @@
+"""Glosses -> skeleton video with a LoRA-tuned Stable Diffusion: keyframes per phase, blended to the video fps.
+
+For each gloss every phase caption ("asl skeleton, HELLO, phase k of N") is drawn from the same seeded
+initial noise, so the keyframes of a sign share one look and differ where the captions differ; the
+keyframes are then placed on a timeline (each sign lasts as long as its recordings did on average)
+and cross-faded with an ease-in-out curve at the output frame rate. Glosses the LoRA was not trained
+on, and fingerspelled ones (FS-JOHN, #JOHN), are spelled with the letters' captions when it knows
+the letters. Importing this module is cheap; torch and diffusers load on the first generation.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from text2asl.diffusion.dataset import caption, gloss_token
+from text2asl.diffusion.model import load_pipeline, training_info
+
+DEFAULT_SECONDS_PER_SIGN = 1.0
+FINGERSPELL_PREFIXES = ("FS-", "#")
+
+
+def expand_glosses(glosses: Sequence[str], known: dict | set | None) -> list[str]:
+    """Glosses as the model knows them: an unknown or fingerspelled gloss becomes its letters if all are known.
+
+    `known` is the set of trained glosses (None or empty: keep every gloss as it is).
+    """
+    out: list[str] = []
+    for g in glosses:
+        token = gloss_token(g)
+        spelled = next((token[len(p):] for p in FINGERSPELL_PREFIXES if token.startswith(p)), None)
+        if known and (spelled is not None or token not in known):
+            letters = [ch for ch in (spelled or token) if ch.isalnum()]
+            if letters and all(ch in known for ch in letters):
+                out.extend(letters)
+                continue
+        out.append(spelled or token)
+    return out
+
+
+def set_seed(seed: int):
+    """A CPU `torch.Generator` seeded with `seed` (the library's one way to seed generation)."""
+    import torch
+
+    return torch.Generator().manual_seed(seed)
+
+
+def generate_keyframes(pipe, glosses: Sequence[str], n_phases: int, seed: int = 0, num_inference_steps: int = 25,
+                       guidance_scale: float = 7.5, batch_size: int = 8, resolution: int | None = None,
+                       progress: bool = True) -> list[np.ndarray]:
+    """One (n_phases, R, R, 3) uint8 RGB array of keyframes per gloss, all from the same seeded noise.
+
+    Prompts of several glosses share a batch (`batch_size` images per UNet call); the progress bar
+    counts glosses.
+    """
+    import torch
+    from diffusers import DPMSolverMultistepScheduler
+    from tqdm.auto import tqdm
+
+    if not glosses:
+        return []
+    if not isinstance(pipe.scheduler, DPMSolverMultistepScheduler):
+        pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
+    pipe.set_progress_bar_config(disable=True)
+    resolution = resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
+    latent_shape = (1, pipe.unet.config.in_channels, resolution // pipe.vae_scale_factor, resolution // pipe.vae_scale_factor)
+    noise = torch.randn(latent_shape, generator=set_seed(seed), dtype=torch.float32)
+    jobs = [(i, caption(g, k, n_phases)) for i, g in enumerate(glosses) for k in range(1, n_phases + 1)]
+    images: list[np.ndarray] = []
+    bar = tqdm(total=len(glosses), desc="diffusion keyframes", unit="gloss", disable=not progress)
+    done = 0
+    for start in range(0, len(jobs), batch_size):
+        chunk = jobs[start:start + batch_size]
+        latents = noise.repeat(len(chunk), 1, 1, 1).to(pipe.device, pipe.unet.dtype)
+        out = pipe([p for _, p in chunk], latents=latents, num_inference_steps=num_inference_steps,
+                   guidance_scale=guidance_scale, height=resolution, width=resolution, output_type="np").images
+        images.extend((np.clip(out, 0, 1) * 255).round().astype(np.uint8))
+        finished = (start + len(chunk)) // n_phases
+        bar.update(finished - done)
+        done = finished
+    bar.close()
+    return [np.stack(images[i * n_phases:(i + 1) * n_phases]) for i in range(len(glosses))]
+
+
+def _ease(w: np.ndarray) -> np.ndarray:
+    return w * w * (3 - 2 * w)  # smoothstep: no velocity jump at the keyframes
+
+
+def interpolate_keyframes(keyframes: Sequence[np.ndarray], durations: Sequence[float], fps: float) -> Iterator[np.ndarray]:
+    """(H, W, 3) uint8 frames at `fps`: gloss i's K keyframes spread evenly over `durations[i]` seconds.
+
+    Keyframe k of a sign sits at the centre of the k-th K-th of its time span (where the dataset
+    sampled it); frames between two keyframes cross-fade them, frames before the first or after the
+    last keyframe hold it.
+    """
+    times, frames = [], []
+    offset = 0.0
+    for kf, dur in zip(keyframes, durations):
+        k = len(kf)
+        times.extend(offset + (np.arange(k) + 0.5) * dur / k)
+        frames.extend(kf)
+        offset += dur
+    if not frames:
+        return
+    times_arr = np.asarray(times)
+    for j in range(max(1, int(round(offset * fps)))):
+        t = (j + 0.5) / fps
+        hi = int(np.searchsorted(times_arr, t))
+        if hi == 0 or hi == len(frames):
+            yield frames[min(hi, len(frames) - 1)]
+            continue
+        w = float(_ease(np.asarray((t - times_arr[hi - 1]) / (times_arr[hi] - times_arr[hi - 1]))))
+        blend = (1 - w) * frames[hi - 1].astype(np.float32) + w * frames[hi].astype(np.float32)
+        yield np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+
+
+def _resize(frames: np.ndarray, size: int) -> np.ndarray:
+    from PIL import Image
+
+    if frames.shape[1] == size:
+        return frames
+    return np.stack([np.asarray(Image.fromarray(f).resize((size, size), Image.Resampling.BICUBIC)) for f in frames])
+
+
+def render_glosses(glosses: list[str], base_model: str, lora_dir: str | Path | None, fps: float = 25.0,
+                   size: int = 512, lora_scale: float = 1.0, fuse: bool = False, seed: int = 0,
+                   num_inference_steps: int = 25, guidance_scale: float = 7.5, batch_size: int = 8,
+                   seconds_per_sign: float | None = None, device: str | None = None,
+                   progress: bool = True) -> Iterator[np.ndarray]:
+    """Skeleton video frames ((size, size, 3) uint8 RGB at `fps`) for `glosses`, drawn by the diffusion model.
+
+    base_model: hub id, local diffusers folder, or 'tiny' (then the base saved in `lora_dir`).
+    lora_dir: a `train-lora` output folder (None: the base model alone). Its training_info.json gives
+    the phases per sign, the known glosses (for fingerspelling) and each sign's duration.
+    lora_scale scales the LoRA update; fuse=True merges it into the UNet weights (faster, same result).
+    """
+    if not glosses:
+        return
+    info = training_info(lora_dir) if lora_dir is not None else {}
+    known = info.get("glosses") or {}
+    n_phases = int(info.get("n_phases") or 8)
+    pipe = load_pipeline(base_model, lora_dir=lora_dir, device=device)
+    if lora_dir is not None:
+        if fuse:
+            pipe.fuse_lora(lora_scale=lora_scale)
+        else:
+            pipe.set_adapters(["skeleton"], adapter_weights=[lora_scale])
+    expanded = expand_glosses(glosses, known)
+    durations = [seconds_per_sign or float((known.get(g) or {}).get("duration_s") or DEFAULT_SECONDS_PER_SIGN)
+                 for g in expanded]
+    keyframes = generate_keyframes(pipe, expanded, n_phases, seed=seed, num_inference_steps=num_inference_steps,
+                                   guidance_scale=guidance_scale, batch_size=batch_size,
+                                   resolution=info.get("resolution"), progress=progress)
+    yield from interpolate_keyframes([_resize(k, size) for k in keyframes], durations, fps)

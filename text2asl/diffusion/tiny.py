@@ -1,0 +1,136 @@
+"""The `tiny` base model: Stable Diffusion's architecture at toy size with a word-level tokenizer, built from configs.
+
+Same classes as SD v1-4 (UNet2DConditionModel, AutoencoderKL, CLIPTextModel, DDPMScheduler), so the
+training and generation code cannot tell the difference; random weights, a few hundred thousand
+parameters, 64² images, trainable on 2 CPU cores in minutes. The model hub is never contacted: the
+tokenizer's vocabulary is the set of words in the dataset's captions, and the pipeline is written
+with `save_pretrained` and read back through the same `from_pretrained` path as a real base model.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+BOS, EOS, UNK = "<|startoftext|>", "<|endoftext|>", "<|unk|>"
+MAX_LENGTH = 77  # CLIP's context length; kept so prompts behave as with SD v1-4
+
+
+@dataclass(frozen=True)
+class TinyArchitecture:
+    """Sizes of the toy model. The VAE halves the resolution once (64² images -> 32² latents)."""
+
+    unet_channels: tuple[int, ...] = (32, 64)
+    layers_per_block: int = 1
+    attention_head_dim: int = 8
+    cross_attention_dim: int = 32
+    vae_channels: tuple[int, ...] = (32, 64)
+    latent_channels: int = 4
+    text_layers: int = 2
+    text_heads: int = 4
+
+
+def build_word_tokenizer(captions: Iterable[str]):
+    """A `PreTrainedTokenizerFast` whose vocabulary is every word and punctuation mark in `captions`.
+
+    Words are split on whitespace and punctuation ("asl skeleton, HELLO" -> asl | skeleton | , | HELLO),
+    case is kept (glosses are upper case), and each prompt is wrapped in CLIP's start/end tokens and
+    padded with the end token to 77, as SD v1-4's tokenizer does.
+    """
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    splitter = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
+    words: set[str] = set()
+    for caption in captions:
+        words.update(word for word, _ in splitter.pre_tokenize_str(caption))
+    # BOS/EOS ids 0/1: CLIPTextModel treats an eos id of 2 as the legacy "argmax" convention.
+    vocab = {BOS: 0, EOS: 1, UNK: 2}
+    for word in sorted(words):
+        vocab.setdefault(word, len(vocab))
+    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token=UNK))
+    tokenizer.pre_tokenizer = splitter
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{BOS} $A {EOS}", special_tokens=[(BOS, vocab[BOS]), (EOS, vocab[EOS])]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token=BOS,
+        eos_token=EOS,
+        unk_token=UNK,
+        pad_token=EOS,
+        model_max_length=MAX_LENGTH,
+    )
+
+
+def build_tiny_pipeline(captions: Iterable[str], resolution: int = 64, seed: int = 0,
+                        arch: TinyArchitecture = TinyArchitecture()):
+    """A randomly initialised `StableDiffusionPipeline` (fp32, CPU) for images of `resolution`² pixels."""
+    import torch
+    from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    tokenizer = build_word_tokenizer(captions)
+    torch.manual_seed(seed)
+    vae_factor = 2 ** (len(arch.vae_channels) - 1)
+    if resolution % (vae_factor * 2 ** (len(arch.unet_channels) - 1)):
+        raise ValueError(f"resolution {resolution} must be divisible by the tiny model's downsampling")
+    unet = UNet2DConditionModel(
+        sample_size=resolution // vae_factor,
+        in_channels=arch.latent_channels,
+        out_channels=arch.latent_channels,
+        layers_per_block=arch.layers_per_block,
+        block_out_channels=arch.unet_channels,
+        # Attention only below the top level (SD v1-4 has it at every level except the lowest): self-attention
+        # over the 32² top-level latents costs more than the rest of the tiny UNet on a CPU.
+        down_block_types=("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (len(arch.unet_channels) - 1),
+        up_block_types=("CrossAttnUpBlock2D",) * (len(arch.unet_channels) - 1) + ("UpBlock2D",),
+        cross_attention_dim=arch.cross_attention_dim,
+        attention_head_dim=arch.attention_head_dim,
+        norm_num_groups=min(32, arch.unet_channels[0]),
+    )
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * len(arch.vae_channels),
+        up_block_types=("UpDecoderBlock2D",) * len(arch.vae_channels),
+        block_out_channels=arch.vae_channels,
+        latent_channels=arch.latent_channels,
+        norm_num_groups=min(32, arch.vae_channels[0]),
+        sample_size=resolution,
+        mid_block_add_attention=False,  # same reason: full-resolution self-attention dominates CPU time
+    )
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=arch.cross_attention_dim,
+            intermediate_size=4 * arch.cross_attention_dim,
+            num_hidden_layers=arch.text_layers,
+            num_attention_heads=arch.text_heads,
+            max_position_embeddings=MAX_LENGTH,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    )
+    scheduler = DDPMScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",  # SD v1's schedule
+        num_train_timesteps=1000, steps_offset=1, clip_sample=False,
+    )
+    return StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+
+
+def save_tiny_pipeline(captions: Iterable[str], path: str | Path, resolution: int = 64, seed: int = 0) -> Path:
+    """Build the tiny pipeline and write it as a diffusers folder (model_index.json, unet/, vae/, ...)."""
+    path = Path(path)
+    build_tiny_pipeline(captions, resolution, seed).save_pretrained(path, safe_serialization=True)
+    return path

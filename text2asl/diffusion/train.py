@@ -1,0 +1,368 @@
+"""LoRA fine-tuning of a Stable Diffusion UNet on a skeleton-image dataset, driven by accelerate.
+
+The loop follows diffusers' `train_text_to_image_lora.py` (frozen VAE and text encoder, LoRA on the
+UNet attention projections to_q/to_k/to_v/to_out.0, epsilon or v-prediction MSE with optional
+min-SNR weighting), split into functions and made exactly resumable: the data order of each epoch
+and the noise of each micro-step are derived from the seed and the step number, so a run
+interrupted at any checkpoint and resumed with `--resume latest` ends with the same weights as an
+uninterrupted run. `accelerate launch -m text2asl train-lora ...` runs the same code on several GPUs.
+
+Outputs in RUN/: pytorch_lora_weights.safetensors (loads with `pipe.load_lora_weights(RUN)`),
+training_info.json, loss.csv, validation/*.png, checkpoint-N/ (see checkpoint.py) and, for the
+tiny preset, base/ (its pre-trained base model, see pretrain.py).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from text2asl.diffusion import checkpoint as ckpt
+from text2asl.diffusion.config import LoraConfig
+from text2asl.diffusion.dataset import SkeletonImageDataset, parse_caption, read_info, read_metadata
+from text2asl.diffusion.model import LORA_WEIGHTS, TINY_BASE_SUBDIR, TRAINING_INFO, load_base_model
+from text2asl.errors import Text2ASLError
+
+LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
+LOSS_LOG = "loss.csv"
+
+
+@dataclass
+class TrainResult:
+    """How a call to `train_lora` ended."""
+
+    output_dir: Path
+    global_step: int
+    max_train_steps: int
+    stopped: str  # "done" or "time budget"
+    last_loss: float | None
+
+
+def step_generator(seed: int, micro_step: int, process_index: int = 0, stream: int = 0):
+    """A CPU torch.Generator for one micro-step: the noise depends only on (seed, stream, step, rank), not on history."""
+    import torch
+
+    entropy = [seed, stream, micro_step, process_index]
+    return torch.Generator().manual_seed(int(np.random.SeedSequence(entropy).generate_state(1)[0]))
+
+
+def encode_batch(base, batch: dict, generator, weight_dtype):
+    """(latents (B, 4, h, w), text embeddings (B, L, D)) of a batch, with the frozen VAE and text encoder."""
+    import torch
+
+    device = base.unet.device
+    with torch.no_grad():
+        pixels = batch["pixel_values"].to(device, weight_dtype)
+        dist = base.vae.encode(pixels).latent_dist
+        noise = torch.randn(dist.mean.shape, generator=generator, dtype=torch.float32).to(device, dist.mean.dtype)
+        latents = (dist.mean + dist.std * noise) * base.vae.config.scaling_factor
+        hidden = base.text_encoder(batch["input_ids"].to(device), return_dict=False)[0]
+    return latents, hidden
+
+
+def diffusion_loss(unet, noise_scheduler, latents, encoder_hidden_states, generator, snr_gamma: float | None = None):
+    """Scalar fp32 denoising loss of one batch: MSE to the noise (or velocity), min-SNR weighted if `snr_gamma`."""
+    import torch
+    import torch.nn.functional as F
+    from diffusers.training_utils import compute_snr
+
+    bsz = latents.shape[0]
+    noise = torch.randn(latents.shape, generator=generator, dtype=torch.float32).to(latents.device, latents.dtype)
+    timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (bsz,), generator=generator)
+    timesteps = timesteps.to(latents.device)
+    noisy = noise_scheduler.add_noise(latents, noise, timesteps)
+    if noise_scheduler.config.prediction_type == "v_prediction":
+        target = noise_scheduler.get_velocity(latents, noise, timesteps)
+    else:
+        target = noise
+    pred = unet(noisy, timesteps, encoder_hidden_states, return_dict=False)[0]
+    if snr_gamma is None:
+        return F.mse_loss(pred.float(), target.float(), reduction="mean")
+    snr = compute_snr(noise_scheduler, timesteps)
+    weights = torch.stack([snr, snr_gamma * torch.ones_like(snr)], dim=1).min(dim=1)[0]
+    weights = weights / (snr + 1) if noise_scheduler.config.prediction_type == "v_prediction" else weights / snr
+    loss = F.mse_loss(pred.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
+    return (loss * weights).mean()
+
+
+def epoch_order(n: int, seed: int, epoch: int, num_processes: int = 1, process_index: int = 0) -> list[int]:
+    """This process's sample indices for `epoch`: a seeded permutation, padded to split evenly, then strided."""
+    perm = np.random.default_rng([seed, epoch]).permutation(n).tolist()
+    per_rank = math.ceil(n / num_processes)
+    perm += perm[: per_rank * num_processes - n]
+    return perm[process_index::num_processes]
+
+
+class LoraTrainer:
+    """One training run: sets up the accelerator, model, data and optimiser; `train()` runs or resumes it.
+
+    Attributes after construction: `unet` (the prepared UNet with a LoRA adapter), `optimizer`,
+    `lr_scheduler`, `dataset`, `max_train_steps`, `steps_per_epoch`.
+    """
+
+    def __init__(self, config: LoraConfig, data_dir: str | Path, output_dir: str | Path, progress: bool = True):
+        import torch
+        from accelerate import Accelerator
+        from diffusers.optimization import get_scheduler
+        from diffusers.training_utils import cast_training_params
+        from peft import LoraConfig as PeftLoraConfig
+
+        self.config = c = config
+        self.data_dir = Path(data_dir)
+        self.output_dir = Path(output_dir)
+        self.progress = progress
+        read_metadata(self.data_dir)  # fail on a bad dataset before any model is loaded
+        on_gpu = torch.cuda.is_available()
+        self.accelerator = acc = Accelerator(
+            gradient_accumulation_steps=c.gradient_accumulation_steps,
+            mixed_precision=c.mixed_precision if on_gpu else "no",
+            cpu=not on_gpu,
+        )
+        self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(acc.mixed_precision, torch.float32)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.base_path = self._base_model_path()
+
+        self.base = base = load_base_model(self.base_path, dtype=self.weight_dtype)
+        base.vae.to(acc.device)
+        base.text_encoder.to(acc.device)
+        base.unet.to(acc.device)
+        torch.manual_seed(c.seed)  # LoRA init
+        base.unet.add_adapter(PeftLoraConfig(r=c.rank, lora_alpha=c.alpha, init_lora_weights="gaussian",
+                                             target_modules=LORA_TARGETS))
+        cast_training_params(base.unet, dtype=torch.float32)  # LoRA params stay fp32 under fp16 mixed precision
+        if c.gradient_checkpointing:
+            base.unet.enable_gradient_checkpointing()
+        params = [p for p in base.unet.parameters() if p.requires_grad]
+
+        self.dataset = SkeletonImageDataset(self.data_dir, base.tokenizer, c.resolution)
+        per_rank = math.ceil(len(self.dataset) / acc.num_processes)
+        self.steps_per_epoch = max(1, math.ceil(math.ceil(per_rank / c.train_batch_size) / c.gradient_accumulation_steps))
+        self.max_train_steps = c.max_train_steps or c.num_train_epochs * self.steps_per_epoch
+        self.num_epochs = math.ceil(self.max_train_steps / self.steps_per_epoch)
+
+        optimizer = torch.optim.AdamW(params, lr=c.learning_rate, betas=(c.adam_beta1, c.adam_beta2),
+                                      weight_decay=c.adam_weight_decay, eps=c.adam_epsilon)
+        lr_scheduler = get_scheduler(c.lr_scheduler, optimizer=optimizer,
+                                     num_warmup_steps=c.lr_warmup_steps * acc.num_processes,
+                                     num_training_steps=self.max_train_steps * acc.num_processes)
+        self.unet, self.optimizer, self.lr_scheduler = acc.prepare(base.unet, optimizer, lr_scheduler)
+
+    # -- set-up helpers -------------------------------------------------------------------------
+
+    def _base_model_path(self) -> str:
+        """The base model to load; for the tiny preset, pre-train it first (once) into RUN/base."""
+        if not self.config.is_tiny:
+            return self.config.base_model
+        from text2asl.diffusion.pretrain import pretrain_tiny_base
+
+        base_dir = self.output_dir / TINY_BASE_SUBDIR
+        with self.accelerator.main_process_first():
+            if self.accelerator.is_main_process and not (base_dir / "model_index.json").is_file():
+                pretrain_tiny_base(self.config, self.data_dir, base_dir, progress=self.progress)
+        return str(base_dir)
+
+    def _batches(self, epoch: int, skip: int):
+        """Micro-batches of `epoch` for this process, skipping the first `skip` (already trained) ones."""
+        from torch.utils.data import DataLoader
+
+        acc = self.accelerator
+        order = epoch_order(len(self.dataset), self.config.seed, epoch, acc.num_processes, acc.process_index)
+        order = order[skip * self.config.train_batch_size:]
+        return DataLoader(self.dataset, batch_size=self.config.train_batch_size, sampler=order)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def train(self, resume: str | None = None) -> TrainResult:
+        """Run to `max_train_steps` (or the time budget), from scratch or from a checkpoint."""
+        import torch
+        from tqdm.auto import tqdm
+
+        c, acc = self.config, self.accelerator
+        global_step = 0
+        if resume:
+            state = ckpt.load_checkpoint(ckpt.find_checkpoint(self.output_dir, resume), acc.unwrap_model(self.unet),
+                                         self.optimizer, self.lr_scheduler, acc.scaler)
+            global_step = state["step"]
+        log = _LossLog(self.output_dir / LOSS_LOG, global_step, enabled=acc.is_main_process)
+        bar = tqdm(total=self.max_train_steps, initial=global_step, desc="train-lora", unit="step",
+                   disable=not (self.progress and acc.is_main_process))
+        start, stopped, last_loss = time.monotonic(), "done", None
+        last_saved = global_step if resume else None
+        accum = c.gradient_accumulation_steps
+        first_epoch = global_step // self.steps_per_epoch
+        try:
+            for epoch in range(first_epoch, self.num_epochs):
+                self.unet.train()
+                skip = (global_step - epoch * self.steps_per_epoch) * accum
+                running = []
+                for i, batch in enumerate(self._batches(epoch, skip)):
+                    micro_step = global_step * accum + (i % accum)
+                    gen = step_generator(c.seed, micro_step, acc.process_index)
+                    with acc.accumulate(self.unet):
+                        latents, hidden = encode_batch(self.base, batch, gen, self.weight_dtype)
+                        loss = diffusion_loss(self.unet, self.base.noise_scheduler, latents, hidden, gen, c.snr_gamma)
+                        mean_loss = acc.gather(loss.detach().reshape(1)).mean().item()
+                        if not math.isfinite(mean_loss):
+                            self._stop_non_finite(mean_loss, global_step + 1, last_saved)
+                        acc.backward(loss)
+                        if acc.sync_gradients:
+                            acc.clip_grad_norm_([p for p in self.unet.parameters() if p.requires_grad], c.max_grad_norm)
+                        self.optimizer.step()
+                        self.lr_scheduler.step()
+                        self.optimizer.zero_grad(set_to_none=True)
+                    running.append(mean_loss)
+                    if not acc.sync_gradients:
+                        continue
+                    global_step += 1
+                    last_loss = float(np.mean(running))
+                    running = []
+                    lr = self.lr_scheduler.get_last_lr()[0]
+                    log.write(global_step, epoch, last_loss, lr, time.monotonic() - start)
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{last_loss:.4f}", epoch=epoch)
+                    over_budget = c.max_minutes is not None and time.monotonic() - start > 60 * c.max_minutes
+                    if global_step % c.checkpointing_steps == 0 or global_step == self.max_train_steps or over_budget:
+                        self._checkpoint(global_step, epoch)
+                        last_saved = global_step
+                    if over_budget and global_step < self.max_train_steps:
+                        stopped = "time budget"
+                    if global_step >= self.max_train_steps or stopped != "done":
+                        break
+                finished = global_step >= self.max_train_steps
+                if stopped == "done" and c.validation_epochs and (finished or (epoch + 1) % c.validation_epochs == 0):
+                    self.validate(global_step, epoch)
+                if finished or stopped != "done":
+                    break
+        finally:
+            bar.close()
+            log.close()
+        self.save_lora(global_step)
+        return TrainResult(self.output_dir, global_step, self.max_train_steps, stopped, last_loss)
+
+    def _stop_non_finite(self, value: float, step: int, last_saved: int | None) -> None:
+        where = (f"the last good checkpoint is {self.output_dir / f'{ckpt.PREFIX}{last_saved}'}; "
+                 "lower --learning-rate (or use --mixed-precision no) and rerun with --resume latest"
+                 if last_saved else "no checkpoint was saved yet; lower --learning-rate and start again")
+        raise Text2ASLError(f"training loss became {value} at step {step}, so training stopped without saving it; {where}.")
+
+    def _checkpoint(self, step: int, epoch: int) -> None:
+        acc = self.accelerator
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            ckpt.save_checkpoint(self.output_dir, step, epoch, acc.unwrap_model(self.unet), self.optimizer,
+                                 self.lr_scheduler, acc.scaler, self.config.checkpoints_total_limit,
+                                 extra={"max_train_steps": self.max_train_steps})
+
+    # -- outputs --------------------------------------------------------------------------------
+
+    def lora_state_dict(self) -> dict:
+        """The LoRA tensors in diffusers' naming (what `save_lora_weights` writes), fp32 on the CPU."""
+        from diffusers.utils import convert_state_dict_to_diffusers
+        from peft.utils import get_peft_model_state_dict
+
+        unet = self.accelerator.unwrap_model(self.unet)
+        return {k: v.detach().float().cpu() for k, v in convert_state_dict_to_diffusers(get_peft_model_state_dict(unet)).items()}
+
+    def save_lora(self, step: int) -> Path:
+        """Write pytorch_lora_weights.safetensors and training_info.json into the run folder."""
+        from diffusers import StableDiffusionPipeline
+
+        acc = self.accelerator
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            StableDiffusionPipeline.save_lora_weights(self.output_dir, unet_lora_layers=self.lora_state_dict(),
+                                                      safe_serialization=True)
+            info = read_info(self.data_dir)
+            rows = self.dataset.rows
+            info_glosses = info.get("glosses") or {r.get("gloss") or (parse_caption(r["text"]) or ("",))[0]: {} for r in rows}
+            (self.output_dir / TRAINING_INFO).write_text(json.dumps({
+                "base_model": self.config.base_model,
+                "base_model_path": self.base_path,
+                "dataset": str(self.data_dir),
+                "resolution": self.config.resolution,
+                "n_phases": info.get("n_phases") or max((r.get("n_phases", 1) for r in rows), default=1),
+                "glosses": info_glosses,
+                "global_step": step,
+                "max_train_steps": self.max_train_steps,
+                "config": self.config.to_dict(),
+            }, indent=1))
+        return self.output_dir / LORA_WEIGHTS
+
+    def validation_prompts(self) -> list[str]:
+        if self.config.validation_prompts:
+            return list(self.config.validation_prompts)
+        captions = self.dataset.captions
+        return [captions[0], captions[len(captions) // 2]] if len(captions) > 1 else captions[:1]
+
+    def validate(self, step: int, epoch: int) -> Path | None:
+        """Draw the validation prompts with a fixed seed into validation/step-N.png (main process only)."""
+        import torch
+        from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
+        from PIL import Image
+
+        acc = self.accelerator
+        if not acc.is_main_process:
+            return None
+        b = self.base
+        pipe = StableDiffusionPipeline(
+            vae=b.vae, text_encoder=b.text_encoder, tokenizer=b.tokenizer, unet=acc.unwrap_model(self.unet),
+            scheduler=DPMSolverMultistepScheduler.from_config(b.noise_scheduler.config),
+            safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+        )
+        pipe.set_progress_bar_config(disable=True)
+        images = []
+        with torch.autocast(acc.device.type, enabled=acc.mixed_precision != "no"):
+            for prompt in self.validation_prompts():
+                gen = torch.Generator().manual_seed(self.config.seed)
+                images.append(pipe(prompt, num_inference_steps=self.config.validation_inference_steps,
+                                   guidance_scale=self.config.guidance_scale, generator=gen,
+                                   height=self.config.resolution, width=self.config.resolution,
+                                   output_type="np").images[0])
+        folder = self.output_dir / "validation"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"step-{step:06d}_epoch-{epoch + 1:03d}.png"
+        Image.fromarray((np.concatenate(images, axis=1) * 255).round().astype(np.uint8)).save(path)
+        (folder / "prompts.txt").write_text("\n".join(self.validation_prompts()) + "\n")
+        return path
+
+
+class _LossLog:
+    """loss.csv (step, epoch, loss, lr, seconds); on resume, rows past the checkpoint are dropped first."""
+
+    FIELDS = ("step", "epoch", "loss", "lr", "elapsed_s")
+
+    def __init__(self, path: Path, resume_step: int, enabled: bool = True):
+        self.fh = None
+        if not enabled:
+            return
+        kept = []
+        if resume_step and path.is_file():
+            with open(path, newline="") as fh:
+                kept = [r for r in csv.DictReader(fh) if int(r["step"]) <= resume_step]
+        self.offset = float(kept[-1]["elapsed_s"]) if kept else 0.0  # elapsed time continues across resumes
+        self.fh = open(path, "w", newline="")
+        self.writer = csv.DictWriter(self.fh, self.FIELDS)
+        self.writer.writeheader()
+        self.writer.writerows(kept)
+        self.fh.flush()
+
+    def write(self, step: int, epoch: int, loss: float, lr: float, elapsed: float) -> None:
+        if self.fh:
+            self.writer.writerow({"step": step, "epoch": epoch, "loss": f"{loss:.6f}", "lr": f"{lr:.3g}",
+                                  "elapsed_s": f"{self.offset + elapsed:.2f}"})
+            self.fh.flush()
+
+    def close(self) -> None:
+        if self.fh:
+            self.fh.close()
+
+
+def train_lora(config: LoraConfig, data_dir: str | Path, output_dir: str | Path, resume: str | None = None,
+               progress: bool = True) -> TrainResult:
+    """Train (or resume) a LoRA for `config.base_model` on the skeleton dataset in `data_dir`; see module doc."""
+    return LoraTrainer(config, data_dir, output_dir, progress=progress).train(resume=resume)
