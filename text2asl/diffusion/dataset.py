@@ -47,7 +47,7 @@ def parse_caption(text: str) -> tuple[str, int, int] | None:
 def phase_frames(n_frames: int, n_phases: int) -> np.ndarray:
     """(n_phases,) int frame indices: the centre frame of each of `n_phases` equal parts of the sign."""
     centres = (np.arange(n_phases) + 0.5) * n_frames / n_phases - 0.5
-    return np.clip(np.round(centres), 0, n_frames - 1).astype(int)
+    return np.clip(np.floor(centres + 0.5), 0, n_frames - 1).astype(int)  # half-up, not banker's rounding
 
 
 def _safe_name(gloss: str) -> str:

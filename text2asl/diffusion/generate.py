@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from text2asl.diffusion.config import SD_V1_4
 from text2asl.diffusion.dataset import caption, gloss_token
 from text2asl.diffusion.model import load_pipeline, training_info
 
@@ -123,14 +124,15 @@ def _resize(frames: np.ndarray, size: int) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(f).resize((size, size), Image.Resampling.BICUBIC)) for f in frames])
 
 
-def render_glosses(glosses: list[str], base_model: str, lora_dir: str | Path | None, fps: float = 25.0,
+def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | Path | None, fps: float = 25.0,
                    size: int = 512, lora_scale: float = 1.0, fuse: bool = False, seed: int = 0,
                    num_inference_steps: int = 25, guidance_scale: float = 7.5, batch_size: int = 8,
                    seconds_per_sign: float | None = None, device: str | None = None,
                    progress: bool = True) -> Iterator[np.ndarray]:
     """Skeleton video frames ((size, size, 3) uint8 RGB at `fps`) for `glosses`, drawn by the diffusion model.
 
-    base_model: hub id, local diffusers folder, or 'tiny' (then the base saved in `lora_dir`).
+    base_model: hub id, local diffusers folder, or 'tiny' (then the base saved in `lora_dir`); None: the
+    base the LoRA was trained on (from its training_info.json), else SD v1-4.
     lora_dir: a `train-lora` output folder (None: the base model alone). Its training_info.json gives
     the phases per sign, the known glosses (for fingerspelling) and each sign's duration.
     lora_scale scales the LoRA update; fuse=True merges it into the UNet weights (faster, same result).
@@ -138,6 +140,7 @@ def render_glosses(glosses: list[str], base_model: str, lora_dir: str | Path | N
     if not glosses:
         return
     info = training_info(lora_dir) if lora_dir is not None else {}
+    base_model = base_model or info.get("base_model") or SD_V1_4
     known = info.get("glosses") or {}
     n_phases = int(info.get("n_phases") or 8)
     pipe = load_pipeline(base_model, lora_dir=lora_dir, device=device)

@@ -1,0 +1,132 @@
+"""Tiny preset on ../shared/data/asl-app-lexicon for a fixed CPU budget: loss curve, keyframe grid, SSIM/PSNR.
+
+    python benchmarks/diffusion_tiny_quality.py [--minutes 10] [--out /tmp/text2asl-tiny] [--glosses 20]
+
+Steps: render the lexicon into a 64² dataset (8 phases per sign); train the tiny preset (VAE and
+full-UNet pre-training of the random base, then LoRA until the budget is spent; the budget covers
+all three); generate the 8 keyframes of `--glosses` trained glosses with (a) the untrained random
+model, (b) the pre-trained base without LoRA, (c) base + LoRA; score each against the real
+keyframes with scikit-image SSIM (RGB, channel_axis) and PSNR. Two non-generative references put
+the numbers in context: the mean training image (a static "average skeleton") and a blank canvas.
+Writes figures/diffusion_tiny_loss.png and figures/diffusion_tiny_keyframes.png and prints a
+markdown table. Run it under `nice` with OMP_NUM_THREADS=1 on a shared machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+LEXICON = REPO.parent / "shared" / "data" / "asl-app-lexicon"
+
+
+def scores(generated: list[np.ndarray], real: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame SSIM and PSNR (dB) of matching (K, H, W, 3) uint8 keyframe stacks."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    ssim, psnr = [], []
+    for gen, ref in zip(generated, real):
+        for g, r in zip(gen, ref):
+            ssim.append(structural_similarity(r, g, channel_axis=2, data_range=255))
+            psnr.append(peak_signal_noise_ratio(r, g, data_range=255))
+    return np.array(ssim), np.array(psnr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="total training budget (all stages)")
+    parser.add_argument("--out", default="/tmp/text2asl-tiny", help="work folder (dataset, run)")
+    parser.add_argument("--glosses", type=int, default=20, help="trained glosses to score")
+    parser.add_argument("--vae-steps", type=int, default=150)
+    parser.add_argument("--unet-steps", type=int, default=500)
+    parser.add_argument("--figures", default=str(REPO / "figures"))
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    from text2asl.diffusion.config import get_preset
+    from text2asl.diffusion.dataset import load_image, make_dataset, read_metadata
+    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.model import load_pipeline
+    from text2asl.diffusion.plots import plot_keyframe_grid, plot_loss_curve
+    from text2asl.diffusion.tiny import build_tiny_pipeline
+    from text2asl.diffusion.train import LoraTrainer
+
+    out = Path(args.out)
+    data = make_dataset([LEXICON], out / "dataset", resolution=64, n_phases=8, progress=False)
+    rows = read_metadata(data)
+    config = get_preset("tiny", base_vae_steps=args.vae_steps, base_unet_steps=args.unet_steps, num_train_epochs=50)
+
+    t0 = time.monotonic()
+    trainer = LoraTrainer(config, data, out / "run")  # pre-trains the tiny base (VAE, then UNet)
+    base_s = time.monotonic() - t0
+    trainer.config = trainer.config.replace(max_minutes=max(0.5, args.minutes - base_s / 60))
+    result = trainer.train()
+    total_s = time.monotonic() - t0
+    print(f"base pre-training {base_s:.0f} s, LoRA {result.global_step} steps, total {total_s:.0f} s ({result.stopped})")
+
+    glosses = sorted({r["gloss"] for r in rows})
+    pick = sorted(np.random.default_rng(0).choice(len(glosses), size=min(args.glosses, len(glosses)), replace=False))
+    chosen = [glosses[i] for i in pick]
+    real = {g: np.stack([load_image(data / r["file_name"], 64) for r in rows if r["gloss"] == g]) for g in chosen}
+    real_list = [real[g] for g in chosen]
+    gen_kwargs = dict(n_phases=8, seed=0, num_inference_steps=20, guidance_scale=config.guidance_scale, progress=False)
+
+    models = {
+        "untrained (random tiny SD)": build_tiny_pipeline([r["text"] for r in rows], 64, seed=config.seed),
+        "pre-trained base, no LoRA": load_pipeline(str(out / "run" / "base"), device="cpu"),
+        "base + LoRA (final)": load_pipeline("tiny", out / "run", device="cpu"),
+    }
+    generated, table = {}, []
+    for name, pipe in models.items():
+        pipe.set_progress_bar_config(disable=True)
+        t = time.monotonic()
+        generated[name] = generate_keyframes(pipe, chosen, **gen_kwargs)
+        s, p = scores(generated[name], real_list)
+        table.append((name, s, p, time.monotonic() - t))
+    all_real = np.stack([load_image(data / r["file_name"], 64) for r in rows]).astype(np.float32)
+    mean_img = np.round(all_real.mean(0)).astype(np.uint8)
+    for name, img in (("mean training image (static)", mean_img), ("blank white canvas", np.full_like(mean_img, 255))):
+        s, p = scores([np.repeat(img[None], 8, 0) for _ in chosen], real_list)
+        table.append((name, s, p, 0.0))
+
+    print(f"\n{len(chosen)} trained glosses x 8 phases, 64x64, seed 0; "
+          f"budget {args.minutes:g} min on {torch.get_num_threads()} CPU thread(s)\n")
+    print("| frames | SSIM mean ± std | PSNR dB mean ± std | generation s |")
+    print("|---|---|---|---|")
+    for name, s, p, secs in table:
+        print(f"| {name} | {s.mean():.3f} ± {s.std():.3f} | {p.mean():.2f} ± {p.std():.2f} | {secs:.0f} |")
+
+    figures = Path(args.figures)
+    figures.mkdir(exist_ok=True)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    plot_loss_curve(out / "run", ax=ax)
+    fig.tight_layout()
+    fig.savefig(figures / "diffusion_tiny_loss.png", dpi=120)
+    grid_rows = []
+    for g in chosen[:6]:
+        i = chosen.index(g)
+        grid_rows += [(f"{g}\nreal", real[g]), (f"{g}\nLoRA", generated["base + LoRA (final)"][i]),
+                      (f"{g}\nuntrained", generated["untrained (random tiny SD)"][i])]
+    fig = plot_keyframe_grid(grid_rows)
+    fig.tight_layout()
+    fig.savefig(figures / "diffusion_tiny_keyframes.png", dpi=110)
+    (out / "scores.json").write_text(json.dumps({
+        "glosses": chosen, "base_pretrain_s": base_s, "total_s": total_s, "lora_steps": result.global_step,
+        "rows": [{"frames": n, "ssim": float(s.mean()), "ssim_std": float(s.std()), "psnr": float(p.mean()),
+                  "psnr_std": float(p.std())} for n, s, p, _ in table],
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""LoRA training on the tiny SD model: only LoRA tensors change, the file loads in diffusers, exact resume, faults."""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+from text2asl.diffusion import train as train_mod  # noqa: E402
+from text2asl.diffusion.checkpoint import checkpoints  # noqa: E402
+from text2asl.diffusion.config import get_preset  # noqa: E402
+from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
+from text2asl.diffusion.model import LORA_WEIGHTS, training_info  # noqa: E402
+from text2asl.diffusion.train import LoraTrainer, train_lora  # noqa: E402
+from text2asl.errors import Text2ASLError  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    # Two OpenMP threads on two cores that other test processes also use spin-wait each other
+    # into 10-20x slower steps; one thread per process is fastest on a shared CI runner.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    data = alphabet_dataset(root / "ds", resolution=32, n_phases=2)
+    return data, tiny_base(root / "base", data, resolution=32)
+
+
+def cfg(base, **kw):
+    settings = dict(base_model=str(base), resolution=32, train_batch_size=4, max_train_steps=4,
+                    checkpointing_steps=2, validation_epochs=0)
+    settings.update(kw)
+    return get_preset("tiny", **settings)
+
+
+def lora_tensors(trainer) -> dict:
+    from peft.utils import get_peft_model_state_dict
+
+    return {k: v.detach().clone() for k, v in get_peft_model_state_dict(trainer.accelerator.unwrap_model(trainer.unet)).items()}
+
+
+def losses(run) -> list[tuple[int, float]]:
+    with open(run / "loss.csv", newline="") as fh:
+        return [(int(r["step"]), float(r["loss"])) for r in csv.DictReader(fh)]
+
+
+def test_steps_change_only_lora_tensors(tiny, tmp_path):
+    data, base = tiny
+    trainer = LoraTrainer(cfg(base, max_train_steps=3), data, tmp_path / "run", progress=False)
+    unet = trainer.accelerator.unwrap_model(trainer.unet)
+    before = {n: p.detach().clone() for n, p in unet.named_parameters()}
+    frozen = {n: p.detach().clone() for n, p in trainer.base.vae.named_parameters()}
+    frozen.update({f"te.{n}": p.detach().clone() for n, p in trainer.base.text_encoder.named_parameters()})
+    result = trainer.train()
+    assert result.global_step == 3 and result.stopped == "done"
+    changed = {n for n, p in unet.named_parameters() if not torch.equal(before[n], p)}
+    assert changed, "training changed nothing"
+    assert all("lora_" in n for n in changed), sorted(changed - {n for n in changed if "lora_" in n})[:3]
+    assert any("lora_B" in n for n in changed)  # B starts at zero, so a trained LoRA is non-zero
+    assert all(p.dtype == torch.float32 for n, p in unet.named_parameters() if "lora_" in n)
+    for n, p in list(trainer.base.vae.named_parameters()) + [(f"te.{n}", p) for n, p in trainer.base.text_encoder.named_parameters()]:
+        assert torch.equal(frozen[n], p), n
+
+
+def test_saved_lora_loads_into_fresh_pipeline(tiny, tmp_path):
+    from diffusers import StableDiffusionPipeline
+    from peft.utils import get_peft_model_state_dict
+
+    data, base = tiny
+    trainer = LoraTrainer(cfg(base, max_train_steps=2), data, tmp_path / "run", progress=False)
+    trainer.train()
+    trained = lora_tensors(trainer)
+    pipe = StableDiffusionPipeline.from_pretrained(str(base), local_files_only=True)
+    pipe.load_lora_weights(str(tmp_path / "run"))  # diffusers' own loader, safetensors only
+    adapter = next(iter(pipe.unet.peft_config))
+    loaded = get_peft_model_state_dict(pipe.unet, adapter_name=adapter)
+    assert set(loaded) == set(trained)
+    for k in trained:
+        torch.testing.assert_close(loaded[k], trained[k], rtol=0, atol=0)
+    info = training_info(tmp_path / "run")
+    assert info["global_step"] == 2 and info["n_phases"] == 2 and "A" in info["glosses"]
+    files = {p.suffix for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    assert files <= {".safetensors", ".json", ".csv"}  # nothing pickled
+
+
+def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch):
+    data, base = tiny
+    straight = LoraTrainer(cfg(base), data, tmp_path / "straight", progress=False)
+    straight.train()
+
+    calls = {"n": 0}
+    real_loss = train_mod.diffusion_loss
+
+    def killed_at_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # what Ctrl-C (or a kill between checkpoints) leaves behind
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "diffusion_loss", killed_at_third)
+    with pytest.raises(KeyboardInterrupt):
+        LoraTrainer(cfg(base), data, tmp_path / "killed", progress=False).train()
+    assert [p.name for p in checkpoints(tmp_path / "killed")] == ["checkpoint-2"]
+    assert not (tmp_path / "killed" / LORA_WEIGHTS).exists()
+    monkeypatch.setattr(train_mod, "diffusion_loss", real_loss)
+
+    resumed = LoraTrainer(cfg(base), data, tmp_path / "killed", progress=False)
+    result = resumed.train(resume="latest")
+    assert result.global_step == straight.max_train_steps == 4
+    a, b = lora_tensors(straight), lora_tensors(resumed)
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=1e-5, atol=1e-6)
+    log = losses(tmp_path / "killed")
+    assert [s for s, _ in log] == [1, 2, 3, 4]
+    for (_, x), (_, y) in zip(log, losses(tmp_path / "straight")):
+        assert x == pytest.approx(y, rel=1e-4)
+    # the optimiser state came back too: Adam's step counters continue, not restart
+    state = resumed.optimizer.state_dict()["state"]
+    assert all(float(s["step"]) == 4 for s in state.values())
+
+
+@pytest.mark.parametrize("bad_step, expected", [(3, "checkpoint-2"), (1, "no checkpoint was saved yet")])
+def test_non_finite_loss_stops_and_keeps_last_checkpoint(tiny, tmp_path, monkeypatch, bad_step, expected):
+    data, base = tiny
+    calls = {"n": 0}
+    real_loss = train_mod.diffusion_loss
+
+    def nan_at(*args, **kwargs):
+        calls["n"] += 1
+        loss = real_loss(*args, **kwargs)
+        return loss * float("nan") if calls["n"] == bad_step else loss
+
+    monkeypatch.setattr(train_mod, "diffusion_loss", nan_at)
+    with pytest.raises(Text2ASLError, match=rf"nan at step {bad_step}.*{expected}"):
+        LoraTrainer(cfg(base), data, tmp_path / "run", progress=False).train()
+    kept = [p.name for p in checkpoints(tmp_path / "run")]
+    assert kept == (["checkpoint-2"] if bad_step == 3 else [])
+    assert not (tmp_path / "run" / LORA_WEIGHTS).exists()
+
+
+def test_min_snr_accumulation_checkpointing_scheduler_validation(tiny, tmp_path):
+    data, base = tiny
+    config = cfg(base, max_train_steps=2, snr_gamma=5.0, gradient_accumulation_steps=2, gradient_checkpointing=True,
+                 lr_scheduler="cosine", lr_warmup_steps=1, validation_epochs=1, validation_inference_steps=2,
+                 validation_prompts=("asl skeleton, B, phase 1 of 2",))
+    result = train_lora(config, data, tmp_path / "run", progress=False)
+    assert result.global_step == 2 and result.last_loss == result.last_loss  # finite
+    log = losses(tmp_path / "run")
+    assert [s for s, _ in log] == [1, 2]
+    pngs = list((tmp_path / "run" / "validation").glob("*.png"))
+    assert len(pngs) == 1
+    from PIL import Image
+
+    assert Image.open(pngs[0]).size == (32, 32)
+
+
+def test_time_budget_stops_with_checkpoint_then_resumes(tiny, tmp_path):
+    data, base = tiny
+    first = train_lora(cfg(base, max_minutes=0.0), data, tmp_path / "run", progress=False)
+    assert first.stopped == "time budget" and first.global_step == 1
+    assert (tmp_path / "run" / LORA_WEIGHTS).is_file()
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["checkpoint-1"]
+    second = train_lora(cfg(base), data, tmp_path / "run", resume="latest", progress=False)
+    assert second.global_step == 4 and second.stopped == "done"
+
+
+def test_bad_inputs(tiny, tmp_path):
+    data, base = tiny
+    with pytest.raises(Text2ASLError, match="does not exist"):
+        LoraTrainer(cfg(base), tmp_path / "no-data", tmp_path / "run", progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(Text2ASLError, match="no metadata.jsonl"):
+        LoraTrainer(cfg(base), tmp_path / "empty", tmp_path / "run", progress=False)
+    with pytest.raises(Text2ASLError, match="no UNet"):
+        LoraTrainer(cfg(tmp_path / "empty"), data, tmp_path / "run", progress=False)
+    with pytest.raises(Text2ASLError, match="no checkpoint"):
+        train_lora(cfg(base), data, tmp_path / "fresh", resume="latest", progress=False)
+    with pytest.raises(Text2ASLError, match="learning-rate"):
+        get_preset("tiny", learning_rate=-1.0)
+    with pytest.raises(Text2ASLError, match="unknown preset"):
+        get_preset("sd-v2")
+
+
+def test_course_preset():
+    c = get_preset("sd-v1-4")
+    assert (c.base_model, c.learning_rate, c.train_batch_size, c.num_train_epochs, c.rank, c.mixed_precision) == (
+        "CompVis/stable-diffusion-v1-4", 1e-4, 8, 10, 4, "fp16")
+
+
+def test_cli_tiny_end_to_end_and_resume(tiny, tmp_path, capsys):
+    from text2asl.cli import main
+
+    data, _ = tiny
+    run = tmp_path / "run"
+    common = ["train-lora", "--base-model", "tiny", "--data", str(data), "-o", str(run), "--resolution", "32",
+              "--train-batch-size", "4", "--base-vae-steps", "2", "--base-unet-steps", "2", "--validation-epochs", "0",
+              "--checkpointing-steps", "2", "--quiet"]
+    assert main(common + ["--max-train-steps", "2"]) == 0
+    assert (run / "base" / "model_index.json").is_file() and (run / LORA_WEIGHTS).is_file()
+    assert training_info(run)["base_model"] == "tiny"
+    base_stamp = (run / "base" / "unet" / "diffusion_pytorch_model.safetensors").stat().st_mtime_ns
+    assert main(common + ["--max-train-steps", "3", "--resume", "latest"]) == 0
+    assert "3 steps" in capsys.readouterr().out
+    assert (run / "base" / "unet" / "diffusion_pytorch_model.safetensors").stat().st_mtime_ns == base_stamp
+    assert main(["train-lora", "--base-model", str(tmp_path / "nowhere/sd"), "--data", str(data), "-o", str(run)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_accelerate_launch_runs_the_cli(tiny, tmp_path):
+    data, base = tiny
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "ACCELERATE_USE_CPU": "1"}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "1", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "text2asl", "train-lora",
+           "--base-model", str(base), "--data", str(data), "-o", str(tmp_path / "run"), "--resolution", "32",
+           "--train-batch-size", "4", "--max-train-steps", "1", "--validation-epochs", "0", "--quiet"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "run" / LORA_WEIGHTS).is_file()
