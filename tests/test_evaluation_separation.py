@@ -59,9 +59,18 @@ def test_markdown_names_both_systems_and_counts():
     # AUC by hand: SSIM 4/9 (0.9 beats two, ties one; 0.85 beats one, ties one), DTW-MJE 5.5/9, top-1 5/6.
     text = compare_markdown(_rows(), "s", "sign", "still", ("ssim", "dtw_mje", "top1"))
     assert "**sign** vs **still** (s)" in text
-    assert "| SSIM | higher | 0.817 | 0.850 | 1 / 1 / 1 of 3 | 0.44 |" in text
-    assert "| DTW-MJE (sw) | lower | 0.233 | 0.250 | 2 / 0 / 1 of 3 | 0.61 |" in text
-    assert "| top-1 | higher | 67% | 0% | 2 / 1 / 0 of 3 | 0.83 |" in text
+    assert "| SSIM | higher | 0.817 | 0.850 | 1 / 1 / 1 of 3 | 0.44 | does not separate |" in text
+    assert "| DTW-MJE (sw) | lower | 0.233 | 0.250 | 2 / 0 / 1 of 3 | 0.61 | does not separate |" in text
+    assert "| top-1 | higher | 67% | 0% | 2 / 1 / 0 of 3 | 0.83 | separates |" in text
+
+
+def test_verdict_tiers():
+    from text2asl.evaluation.separation import verdict
+
+    assert [verdict(v) for v in (1.0, 0.7, 0.69, 0.5, 0.31, 0.3, 0.0)] == [
+        "separates", "separates", "does not separate", "does not separate", "does not separate",
+        "prefers the baseline", "prefers the baseline"]
+    assert verdict(float("nan")) == "n/a" and verdict(0.65, margin=0.1) == "separates"
 
 
 def test_slope_chart_colours_each_gloss_and_puts_better_up():

@@ -11,6 +11,7 @@ the wrong way on half the glosses, so the comparison here is paired, gloss by gl
   drawn from the baseline. The AUC is what matters when a metric judges a video on its own (no
   baseline rendered beside it): a metric can win every paired comparison by a margin smaller
   than its spread across glosses, and then a single score says little (AUC near 0.5);
+* `verdict`: "separates" / "does not separate" / "prefers the baseline" from the AUC;
 * `compare_markdown`: the same as a markdown table, one line per metric;
 * `plot_paired(ax=)`: a slope chart, one line per gloss from the baseline's score to the system's.
 
@@ -53,6 +54,19 @@ def auc(system: np.ndarray, baseline: np.ndarray, higher_is_better: bool = True)
     return float(np.mean(better + 0.5 * np.isclose(a, b, rtol=1e-9, atol=1e-12)))
 
 
+def verdict(auc_value: float, margin: float = 0.2) -> str:
+    """A word for an AUC: "separates" (>= 0.5 + margin), "prefers the baseline" (<= 0.5 - margin),
+    else "does not separate"; "n/a" for NaN. The default margin makes 0.7 the bar, a common
+    reading of "acceptable discrimination" for an AUC."""
+    if not np.isfinite(auc_value):
+        return "n/a"
+    if auc_value >= 0.5 + margin:
+        return "separates"
+    if auc_value <= 0.5 - margin:
+        return "prefers the baseline"
+    return "does not separate"
+
+
 def compare(rows: Sequence[dict], suite: str, system: str, baseline: str,
             metrics: Sequence[str] = DEFAULT_METRICS) -> list[dict]:
     """One dict per metric that both systems have.
@@ -60,7 +74,8 @@ def compare(rows: Sequence[dict], suite: str, system: str, baseline: str,
     Keys: metric, n (shared glosses), system_mean, baseline_mean, wins / ties / losses (glosses
     where the system scores better / equal / worse than the baseline, by the metric's direction),
     win_rate (wins / n; a metric that separates the two is near 1, a coin flip near 0.5),
-    auc (unpaired: P(system value better than baseline value) over all gloss pairs, ties 1/2).
+    auc (unpaired: P(system value better than baseline value) over all gloss pairs, ties 1/2),
+    verdict (`verdict(auc)`).
     """
     out = []
     for metric in metrics:
@@ -75,6 +90,7 @@ def compare(rows: Sequence[dict], suite: str, system: str, baseline: str,
         out.append({"metric": metric, "n": len(glosses), "system_mean": float(a.mean()), "baseline_mean": float(b.mean()),
                     "wins": wins, "ties": ties, "losses": len(glosses) - wins - ties, "win_rate": wins / len(glosses),
                     "auc": auc(a, b, HIGHER_IS_BETTER[metric])})
+        out[-1]["verdict"] = verdict(out[-1]["auc"])
     return out
 
 
@@ -82,13 +98,13 @@ def compare_markdown(rows: Sequence[dict], suite: str, system: str, baseline: st
                      metrics: Sequence[str] = DEFAULT_METRICS) -> str:
     """`compare` as a markdown table headed by the two systems' names."""
     lines = [f"**{system}** vs **{baseline}** ({suite})", "",
-             "| metric | better | system | baseline | paired: system better / tied / worse | AUC (unpaired) |",
-             "|---|---|---:|---:|---:|---:|"]
+             "| metric | better | system | baseline | paired: system better / tied / worse | AUC (unpaired) | verdict |",
+             "|---|---|---:|---:|---:|---:|---|"]
     for c in compare(rows, suite, system, baseline, metrics):
         fmt = "{:.0%}" if c["metric"] in ("top1", "top5") else "{:.1f}" if c["metric"] in ("psnr", "rank") else "{:.3f}"
         lines.append(f"| {_NAMES[c['metric']]} | {'higher' if HIGHER_IS_BETTER[c['metric']] else 'lower'} "
                      f"| {fmt.format(c['system_mean'])} | {fmt.format(c['baseline_mean'])} "
-                     f"| {c['wins']} / {c['ties']} / {c['losses']} of {c['n']} | {c['auc']:.2f} |")
+                     f"| {c['wins']} / {c['ties']} / {c['losses']} of {c['n']} | {c['auc']:.2f} | {c['verdict']} |")
     return "\n".join(lines)
 
 
