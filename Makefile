@@ -31,7 +31,7 @@ test: $(VENV)/.installed-all
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-all
-	$(BIN)/python benchmarks/run_all.py
+	for b in benchmarks/bench_*.py; do echo "## $$b"; $(BIN)/python $$b || exit 1; done
 
 figures: $(VENV)/.installed-all
 	$(BIN)/python -m text2asl.figures

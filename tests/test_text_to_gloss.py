@@ -13,6 +13,7 @@ PAIRS = [
     # copula BE
     ("I am happy.", "ME HAPPY"),
     ("They were tired.", "THEY TIRED"),
+    ("Yesterday I was hungry and tired.", "YESTERDAY ME HUNGRY TIRED"),
     ("He is a teacher.", "HE TEACHER"),
     ("You are my friend.", "YOU MY FRIEND"),
     # do-support

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from text2asl.errors import Text2ASLError
 
-DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".mov", ".avi", ".mkv")
 
 
@@ -30,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="diffusion track: base model (hub id, local folder, or 'tiny') generating each held-out gloss")
     parser.add_argument("--diffusion-lora", type=Path, default=None, metavar="DIR", help="diffusion track: a train-lora output folder")
     parser.add_argument("--shared-data", type=Path, default=None, metavar="DIR",
-                        help=f"real data folder (default: {DEFAULT_SHARED_DATA} when it exists)")
+                        help="real data folder (default: ../shared/data beside the checkout, or $TEXT2ASL_SHARED_DATA, when it exists)")
     parser.add_argument("--no-shared-data", action="store_true", help="skip the ../shared/data suite even if present")
     parser.add_argument("--skip-embedded", action="store_true", help="skip the embedded alphabet suite")
     parser.add_argument("--align", choices=("dtw", "resample"), default="dtw",
@@ -49,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     args.output.mkdir(parents=True, exist_ok=True)
     suites, rows, notes = [], [], []
-    shared = None if args.no_shared_data else (args.shared_data or (DEFAULT_SHARED_DATA if DEFAULT_SHARED_DATA.is_dir() else None))
+    from text2asl.paths import shared_data_dir
+
+    shared = None if args.no_shared_data else (args.shared_data or shared_data_dir())
     app = real = None
     if shared is not None:
         if not shared.is_dir():

@@ -212,18 +212,10 @@ def _video_frames(path: Path, clip: Clip):
 
 
 def _declared_frames(path: Path, meta: dict, fps: float) -> float:
-    """Frames the container header announces (0 if unknown): from the reader's meta, else OpenCV's
-    header probe (milliseconds, in-process; a second ffmpeg launch costs ~0.2 s per video)."""
-    if meta.get("duration"):
-        return float(meta["duration"]) * fps
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    try:
-        n = float(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if cap.isOpened() else 0.0
-    finally:
-        cap.release()
-    return n if n > 0 else 0.0
+    """Frames the container header announces (0 if unknown), as `read_video` reads them (no decoding)."""
+    if meta.get("n_frames"):
+        return float(meta["n_frames"])
+    return float(meta["duration"]) * fps if meta.get("duration") else 0.0
 
 
 def extract_video(path: str | Path, clip: Clip | None = None):

@@ -96,7 +96,11 @@ def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float, crf:
 
 
 def read_video(path: str | Path) -> tuple[Iterator[np.ndarray], dict]:
-    """(frames, meta) of a video: frames is an iterator of (H, W, 3) uint8 RGB; meta has fps, size, n_frames."""
+    """(frames, meta) of a video: frames is an iterator of (H, W, 3) uint8 RGB.
+
+    meta: fps, size (w, h), n_frames (from the container header, decoding only when the header
+    has no count), duration (s, from the header) and codec.
+    """
     import imageio_ffmpeg
 
     path = Path(path)
@@ -107,15 +111,28 @@ def read_video(path: str | Path) -> tuple[Iterator[np.ndarray], dict]:
         meta = gen.__next__()
     except Exception as exc:
         raise Text2ASLError(f"{path} is not a readable video ({str(exc).splitlines()[0][:120]})") from None
-    n, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
     w, h = meta["size"]
-    info = {"fps": float(meta["fps"]), "size": (int(w), int(h)), "n_frames": int(n), "codec": meta.get("codec")}
+    info = {"fps": float(meta["fps"]), "size": (int(w), int(h)), "n_frames": _header_frame_count(path),
+            "duration": meta.get("duration"), "codec": meta.get("codec")}
+    if not info["n_frames"]:
+        info["n_frames"] = int(imageio_ffmpeg.count_frames_and_secs(str(path))[0])
 
     def frames() -> Iterator[np.ndarray]:
         for raw in gen:
             yield np.frombuffer(raw, np.uint8).reshape(h, w, 3)
 
     return frames(), info
+
+
+def _header_frame_count(path: Path) -> int:
+    """Frame count stored in the container (no decoding); 0 when the container does not say."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        return max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))) if cap.isOpened() else 0
+    finally:
+        cap.release()
 
 
 def write_pose(pose, path: str | Path) -> Path:

@@ -223,9 +223,11 @@ def _time_phrases(tokens: list[Token], hits: list[RuleHit]) -> list[Token]:
 def _sentence(tokens: list[Token], question: bool, hits: list[RuleHit]) -> list[Token]:
     tokens = _time_phrases(_expand(tokens, hits), hits)
     kept: list[Token] = []
+    seen_be = False  # inside a predicate after BE: "was hungry and tired" -> TIRED, not TIRE
     for i, t in enumerate(tokens):
         w = t.word
         prev = tokens[i - 1].word if i else ""
+        seen_be = seen_be or prev in BE_FORMS
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if t.kind in ("time",):
             kept.append(t)
@@ -267,7 +269,7 @@ def _sentence(tokens: list[Token], question: bool, hits: list[RuleHit]) -> list[
             t.kind, t.gloss = "name", "fs-" + t.word.upper()
             hits.append(RuleHit("name", f"{t.text} -> {t.gloss}"))
         else:
-            lem = lemma(w, after_be=prev in BE_FORMS)
+            lem = lemma(w, after_be=seen_be)
             t.gloss = lem.upper()
             if lem != w:
                 hits.append(RuleHit("lemma", f"{t.text} -> {t.gloss}"))
