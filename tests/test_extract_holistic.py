@@ -15,34 +15,10 @@ from text2asl.cli import main  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
 from text2asl.extract.holistic import Clip, ExtractionError, detection_rates, extract_frames, extract_video  # noqa: E402
 from text2asl.poses.layout import BODY, FACE, read_pose_file  # noqa: E402
+from text2asl.extract.sample_video import astronaut, astronaut_video  # noqa: E402
 
 
-def astronaut(size: int = 256) -> np.ndarray:
-    """skimage's astronaut photo (a real person: body and face visible, hands not), (size, size, 3) uint8."""
-    from skimage import data, transform
-
-    img = data.astronaut()
-    if size != img.shape[0]:
-        img = (transform.resize(img, (size, size), anti_aliasing=True) * 255).astype(np.uint8)
-    return img
-
-
-def make_video(path: Path, n_frames: int = 5, size: int = 256, fps: float = 10.0, canvas: tuple[int, int] | None = None,
-               at: tuple[int, int] = (0, 0), shift: int = 2) -> Path:
-    """A short H.264 clip of the astronaut drifting sideways (so frames differ), optionally pasted
-    at `at` (x, y) on a white `canvas` (w, h)."""
-    from text2asl.pose_to_video.writer import write_video
-
-    img = astronaut(size)
-    frames = []
-    for i in range(n_frames):
-        f = np.roll(img, i * shift, axis=1)
-        if canvas is not None:
-            c = np.full((canvas[1], canvas[0], 3), 255, np.uint8)
-            c[at[1] : at[1] + size, at[0] : at[0] + size] = f
-            f = c
-        frames.append(f)
-    return write_video(frames, path, fps=fps)
+make_video = astronaut_video  # other test modules import it from here
 
 
 def test_astronaut_photo_gives_33_body_and_468_face_points():
