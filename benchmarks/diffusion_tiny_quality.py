@@ -42,8 +42,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="total training budget (all stages)")
     parser.add_argument("--out", default="/tmp/text2asl-tiny", help="work folder (dataset, run)")
     parser.add_argument("--glosses", type=int, default=20, help="trained glosses to score")
-    parser.add_argument("--vae-steps", type=int, default=150)
-    parser.add_argument("--unet-steps", type=int, default=500)
+    parser.add_argument("--vae-steps", type=int, default=100)
+    parser.add_argument("--lora-minutes", type=float, default=1.5, help="the part of the budget left for LoRA")
     parser.add_argument("--figures", default=str(REPO / "figures"))
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,7 +65,8 @@ def main() -> None:
     out = Path(args.out)
     data = make_dataset([LEXICON], out / "dataset", resolution=64, n_phases=8, progress=False)
     rows = read_metadata(data)
-    config = get_preset("tiny", base_vae_steps=args.vae_steps, base_unet_steps=args.unet_steps, num_train_epochs=50)
+    config = get_preset("tiny", base_vae_steps=args.vae_steps, base_unet_steps=100_000, num_train_epochs=50,
+                        base_max_minutes=args.minutes - args.lora_minutes - 1.0)  # ~1 min for the VAE
 
     t0 = time.monotonic()
     trainer = LoraTrainer(config, data, out / "run")  # pre-trains the tiny base (VAE, then UNet)

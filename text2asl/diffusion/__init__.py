@@ -1,0 +1,14 @@
+"""Stable Diffusion + LoRA on skeleton images: datasets, training, generation and cross-attention maps.
+
+Modules (torch/diffusers are imported only inside them, never by importing this package):
+    config      LoraConfig and the presets 'tiny' (CPU, minutes) and 'sd-v1-4' (the course's settings)
+    dataset     lexicon signs -> captioned keyframes in the imagefolder layout ("asl skeleton, HELLO, phase 3 of 8")
+    tiny        the toy-sized SD pipeline with a word-level tokenizer built from captions
+    pretrain    pre-training of the tiny preset's random base (VAE, then full UNet) before LoRA
+    model       base models and LoRA weights through from_pretrained, with one-sentence errors
+    train       accelerate-driven LoRA training: accumulation, min-SNR, warm-up, exact resume, NaN stop
+    checkpoint  pickle-free resumable checkpoints
+    generate    glosses -> keyframes -> frames at the video fps (`render_glosses`)
+    attention   word-level cross-attention heat maps with plot_overlay(ax=)
+    plots       loss curve and keyframe grids
+"""

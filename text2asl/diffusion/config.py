@@ -59,6 +59,7 @@ class LoraConfig:
     base_vae_steps: int = field(default=0, metadata={"help": "tiny only: VAE reconstruction steps before LoRA"})
     base_unet_steps: int = field(default=0, metadata={"help": "tiny only: full-UNet steps before LoRA"})
     base_learning_rate: float = field(default=1e-3, metadata={"help": "tiny only: lr of the base pre-training"})
+    base_max_minutes: float | None = field(default=None, metadata={"help": "tiny only: stop the full-UNet stage after this many minutes"})
 
     def __post_init__(self) -> None:
         self.validation_prompts = tuple(self.validation_prompts)

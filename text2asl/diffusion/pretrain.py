@@ -21,6 +21,8 @@ from text2asl.diffusion.dataset import SkeletonImageDataset, read_metadata
 from text2asl.diffusion.model import BaseModel
 
 KL_WEIGHT = 1e-6  # latent diffusion's autoencoders use 1e-6: reconstructions stay sharp, latents stay bounded
+CAPTION_DROPOUT = 0.1  # SD v1 was trained with 10% empty prompts; without them guidance extrapolates from nonsense
+MIN_SNR_GAMMA = 5.0  # Hang et al. 2023: ~3x faster convergence when training from scratch
 
 
 def _batches(dataset: SkeletonImageDataset, batch_size: int, seed: int):
@@ -70,23 +72,46 @@ def latent_scaling_factor(vae, dataset: SkeletonImageDataset, n: int = 256) -> f
 
 
 def train_unet(base: BaseModel, dataset: SkeletonImageDataset, steps: int, lr: float, batch_size: int, seed: int,
-               progress: bool = True) -> list[float]:
-    """Train every UNet weight in place with the LoRA stage's denoising loss; returns the per-step losses."""
+               max_minutes: float | None = None, progress: bool = True) -> list[float]:
+    """Train every UNet weight in place with the LoRA stage's denoising loss; returns the per-step losses.
+
+    Differs from the LoRA stage in two ways a base model needs: 10% of the captions are dropped
+    (replaced by the empty prompt), as in SD's own training, so classifier-free guidance has a
+    trained unconditional branch; and min-SNR weighting (gamma 5), which converges several times
+    faster from scratch. The frozen VAE and text encoder run once over the dataset, not every step.
+    Stops early after `max_minutes`.
+    """
+    import time
+
     import torch
     from tqdm.auto import tqdm
 
-    from text2asl.diffusion.train import diffusion_loss, encode_batch, step_generator
+    from text2asl.diffusion.dataset import tokenize
+    from text2asl.diffusion.train import diffusion_loss, step_generator
 
+    with torch.no_grad():
+        pixels = torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
+        dists = [base.vae.encode(chunk).latent_dist for chunk in pixels.split(64)]
+        mean, std = torch.cat([d.mean for d in dists]), torch.cat([d.std for d in dists])
+        hidden = torch.cat([base.text_encoder(ids, return_dict=False)[0] for ids in dataset.input_ids.split(64)])
+        empty = base.text_encoder(tokenize(base.tokenizer, [""]), return_dict=False)[0]
+    scale = base.vae.config.scaling_factor
     unet = base.unet.train().requires_grad_(True)
     opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=1e-2)
-    warmup = max(1, steps // 20)
+    warmup = max(1, min(50, steps // 20))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
     losses = []
-    batches = _batches(dataset, batch_size, seed + 1)
+    rng = np.random.default_rng(seed + 1)
+    start = time.monotonic()
     for step in tqdm(range(steps), desc="tiny base: UNet", unit="step", disable=not progress):
+        if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
+            break
         gen = step_generator(seed, step, stream=1)  # noise distinct from the LoRA stage's
-        latents, hidden = encode_batch(base, next(batches), gen, torch.float32)
-        loss = diffusion_loss(unet, base.noise_scheduler, latents, hidden, gen)
+        idx = torch.from_numpy(rng.choice(len(dataset), size=min(batch_size, len(dataset)), replace=False))
+        latents = (mean[idx] + std[idx] * torch.randn(mean[idx].shape, generator=gen)) * scale
+        cond = hidden[idx].clone()
+        cond[torch.from_numpy(rng.random(len(idx)) < CAPTION_DROPOUT)] = empty[0]
+        loss = diffusion_loss(unet, base.noise_scheduler, latents, cond, gen, snr_gamma=MIN_SNR_GAMMA)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -119,7 +144,7 @@ def pretrain_tiny_base(config: LoraConfig, data_dir: str | Path, base_dir: str |
     base = BaseModel(pipe.tokenizer, pipe.text_encoder.eval(), pipe.vae, pipe.unet,
                      DDPMScheduler.from_config(pipe.scheduler.config), path="")
     unet_losses = train_unet(base, dataset, config.base_unet_steps, config.base_learning_rate,
-                             config.train_batch_size, config.seed, progress)
+                             config.train_batch_size, config.seed, config.base_max_minutes, progress)
     tmp = base_dir.with_name(f".{base_dir.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     pipe.save_pretrained(tmp, safe_serialization=True)

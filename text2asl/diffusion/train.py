@@ -141,7 +141,7 @@ class LoraTrainer:
 
         self.dataset = SkeletonImageDataset(self.data_dir, base.tokenizer, c.resolution)
         per_rank = math.ceil(len(self.dataset) / acc.num_processes)
-        self.steps_per_epoch = max(1, math.ceil(math.ceil(per_rank / c.train_batch_size) / c.gradient_accumulation_steps))
+        self.steps_per_epoch = math.ceil(per_rank / (c.train_batch_size * c.gradient_accumulation_steps))
         self.max_train_steps = c.max_train_steps or c.num_train_epochs * self.steps_per_epoch
         self.num_epochs = math.ceil(self.max_train_steps / self.steps_per_epoch)
 
@@ -170,9 +170,13 @@ class LoraTrainer:
         """Micro-batches of `epoch` for this process, skipping the first `skip` (already trained) ones."""
         from torch.utils.data import DataLoader
 
-        acc = self.accelerator
-        order = epoch_order(len(self.dataset), self.config.seed, epoch, acc.num_processes, acc.process_index)
-        order = order[skip * self.config.train_batch_size:]
+        acc, c = self.accelerator, self.config
+        order = epoch_order(len(self.dataset), c.seed, epoch, acc.num_processes, acc.process_index)
+        # Every epoch is exactly steps_per_epoch full accumulation groups (wrapping around, as
+        # DistributedSampler pads): a partial group would silently spill into the next epoch's first
+        # step and break the step <-> batch bookkeeping that exact resume relies on.
+        n = self.steps_per_epoch * c.gradient_accumulation_steps * c.train_batch_size
+        order = (order * math.ceil(n / len(order)))[:n][skip * c.train_batch_size:]
         return DataLoader(self.dataset, batch_size=self.config.train_batch_size, sampler=order)
 
     # -- the loop -------------------------------------------------------------------------------

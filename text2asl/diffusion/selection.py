@@ -1,0 +1,103 @@
+"""Parts of lexicons and datasets: a few signs as a lexicon of their own, and the keyframes of chosen glosses.
+
+Quick runs (notebooks' SMOKE mode, demos, a first try of a new lexicon) train on a handful of
+signs, and figures put a gloss's real keyframes beside generated ones. `make_dataset` takes whole
+lexicon folders, so `sub_lexicon` writes a small lexicon folder whose index.csv lists only the
+chosen signs and points at the original .pose files (nothing is copied; the rows are the source
+rows, so spans, priorities and languages stay as they were).
+"""
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from text2asl.errors import Text2ASLError
+
+
+def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
+    """Write `folder`/index.csv with the rows of `lexicon` that sign `glosses`; returns `folder`.
+
+    lexicon: a `Lexicon` or a lexicon folder. Glosses are looked up as `translate` looks them up
+    (any case, THANK-YOU == thank you, lemmas), and every recorded instance of a gloss is kept.
+    Rows point at the source .pose files by a path relative to `folder`, so the two folders can
+    move together.
+    """
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+    from text2asl.pose_to_video.writer import atomic_path
+
+    lex = lexicon if isinstance(lexicon, Lexicon) else Lexicon(lexicon)
+    if not glosses:
+        raise Text2ASLError(f"no glosses chosen from {lex.path}; name at least one of its signs.")
+    wanted: set[int] = set()
+    missing = []
+    for gloss in glosses:
+        found = lex.find(gloss)
+        if not found:
+            missing.append(gloss)
+        wanted.update(e.row for e in found if e.gloss.upper() == found[0].gloss.upper())
+    if missing:
+        known = ", ".join(sorted({e.gloss for e in lex.entries})[:12])
+        raise Text2ASLError(f"lexicon {lex.path} has no sign for {', '.join(map(repr, missing))}; it has e.g. {known}.")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(lex.path / "index.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        rows = [row for row_no, row in enumerate(reader, start=1) if row_no in wanted]
+    for row in rows:
+        row["path"] = _relative(lex.path / row["path"].strip(), folder)
+    with atomic_path(folder / "index.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    except ValueError:  # another drive on Windows: no relative path exists
+        return str(path.resolve())
+
+
+def gloss_keyframes(data_dir: str | Path, glosses: Sequence[str] | None = None,
+                    resolution: int | None = None) -> dict[str, np.ndarray]:
+    """{gloss: (n_phases, R, R, 3) uint8 RGB} of a skeleton dataset: each gloss's first instance, phases in order.
+
+    glosses: which glosses (None: all, in dataset order); resolution: R (None: the dataset's own).
+    """
+    from text2asl.diffusion.dataset import gloss_token, load_image, parse_caption, read_info, read_metadata
+
+    data_dir = Path(data_dir)
+    rows = read_metadata(data_dir)
+    resolution = resolution or read_info(data_dir).get("resolution")
+    first: dict[str, dict[int, Path]] = {}
+    for row in rows:
+        parsed = parse_caption(row["text"])
+        gloss = row.get("gloss") or (parsed[0] if parsed else None)
+        phase = row.get("phase") or (parsed[1] if parsed else None)
+        if gloss is None or phase is None:
+            continue
+        phases = first.setdefault(gloss, {})
+        phases.setdefault(int(phase), data_dir / row["file_name"])  # later instances repeat phases: skip them
+    chosen = list(first) if glosses is None else [gloss_token(g) for g in glosses]
+    unknown = [g for g in chosen if g not in first]
+    if unknown:
+        raise Text2ASLError(f"dataset {data_dir} has no images of {', '.join(unknown)}; it has {', '.join(list(first)[:12])}.")
+    out = {}
+    for gloss in chosen:
+        paths = [first[gloss][k] for k in sorted(first[gloss])]
+        images = [load_image(p, resolution) if resolution else _read_rgb(p) for p in paths]
+        out[gloss] = np.stack(images)
+    return out
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
