@@ -50,6 +50,31 @@ def test_robust_to_size_position_speed_rest_frames_noise_and_handedness(toy, rec
     assert recognize.top_k_accuracy(matches, truths, 5) == 1.0
 
 
+def test_exactly_invariant_to_scale_offset_and_mirroring_and_nearly_to_speed(toy, recognizer):
+    """A sign and its copy filmed bigger, elsewhere, by a left-handed signer: distance ~0 to itself."""
+    for gloss, arr in toy:
+        moved = arr.copy()
+        moved.xyz[..., :2] = moved.xyz[..., :2] * 0.6 + np.array([-90.0, 45.0], np.float32)
+        for query in (moved, recognize.mirror(moved), retimed(moved, 1.8)):
+            match = recognizer.rank(query)
+            assert match.glosses[0] == gloss
+            assert match.distances[0] < 0.5 * match.distances[1]
+
+
+def test_the_other_hand_counts_only_when_both_signs_show_it(toy):
+    one_handed = toy[0][1]
+    two_handed = one_handed.copy()
+    two_handed.xyz[:, LEFT_HAND] = two_handed.xyz[:, RIGHT_HAND] + np.array([200.0, 0.0, 0.0], np.float32)
+    two_handed.conf[:, LEFT_HAND] = 1.0
+    config = recognize.FeatureConfig(mirror="auto")
+    assert "other" not in recognize.feature_groups(one_handed, config)
+    assert "other" in recognize.feature_groups(two_handed, config)
+    rec = recognize.Recognizer([("ONE", one_handed), ("TWO", two_handed)], config)
+    d = rec.distances(two_handed)
+    penalty = config.weights["other"] * config.missing_other
+    assert d[1] == pytest.approx(0.0, abs=1e-9) and d[0] == pytest.approx(penalty, rel=0.05)
+
+
 def test_the_naive_recogniser_breaks_under_the_same_changes(toy):
     naive = recognize.Recognizer(toy, naive=True)
     queries = [(g, _another_signer(a, left_handed=True)) for g, a in toy]
@@ -86,12 +111,17 @@ def test_ranking_lists_each_gloss_once_and_unknown_truths_count_as_misses(toy):
 
 @pytest.mark.shared_data
 def test_cross_signer_alphabet_beats_the_naive_recogniser(asl_app_lexicon):
-    """Embedded alphabet (one signer) recognised among the 100 ASL-App signs (another signer)."""
-    app = recognize.Recognizer.from_lexicon(asl_app_lexicon)
-    naive = recognize.Recognizer.from_lexicon(asl_app_lexicon, naive=True)
-    emb = Lexicon.embedded()
-    queries = [(e.gloss, emb.load(e)) for e in emb.entries]
-    truths = [g for g, _ in queries]
-    robust5 = recognize.top_k_accuracy([app.rank(q) for _, q in queries], truths, 5)
-    naive5 = recognize.top_k_accuracy([naive.rank(q) for _, q in queries], truths, 5)
-    assert robust5 >= 0.7 and robust5 > naive5 + 0.3
+    """Embedded alphabet (one signer) among the 100 ASL-App signs (another signer), and back."""
+    app_lex, emb = Lexicon(asl_app_lexicon), Lexicon.embedded()
+    app_signs = [(e.gloss, app_lex.load(e)) for e in app_lex.entries]
+    alphabet = [(e.gloss, emb.load(e)) for e in emb.entries]
+    letters = [(g, a) for g, a in app_signs if len(g) == 1]
+
+    def accuracy(references, queries, k, naive=False):
+        rec = recognize.Recognizer(references, naive=naive)
+        return recognize.top_k_accuracy([rec.rank(q) for _, q in queries], [g for g, _ in queries], k)
+
+    # Measured 0.96 (naive 0.15) and 0.69 (naive 0.04); the previous recogniser had 0.88 and 0.58.
+    robust5 = accuracy(app_signs, alphabet, 5)
+    assert robust5 >= 0.85 and robust5 > accuracy(app_signs, alphabet, 5, naive=True) + 0.5
+    assert accuracy(alphabet, letters, 1) >= 0.6

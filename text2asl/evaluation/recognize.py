@@ -12,11 +12,16 @@ coordinates more than the sign itself does. Each of those is removed before matc
 * speed: the sign is resampled to a fixed number of frames, then DTW absorbs local timing;
 * missing hands (MediaPipe drops fast or blurred hands): hand features are interpolated over
   time from the frames where the hand was found;
-* hand size: hand shapes are taken relative to the wrist and scaled by the palm length.
+* hand size and rotation: the dominant hand also enters as joint angles, fingertip distances in
+  palm lengths and palm orientation (`handshape`), which two signers share far more than pixels.
 
-Frame features (all x/y, MediaPipe's z is exporter-specific): dominant wrist position and its
-elbow, dominant hand shape (20 points), the other wrist. Feature groups are weighted so each
-contributes comparably. The matching itself is dtaidistance's C DTW (`dtw_ndim`).
+Feature groups (x/y only, except the hand descriptors, which use depth): dominant hand shape in
+shoulder units, its joint angles, fingertip distances, palm orientation; the wrist's movement
+around its median and its location; the other hand's wrist. Each group has its own DTW
+(dtaidistance's C `dtw_ndim`), divided by the group's median distance between reference signs so
+the weights, not the units, set each group's share. The other hand counts only when both signs
+show it; when just one does (lexicon recordings often lack the resting hand), a fixed
+`missing_other` penalty replaces it, lighter than a typical mismatch.
 """
 from __future__ import annotations
 
@@ -32,37 +37,42 @@ from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND, PoseArray
 # MediaPipe pose landmark pairs (signer's left, signer's right) swapped by `mirror`.
 _BODY_PAIRS = ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
                (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
-_R_ELBOW, _R_WRIST, _L_ELBOW, _L_WRIST = 14, 16, 13, 15
+_R_WRIST = 16
 
 
-# Measured cross-signer (embedded alphabet vs ASL-App letters, real videos vs ASL-App): absolute
-# location hurts (signers fingerspell at different heights and distances from the body), so the
-# dominant hand enters as its movement around its median position plus its shape.
-DEFAULT_WEIGHTS = {"movement": 1.0, "location": 0.0, "elbow": 0.0, "shape": 1.0, "other": 0.5}
+# Chosen on the two cross-signer alphabet directions (embedded alphabet <-> ASL-App letters) and
+# synthetic changes of scale, position, speed, handedness and rest frames. Hand-size-free shape
+# groups carry most of the weight; where the hand is (location) varies most between signers, so
+# it only breaks ties; movement and the other hand matter for words, not letters.
+DEFAULT_WEIGHTS = {"shape": 1.0, "angles": 1.0, "tips": 1.0, "orient": 0.5,
+                   "movement": 0.5, "location": 0.25, "other": 0.5}
+GROUPS = tuple(DEFAULT_WEIGHTS)
 
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """How signs are turned into (n_frames, F) feature sequences and compared.
+    """How signs are turned into per-group (n_frames, F) feature sequences and compared.
 
     n_frames: every sign is resampled to this length (removes global speed).
     window: Sakoe-Chiba band of the DTW, in frames (limits how far timing may be warped).
-    weights: relative weight of the feature groups: dominant wrist movement (around its median),
-    its absolute location, its elbow, its hand shape, the other hand's position.
-    hand_scale: "shoulder" (hand shapes in shoulder widths) or "extent" (in the hand's own reach).
+    weights: relative weight of each feature group (`GROUPS`, see the module doc); 0 drops one.
+    smooth: Gaussian low-pass over time, in source frames, before anything (MediaPipe jitter).
     rest_line: a hand lower than this many shoulder widths below the shoulders is at rest.
     approach: margin for dropping the hand's raising/lowering around the sign (`_trim_approach`).
     mirror: "auto" mirrors left-dominant signers; "both" also tries two-handed queries mirrored;
     "never" keeps the recorded hands.
+    missing_other: distance (in units of the group's median) when only one of two signs shows
+    the other hand.
     """
 
     n_frames: int = 32
     window: int = 8
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    hand_scale: str = "shoulder"
+    smooth: float = 1.0
     rest_line: float = 1.1
     approach: float = 0.3
     mirror: str = "both"
+    missing_other: float = 0.5
 
 
 def mirror(arr: PoseArray) -> PoseArray:
@@ -129,15 +139,26 @@ def _resample_rows(values: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.interp(pos, np.arange(t), values[:, d]) for d in range(values.shape[1])], axis=1)
 
 
-def features(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: bool | None = None) -> np.ndarray:
-    """(config.n_frames, F) float64 frame features of one sign (any coordinates; see module doc).
+def _shows_other(ok: np.ndarray) -> bool:
+    """The other hand counts as part of the sign when detected in at least a third of its frames."""
+    return bool(ok.sum() >= max(2, len(ok) / 3))
 
-    mirrored: None mirrors a left-dominant signer (unless config.mirror == "never"); True/False force it.
+
+def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: bool | None = None) -> dict[str, np.ndarray]:
+    """{group: (config.n_frames, F_group) float64} for one sign (any coordinates; see module doc).
+
+    Groups with weight 0 are left out. The "other" group is absent when the sign does not show
+    the other hand. mirrored: None mirrors a left-dominant signer (unless config.mirror ==
+    "never"); True/False force it.
     """
-    from text2asl.poses.filters import trim_rest
+    from text2asl.evaluation.handshape import descriptors
+    from text2asl.poses.filters import smooth, trim_rest
     from text2asl.poses.normalize import normalize
 
+    width = arr.size[0] if arr.size else None
     norm = normalize(arr)
+    if config.smooth > 0:
+        norm = smooth(norm, config.smooth)
     if mirrored is None:
         mirrored = config.mirror != "never" and is_left_dominant(norm, config.rest_line)
     if mirrored:
@@ -145,33 +166,40 @@ def features(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: 
     norm = trim_rest(norm, config.rest_line)
     norm = _trim_approach(norm, config.approach)
     xy, conf = norm.xyz[..., :2].astype(np.float64), norm.conf
+    w = {k: v for k, v in config.weights.items() if v > 0}
 
     hand_ok = (conf[:, RIGHT_HAND] > 0).all(axis=1)
     hand = xy[:, RIGHT_HAND]
-    body_wrist = xy[:, _R_WRIST]
     # The hand's own wrist is more precise than the body model's; the body's exists in every frame.
-    position = np.where(hand_ok[:, None], hand[:, 0], body_wrist)
-    elbow = _interpolate(xy[:, _R_ELBOW], conf[:, _R_ELBOW] > 0)
-    rel = hand[:, 1:] - hand[:, :1]
-    # Shapes stay in shoulder units by default: scaling by the palm length in 2-D breaks on
-    # foreshortened palms (a hand facing the camera edge-on looks tiny); "extent" scales by the
-    # hand's 90th-percentile reach over the sign instead.
-    if config.hand_scale == "extent":
-        ext = np.linalg.norm(rel[hand_ok], axis=-1).max(axis=-1)
-        rel = rel / (np.percentile(ext, 90) if len(ext) else 1.0)
-    shape = rel.reshape(len(norm), -1)
-    shape = _interpolate(shape, hand_ok) if hand_ok.any() else np.zeros_like(shape)
-    # The other hand is mostly missed when it rests out of frame (the body model then guesses its
-    # wrist, often absurdly): an undetected other hand is put at a fixed rest point.
+    position = np.where(hand_ok[:, None], hand[:, 0], xy[:, _R_WRIST])
+    groups = {"movement": position - np.median(position, axis=0), "location": position,
+              # Shoulder units, not palm lengths: 2-D palm length breaks on foreshortened palms.
+              "shape": (hand[:, 1:] - hand[:, :1]).reshape(len(norm), -1)}
+    if {"angles", "tips", "orient"} & set(w):
+        groups.update(descriptors(norm.xyz[:, RIGHT_HAND], hand_ok, width))
+    for g in ("shape", "angles", "tips", "orient"):
+        if g in groups:
+            groups[g] = _interpolate(groups[g], hand_ok) if hand_ok.any() else np.zeros_like(groups[g])
     other_ok = (conf[:, LEFT_HAND] > 0).all(axis=1)
-    other = np.where(other_ok[:, None], xy[:, LEFT_HAND.start], np.array([0.5, config.rest_line + 0.5]))
-    movement = position - np.median(position, axis=0)
+    if _shows_other(other_ok):
+        groups["other"] = _interpolate(xy[:, LEFT_HAND.start], other_ok)
+    return {g: np.ascontiguousarray(_resample_rows(groups[g], config.n_frames)) for g in w if g in groups}
 
-    w = config.weights
-    # Each group is scaled by 1/sqrt(dims) so its weight, not its size, sets its share of the distance.
-    groups = [(movement, w["movement"]), (position, w["location"]), (elbow, w["elbow"]), (shape, w["shape"]), (other, w["other"])]
-    feats = np.concatenate([g * (wt / np.sqrt(g.shape[1])) for g, wt in groups if wt > 0], axis=1)
-    return _resample_rows(feats, config.n_frames)
+
+def features(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: bool | None = None) -> np.ndarray:
+    """(config.n_frames, F) float64: the weighted groups side by side (for plots and inspection).
+
+    The recogniser itself compares groups separately (`Recognizer`); here each group is scaled by
+    weight / sqrt(its width), and a missing other hand is a zero block, so F is fixed per config.
+    """
+    groups = feature_groups(arr, config, mirrored)
+    blocks = []
+    for g, wt in config.weights.items():
+        if wt <= 0:
+            continue
+        v = groups.get(g, np.zeros((config.n_frames, 2)))
+        blocks.append(v * (wt / np.sqrt(v.shape[1])))
+    return np.concatenate(blocks, axis=1)
 
 
 def naive_features(arr: PoseArray) -> np.ndarray:
@@ -217,24 +245,53 @@ class Recognizer:
         self.config, self.naive = config, naive
         self.glosses = [g for g, _ in references]
         self.templates = [self.featurize(a) for _, a in references]
+        self.scales = {} if naive else self._group_scales()
 
-    def featurize(self, arr: PoseArray) -> np.ndarray:
-        return naive_features(arr) if self.naive else features(arr, self.config)
+    def featurize(self, arr: PoseArray):
+        """Naive: (T, 150) array; robust: {group: (n_frames, F)} (`feature_groups`)."""
+        return naive_features(arr) if self.naive else feature_groups(arr, self.config)
+
+    def _group_scales(self, max_pairs: int = 300) -> dict[str, float]:
+        """Median DTW distance between reference signs, per group: the group's typical mismatch."""
+        from dtaidistance import dtw_ndim
+
+        n, scales = len(self.templates), {}
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        if len(pairs) > max_pairs:  # a fixed sample: the same references always give the same scales
+            pairs = [pairs[k] for k in np.random.default_rng(0).choice(len(pairs), max_pairs, replace=False)]
+        for g, wt in self.config.weights.items():
+            d = [dtw_ndim.distance_fast(self.templates[i][g], self.templates[j][g], window=self.config.window)
+                 for i, j in pairs if wt > 0 and g in self.templates[i] and g in self.templates[j]]
+            scale = float(np.median(d)) if d else 0.0
+            scales[g] = scale if scale > 1e-9 else 1.0
+        return scales
+
+    def _distance(self, q: dict, t: dict) -> float:
+        from dtaidistance import dtw_ndim
+
+        total = 0.0
+        for g, wt in self.config.weights.items():
+            if wt <= 0:
+                continue
+            if g in q and g in t:
+                total += wt * dtw_ndim.distance_fast(q[g], t[g], window=self.config.window) / self.scales[g]
+            elif g in q or g in t:  # only "other" can be absent: one sign shows the second hand
+                total += wt * self.config.missing_other
+        return total
 
     def distances(self, query: PoseArray) -> np.ndarray:
-        """(n_references,) DTW distance of the query to every reference sign."""
+        """(n_references,) distance of the query to every reference sign (weighted sum of group DTWs)."""
         from dtaidistance import dtw_ndim
 
         if self.naive:
             q = naive_features(query)
             return np.array([dtw_ndim.distance_fast(q, t) for t in self.templates])
-        w = self.config.window
-        variants = [features(query, self.config)]
+        variants = [feature_groups(query, self.config)]
         if self.config.mirror == "both" and _two_handed(query):
             # Which hand leads is ambiguous in two-handed signs (and detection of one hand is often
             # spotty): the query is also tried mirrored and the closer reading counts.
-            variants = [features(query, self.config, mirrored=False), features(query, self.config, mirrored=True)]
-        return np.array([min(dtw_ndim.distance_fast(q, t, window=w) for q in variants) for t in self.templates])
+            variants = [feature_groups(query, self.config, mirrored=m) for m in (False, True)]
+        return np.array([min(self._distance(q, t) for q in variants) for t in self.templates])
 
     def rank(self, query: PoseArray, k: int | None = None) -> Match:
         """Glosses by increasing distance (each gloss once, at its closest reference); the first k."""
