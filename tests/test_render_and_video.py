@@ -93,3 +93,17 @@ def test_read_video_errors(tmp_path):
     (tmp_path / "bad.mp4").write_bytes(b"not a video")
     with pytest.raises(Text2ASLError, match="not a readable video"):
         read_video(tmp_path / "bad.mp4")
+
+
+def test_mp4_colours_survive_the_yuv_pipe(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = [np.full((64, 96, 3), c, np.uint8) for c in ((255, 255, 255), (225, 80, 30), (30, 110, 225), (0, 0, 0))]
+    frames.append(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    out, meta = read_video(write_video(frames, tmp_path / "c.mp4", 10, crf=0))
+    back = list(out)
+    assert meta["size"] == (96, 64) and len(back) == 5
+    for a, b in zip(frames[:4], back[:4]):
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 3
+    with pytest.raises(Text2ASLError, match="even width and height"):
+        write_video([np.zeros((63, 95, 3), np.uint8)] * 2, tmp_path / "odd.mp4", 10)
+    assert not (tmp_path / "odd.mp4").exists()

@@ -107,7 +107,7 @@ class Stitcher:
         return self._cached(("sign", entry), make)
 
     def letter_clip(self, lexicon: Lexicon, entry: LexiconEntry) -> PoseArray:
-        """A fingerspelled letter: its steadiest stretch held for `letter_hold_s` (J, Z keep their motion)."""
+        """A fingerspelled letter: its steadiest frame held still for `letter_hold_s` (J, Z keep their motion)."""
 
         def make() -> PoseArray:
             c = self.config
@@ -117,16 +117,16 @@ class Stitcher:
                 n = min(max(hold, len(arr)), 2 * hold)
                 return smooth(resample(arr, c.fps, n_frames=n), c.smooth_sigma_s * c.fps)
             arr = smooth(arr, c.smooth_sigma_s * c.fps)
-            if len(arr) <= hold:
-                return resample(arr, c.fps, n_frames=hold)
-            # The steadiest window of the dominant hand is where the handshape is fully formed.
+            # The handshape is fully formed where the dominant hand is steadiest: hold that frame
+            # still. A still hold reads better than the recording's drift, and identical frames
+            # cost the renderer and the encoder almost nothing.
             hand = RIGHT_HAND if (arr.conf[:, RIGHT_HAND] > 0).sum() >= (arr.conf[:, LEFT_HAND] > 0).sum() else LEFT_HAND
             present = (arr.conf[:-1, hand] > 0) & (arr.conf[1:, hand] > 0)
             step = np.where(present, np.linalg.norm(np.diff(arr.xyz[:, hand, :2], axis=0), axis=-1), 1.0).mean(axis=1)
-            window = np.convolve(step, np.ones(hold - 1 if hold > 1 else 1), mode="valid")
-            start = int(np.argmin(window)) if len(window) else 0
-            start = min(start, len(arr) - hold)
-            return arr.slice(start, start + hold)
+            width = min(5, len(step))
+            best = int(np.argmin(np.convolve(step, np.ones(width), mode="valid"))) + width // 2 if width else 0
+            frame = arr.slice(best, best + 1)
+            return PoseArray(np.repeat(frame.xyz, hold, axis=0), np.repeat(frame.conf, hold, axis=0), c.fps)
 
         return self._cached(("letter", entry), make)
 

@@ -145,9 +145,21 @@ class SkeletonRenderer:
         return img
 
     def frames(self, arr: PoseArray, captions: Sequence[str | None] | None = None) -> Iterator[np.ndarray]:
-        """Frames of a normalised `PoseArray`, one by one (nothing is accumulated)."""
+        """Frames of a normalised `PoseArray`, one by one (nothing is accumulated).
+
+        A repeated pose yields the same array object again: copy a frame before changing it.
+        """
+        last = None
         for t in range(len(arr)):
-            yield self.frame(arr.xyz[t], arr.conf[t], captions[t] if captions is not None else None)
+            caption = captions[t] if captions is not None else None
+            # Held poses (fingerspelled letters) repeat exactly: draw them once.
+            if last is not None and caption == last[0] and np.array_equal(arr.xyz[t], arr.xyz[t - 1]) \
+                    and np.array_equal(arr.conf[t], arr.conf[t - 1]):
+                yield last[1]
+                continue
+            image = self.frame(arr.xyz[t], arr.conf[t], caption)
+            last = (caption, image)
+            yield image
 
     def render_stream(self, chunks: Iterable[tuple[PoseArray, Sequence[str | None]]]) -> Iterator[np.ndarray]:
         """Frames of a stream of (chunk, per-frame captions), as the stitcher yields them."""

