@@ -115,13 +115,13 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(figures / "diffusion_tiny_loss.png", dpi=120)
     grid_rows = []
-    for g in chosen[:6]:
+    for g in chosen[:4]:
         i = chosen.index(g)
         grid_rows += [(f"{g}\nreal", real[g]), (f"{g}\nLoRA", generated["base + LoRA (final)"][i]),
                       (f"{g}\nuntrained", generated["untrained (random tiny SD)"][i])]
     fig = plot_keyframe_grid(grid_rows)
     fig.tight_layout()
-    fig.savefig(figures / "diffusion_tiny_keyframes.png", dpi=110)
+    fig.savefig(figures / "diffusion_tiny_keyframes.png", dpi=80)
     (out / "scores.json").write_text(json.dumps({
         "glosses": chosen, "base_pretrain_s": base_s, "total_s": total_s, "lora_steps": result.global_step,
         "rows": [{"frames": n, "ssim": float(s.mean()), "ssim_std": float(s.std()), "psnr": float(p.mean()),

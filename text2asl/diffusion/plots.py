@@ -36,7 +36,7 @@ def plot_loss_curve(run_dir: str | Path, ax=None, window: int = 25):
     ax = ax or plt.gca()
     offset = 0
     pre = [r for r in _read_csv(run_dir / TINY_BASE_SUBDIR / "pretrain_loss.csv") if r["stage"] == "unet"]
-    stages = [("tiny base: full UNet", np.array([float(r["loss"]) for r in pre]), "tab:gray")]
+    stages = [("tiny base: full UNet (min-SNR weighted)", np.array([float(r["loss"]) for r in pre]), "tab:gray")]
     stages.append(("LoRA", np.array([float(r["loss"]) for r in _read_csv(run_dir / LOSS_LOG)]), "tab:blue"))
     for label, losses, color in stages:
         if len(losses) == 0:
@@ -47,7 +47,7 @@ def plot_loss_curve(run_dir: str | Path, ax=None, window: int = 25):
         ax.plot(x[len(x) - len(smooth):], smooth, color=color, lw=1.8, label=f"{label} ({len(losses)} steps)")
         offset += len(losses)
     ax.set_xlabel("optimiser step")
-    ax.set_ylabel("denoising MSE")
+    ax.set_ylabel("denoising loss")
     ax.set_title("tiny preset: training loss")
     ax.legend()
     return ax
