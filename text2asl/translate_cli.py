@@ -21,7 +21,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--renderer", choices=["skeleton", "diffusion"], default="skeleton",
                    help="skeleton: lexicon poses drawn as a skeleton (default); diffusion: Stable Diffusion + LoRA keyframes")
     p.add_argument("--base-model", default=None, help="diffusion renderer: hub id or local folder of the base model, or 'tiny'")
-    p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: folder with pytorch_lora_weights.safetensors")
+    p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: a train-lora output folder")
+    p.add_argument("--lora-scale", type=float, default=1.0, help="diffusion renderer: strength of the LoRA (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=25, help="diffusion renderer: denoising steps per keyframe (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="diffusion renderer: noise seed (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         if output.suffix.lower() == ".pose":
             raise Text2ASLError("the diffusion renderer makes images, not poses: write .mp4 or .gif")
         frames = render_glosses(translation.glosses, base_model=args.base_model, lora_dir=args.lora,
-                                fps=args.fps, size=args.size)
+                                fps=args.fps, size=args.size, lora_scale=args.lora_scale, seed=args.seed,
+                                num_inference_steps=args.steps, progress=not args.quiet)
         write_video(frames, output, args.fps)
     else:
         render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset)
