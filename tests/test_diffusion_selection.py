@@ -9,7 +9,7 @@ import pytest
 from helpers import make_lexicon
 
 from text2asl.diffusion.dataset import load_image, make_dataset, read_metadata
-from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon
+from text2asl.diffusion.selection import example_glosses, gloss_keyframes, sub_lexicon
 from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.lexicon import Lexicon
 
@@ -69,3 +69,11 @@ def test_sub_lexicon_of_the_shared_lexicon(asl_app_lexicon, tmp_path):
     small = Lexicon(sub_lexicon(asl_app_lexicon, ["thank-you", "HELLO"], tmp_path / "app"))
     assert sorted(e.gloss for e in small.entries) == ["HELLO", "THANK YOU"]
     assert all(len(small.load(e)) > 10 for e in small.entries)
+
+
+def test_example_glosses_prefer_known_signs_and_fill_up_in_order(tmp_path):
+    assert example_glosses(Lexicon.embedded()) == ["J", "Z", "A", "B", "L", "Y"]
+    assert len(example_glosses(Lexicon.embedded(), n=26)) == 26 == len(set(example_glosses(Lexicon.embedded(), n=26)))
+    lex = make_lexicon(tmp_path / "lex", {"zebra": "Z", "water": "W", "apple": "A"})
+    assert example_glosses(lex, n=2) == ["WATER", "ZEBRA"]
+    assert example_glosses(lex, n=5) == ["WATER", "ZEBRA", "APPLE"]

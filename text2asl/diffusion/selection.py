@@ -18,6 +18,22 @@ import numpy as np
 from text2asl.errors import Text2ASLError
 
 
+# Common signs that look different from each other, then letters with movement (J, Z) or distinct
+# handshapes: a small set that still shows what varies between signs.
+EXAMPLE_GLOSSES = ("HELLO", "THANK YOU", "WATER", "MOTHER", "J", "Z", "BOOK", "PLEASE", "A", "B", "L", "Y")
+
+
+def example_glosses(lexicon, n: int = 6) -> list[str]:
+    """Up to `n` glosses of `lexicon` for a quick run: well-known signs it has first, then its other signs in order."""
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+
+    lex = lexicon if isinstance(lexicon, Lexicon) else Lexicon(lexicon)
+    picked = [g for g in EXAMPLE_GLOSSES if lex.find(g)]
+    seen = {g.upper() for g in picked}
+    picked += [e.gloss for e in lex.entries if e.gloss.upper() not in seen and not seen.add(e.gloss.upper())]
+    return picked[:n]
+
+
 def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
     """Write `folder`/index.csv with the rows of `lexicon` that sign `glosses`; returns `folder`.
 
