@@ -11,4 +11,6 @@ Modules (torch/diffusers are imported only inside them, never by importing this 
     generate    glosses -> keyframes -> frames at the video fps (`render_glosses`)
     attention   word-level cross-attention heat maps with plot_overlay(ax=)
     plots       loss curve and keyframe grids
+    selection   a few signs as a lexicon of their own; a gloss's keyframes from a dataset (quick runs, figures)
+    fixtures    the embedded alphabet as a small dataset and a saved tiny base (tests, SMOKE notebooks)
 """
