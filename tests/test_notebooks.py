@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 
+WATCHDOG_S = 900
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -35,8 +37,26 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     env_dirs = {k: tempfile.mkdtemp() for k in ("MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR")}
     old = {k: os.environ.get(k) for k in env_dirs}
     os.environ.update(env_dirs)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    failure: list[BaseException] = []
+
+    def execute():
+        try:
+            client.execute()
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    # A watchdog: a lost kernel message must fail this test, not hang CI.
+    worker = threading.Thread(target=execute, daemon=True)
     try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+        worker.start()
+        worker.join(WATCHDOG_S)
+        if worker.is_alive():
+            if client.km is not None:
+                client.km.shutdown_kernel(now=True)
+            pytest.fail(f"{path.name} did not finish within {WATCHDOG_S} s")
+        if failure:
+            raise failure[0]
     finally:
         for k, v in old.items():
             if v is None:
