@@ -1,12 +1,15 @@
 """Tiny preset on ../shared/data/asl-app-lexicon for a fixed CPU budget: loss curve, keyframe grid, SSIM/PSNR.
 
-    python benchmarks/diffusion_tiny_quality.py [--minutes 10] [--out /tmp/text2asl-tiny] [--glosses 20]
+    python benchmarks/diffusion_tiny_quality.py [--minutes 10] [--out /tmp/text2asl-tiny] [--glosses 20] [--guidance 1,3]
 
 Steps: render the lexicon into a 64² dataset (8 phases per sign); train the tiny preset (VAE and
-full-UNet pre-training of the random base, then LoRA until the budget is spent; the budget covers
-all three); generate the 8 keyframes of `--glosses` trained glosses with (a) the untrained random
-model, (b) the pre-trained base without LoRA, (c) base + LoRA; score each against the real
-keyframes with scikit-image SSIM (RGB, channel_axis) and PSNR. Two non-generative references put
+UNet + text-encoder pre-training of the random base, then LoRA until the budget is spent; the budget
+covers all three); generate the 8 keyframes of `--glosses` trained glosses with (a) the untrained
+random model, (b) the pre-trained base without LoRA, (c) base + LoRA at the preset's guidance and
+at each `--guidance` scale; score each against the real keyframes with scikit-image SSIM (RGB,
+channel_axis) and PSNR, and report how much the keyframes vary between glosses and between the
+phases of one gloss (pixel std, 0-255) beside the same spread of the real keyframes: a model that
+ignores its prompt draws one image for all of them (spread ~0). Two non-generative references put
 the numbers in context: the mean training image (a static "average skeleton") and a blank canvas.
 Writes figures/diffusion_tiny_loss.png and figures/diffusion_tiny_keyframes.png and prints a
 markdown table. Run it under `nice` with OMP_NUM_THREADS=1 on a shared machine.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -37,13 +41,20 @@ def scores(generated: list[np.ndarray], real: list[np.ndarray]) -> tuple[np.ndar
     return np.array(ssim), np.array(psnr)
 
 
+def spread(keyframes: list[np.ndarray]) -> tuple[float, float]:
+    """(pixel std across glosses, pixel std across the phases of a gloss), 0-255, of (K, H, W, 3) stacks."""
+    stack = np.stack(keyframes).astype(np.float32)  # (G, K, H, W, 3)
+    return float(stack.std(axis=0).mean()), float(stack.std(axis=1).mean())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="total training budget (all stages)")
     parser.add_argument("--out", default="/tmp/text2asl-tiny", help="work folder (dataset, run)")
     parser.add_argument("--glosses", type=int, default=20, help="trained glosses to score")
-    parser.add_argument("--vae-steps", type=int, default=100)
-    parser.add_argument("--lora-minutes", type=float, default=1.5, help="the part of the budget left for LoRA")
+    parser.add_argument("--vae-steps", type=int, default=150)
+    parser.add_argument("--lora-minutes", type=float, default=1.0, help="the part of the budget left for LoRA")
+    parser.add_argument("--guidance", default="1,3", help="extra guidance scales for base + LoRA (comma-separated)")
     parser.add_argument("--figures", default=str(REPO / "figures"))
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -66,7 +77,8 @@ def main() -> None:
     data = make_dataset([LEXICON], out / "dataset", resolution=64, n_phases=8, progress=False)
     rows = read_metadata(data)
     config = get_preset("tiny", base_vae_steps=args.vae_steps, base_unet_steps=100_000, num_train_epochs=50,
-                        base_max_minutes=args.minutes - args.lora_minutes - 1.0)  # ~1 min for the VAE
+                        base_max_minutes=args.minutes - args.lora_minutes - 1.5)  # ~1.5 min for the VAE
+    shutil.rmtree(out / "run", ignore_errors=True)  # a base left by an earlier run would be reused, not trained
 
     t0 = time.monotonic()
     trainer = LoraTrainer(config, data, out / "run")  # pre-trains the tiny base (VAE, then UNet)
@@ -88,25 +100,32 @@ def main() -> None:
         "pre-trained base, no LoRA": load_pipeline(str(out / "run" / "base"), device="cpu"),
         "base + LoRA (final)": load_pipeline("tiny", out / "run", device="cpu"),
     }
+    guidance = [float(g) for g in args.guidance.split(",") if g.strip()]
+    runs = [(name, pipe, config.guidance_scale) for name, pipe in models.items()]
+    runs += [(f"base + LoRA, guidance {g:g}", models["base + LoRA (final)"], g) for g in guidance
+             if g != config.guidance_scale]
     generated, table = {}, []
-    for name, pipe in models.items():
+    for name, pipe, scale in runs:
         pipe.set_progress_bar_config(disable=True)
         t = time.monotonic()
-        generated[name] = generate_keyframes(pipe, chosen, **gen_kwargs)
+        generated[name] = generate_keyframes(pipe, chosen, **{**gen_kwargs, "guidance_scale": scale})
         s, p = scores(generated[name], real_list)
-        table.append((name, s, p, time.monotonic() - t))
+        table.append((name, s, p, spread(generated[name]), time.monotonic() - t))
     all_real = np.stack([load_image(data / r["file_name"], 64) for r in rows]).astype(np.float32)
     mean_img = np.round(all_real.mean(0)).astype(np.uint8)
     for name, img in (("mean training image (static)", mean_img), ("blank white canvas", np.full_like(mean_img, 255))):
         s, p = scores([np.repeat(img[None], 8, 0) for _ in chosen], real_list)
-        table.append((name, s, p, 0.0))
+        table.append((name, s, p, (0.0, 0.0), 0.0))
 
-    print(f"\n{len(chosen)} trained glosses x 8 phases, 64x64, seed 0; "
-          f"budget {args.minutes:g} min on {torch.get_num_threads()} CPU thread(s)\n")
-    print("| frames | SSIM mean ± std | PSNR dB mean ± std | generation s |")
-    print("|---|---|---|---|")
-    for name, s, p, secs in table:
-        print(f"| {name} | {s.mean():.3f} ± {s.std():.3f} | {p.mean():.2f} ± {p.std():.2f} | {secs:.0f} |")
+    print(f"\n{len(chosen)} trained glosses x 8 phases, 64x64, seed 0, {gen_kwargs['num_inference_steps']} DPM-Solver "
+          f"steps, guidance {config.guidance_scale:g} unless named; budget {args.minutes:g} min on "
+          f"{torch.get_num_threads()} CPU thread(s)\n")
+    print("| frames | SSIM mean ± std | PSNR dB mean ± std | spread across glosses | across phases | generation s |")
+    print("|---|---|---|---|---|---|")
+    for name, s, p, (sg, sp), secs in table:
+        print(f"| {name} | {s.mean():.3f} ± {s.std():.3f} | {p.mean():.2f} ± {p.std():.2f} | {sg:.1f} | {sp:.1f} | {secs:.0f} |")
+    real_spread = spread(real_list)
+    print(f"| real keyframes (spread only) | | | {real_spread[0]:.1f} | {real_spread[1]:.1f} | |")
 
     figures = Path(args.figures)
     figures.mkdir(exist_ok=True)
@@ -125,7 +144,9 @@ def main() -> None:
     (out / "scores.json").write_text(json.dumps({
         "glosses": chosen, "base_pretrain_s": base_s, "total_s": total_s, "lora_steps": result.global_step,
         "rows": [{"frames": n, "ssim": float(s.mean()), "ssim_std": float(s.std()), "psnr": float(p.mean()),
-                  "psnr_std": float(p.std())} for n, s, p, _ in table],
+                  "psnr_std": float(p.std()), "spread_glosses": sg, "spread_phases": sp}
+                 for n, s, p, (sg, sp), _ in table],
+        "real_spread_glosses": real_spread[0], "real_spread_phases": real_spread[1],
     }, indent=1))
 
 

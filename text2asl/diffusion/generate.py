@@ -19,6 +19,7 @@ from text2asl.diffusion.dataset import caption, gloss_token
 from text2asl.diffusion.model import load_pipeline, training_info
 
 DEFAULT_SECONDS_PER_SIGN = 1.0
+DEFAULT_GUIDANCE_SCALE = 7.5  # SD v1-4's; a run's training_info.json may name its own (the tiny preset: 3.0)
 FINGERSPELL_PREFIXES = ("FS-", "#")
 
 
@@ -126,7 +127,7 @@ def _resize(frames: np.ndarray, size: int) -> np.ndarray:
 
 def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | Path | None, fps: float = 25.0,
                    size: int = 512, lora_scale: float = 1.0, fuse: bool = False, seed: int = 0,
-                   num_inference_steps: int = 25, guidance_scale: float = 7.5, batch_size: int = 8,
+                   num_inference_steps: int = 25, guidance_scale: float | None = None, batch_size: int = 8,
                    seconds_per_sign: float | None = None, device: str | None = None,
                    progress: bool = True) -> Iterator[np.ndarray]:
     """Skeleton video frames ((size, size, 3) uint8 RGB at `fps`) for `glosses`, drawn by the diffusion model.
@@ -136,6 +137,7 @@ def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | P
     lora_dir: a `train-lora` output folder (None: the base model alone). Its training_info.json gives
     the phases per sign, the known glosses (for fingerspelling) and each sign's duration.
     lora_scale scales the LoRA update; fuse=True merges it into the UNet weights (faster, same result).
+    guidance_scale None: the run's own (training_info.json config; 3.0 for the tiny preset), else SD's 7.5.
     """
     if not glosses:
         return
@@ -143,6 +145,8 @@ def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | P
     base_model = base_model or info.get("base_model") or SD_V1_4
     known = info.get("glosses") or {}
     n_phases = int(info.get("n_phases") or 8)
+    if guidance_scale is None:
+        guidance_scale = float((info.get("config") or {}).get("guidance_scale") or DEFAULT_GUIDANCE_SCALE)
     pipe = load_pipeline(base_model, lora_dir=lora_dir, device=device)
     if lora_dir is not None:
         if fuse:

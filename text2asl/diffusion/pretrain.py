@@ -4,9 +4,14 @@ SD v1-4 arrives with a VAE that already reconstructs images and a UNet that alre
 then only nudges it towards skeletons. The tiny base starts random, and a random decoder turns any
 latent into noise, so no amount of LoRA training can make it draw a skeleton. The tiny preset
 therefore first trains the VAE (pixel MSE + a small KL term, as in latent diffusion) and then the
-whole UNet with the same denoising loss as the LoRA stage, on the same dataset, and saves the result
-with `save_pretrained`; the LoRA stage loads it back through `from_pretrained` like any base. This
-is a choice of the tiny preset only: the SD v1-4 path is pure LoRA.
+whole UNet together with the text encoder with the same denoising loss as the LoRA stage, on the
+same dataset, and saves the result with `save_pretrained`; the LoRA stage loads it back through
+`from_pretrained` like any base. This is a choice of the tiny preset only: the SD v1-4 path is pure LoRA.
+
+The text encoder is trained too because a random CLIP encoder barely separates the prompts: with
+random weights the embeddings of "asl skeleton, HELLO, phase 1 of 8" and "..., BOOK, ..." differ by
+about 10% (relative L2), and a UNet trained on them for a few CPU minutes draws the same skeleton
+for every gloss and phase. SD v1-4's encoder is a trained CLIP and stays frozen.
 """
 from __future__ import annotations
 
@@ -73,13 +78,13 @@ def latent_scaling_factor(vae, dataset: SkeletonImageDataset, n: int = 256) -> f
 
 def train_unet(base: BaseModel, dataset: SkeletonImageDataset, steps: int, lr: float, batch_size: int, seed: int,
                max_minutes: float | None = None, progress: bool = True) -> list[float]:
-    """Train every UNet weight in place with the LoRA stage's denoising loss; returns the per-step losses.
+    """Train every UNet and text-encoder weight in place with the LoRA stage's loss; returns per-step losses.
 
-    Differs from the LoRA stage in two ways a base model needs: 10% of the captions are dropped
-    (replaced by the empty prompt), as in SD's own training, so classifier-free guidance has a
-    trained unconditional branch; and min-SNR weighting (gamma 5), which converges several times
-    faster from scratch. The frozen VAE and text encoder run once over the dataset, not every step.
-    Stops early after `max_minutes`.
+    Differs from the LoRA stage in three ways a base model needs: the text encoder learns with the
+    UNet (see the module docstring); 10% of the captions are dropped (replaced by the empty
+    prompt), as in SD's own training, so classifier-free guidance has a trained unconditional
+    branch; and min-SNR weighting (gamma 5), which converges several times faster from scratch.
+    The frozen VAE runs once over the dataset, not every step. Stops early after `max_minutes`.
     """
     import time
 
@@ -93,32 +98,35 @@ def train_unet(base: BaseModel, dataset: SkeletonImageDataset, steps: int, lr: f
         pixels = torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
         dists = [base.vae.encode(chunk).latent_dist for chunk in pixels.split(64)]
         mean, std = torch.cat([d.mean for d in dists]), torch.cat([d.std for d in dists])
-        hidden = torch.cat([base.text_encoder(ids, return_dict=False)[0] for ids in dataset.input_ids.split(64)])
-        empty = base.text_encoder(tokenize(base.tokenizer, [""]), return_dict=False)[0]
+    empty_ids = tokenize(base.tokenizer, [""])[0]
     scale = base.vae.config.scaling_factor
     unet = base.unet.train().requires_grad_(True)
-    opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=1e-2)
+    text_encoder = base.text_encoder.train().requires_grad_(True)
+    params = list(unet.parameters()) + list(text_encoder.parameters())
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
     warmup = max(1, min(50, steps // 20))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
     losses = []
     rng = np.random.default_rng(seed + 1)
     start = time.monotonic()
-    for step in tqdm(range(steps), desc="tiny base: UNet", unit="step", disable=not progress):
+    for step in tqdm(range(steps), desc="tiny base: UNet + text encoder", unit="step", disable=not progress):
         if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
             break
         gen = step_generator(seed, step, stream=1)  # noise distinct from the LoRA stage's
         idx = torch.from_numpy(rng.choice(len(dataset), size=min(batch_size, len(dataset)), replace=False))
         latents = (mean[idx] + std[idx] * torch.randn(mean[idx].shape, generator=gen)) * scale
-        cond = hidden[idx].clone()
-        cond[torch.from_numpy(rng.random(len(idx)) < CAPTION_DROPOUT)] = empty[0]
+        ids = dataset.input_ids[idx].clone()
+        ids[torch.from_numpy(rng.random(len(idx)) < CAPTION_DROPOUT)] = empty_ids
+        cond = text_encoder(ids, return_dict=False)[0]
         loss = diffusion_loss(unet, base.noise_scheduler, latents, cond, gen, snr_gamma=MIN_SNR_GAMMA)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
         losses.append(loss.item())
     unet.eval().requires_grad_(False)
+    text_encoder.eval().requires_grad_(False)
     return losses
 
 
@@ -141,7 +149,7 @@ def pretrain_tiny_base(config: LoraConfig, data_dir: str | Path, base_dir: str |
     vae_losses = train_vae(pipe.vae, dataset, config.base_vae_steps, config.base_learning_rate,
                            config.train_batch_size, config.seed, progress)
     pipe.vae.register_to_config(scaling_factor=latent_scaling_factor(pipe.vae, dataset))
-    base = BaseModel(pipe.tokenizer, pipe.text_encoder.eval(), pipe.vae, pipe.unet,
+    base = BaseModel(pipe.tokenizer, pipe.text_encoder, pipe.vae, pipe.unet,
                      DDPMScheduler.from_config(pipe.scheduler.config), path="")
     unet_losses = train_unet(base, dataset, config.base_unet_steps, config.base_learning_rate,
                              config.train_batch_size, config.seed, config.base_max_minutes, progress)
