@@ -68,6 +68,19 @@ def fingerspell(word: str, alphabet: Lexicon) -> Unit | None:
     return Unit(f"fs-{letters}", "fingerspelling", items, letters)
 
 
+def _longest_match(glosses: list[str], i: int, lexicons: list[Lexicon], max_n: int):
+    """(n, lexicon, entry) for the longest run of glosses from `i` that a lexicon signs, else None."""
+    for n in range(min(max_n, len(glosses) - i), 0, -1):
+        window = glosses[i : i + n]
+        if any(w.startswith("fs-") for w in window):
+            continue
+        for lex in lexicons:
+            entries = lex.find(" ".join(window))
+            if entries:
+                return n, lex, entries[0]
+    return None
+
+
 def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], alphabet: Lexicon) -> SignPlan:
     """Look glosses up; `lexicons` in priority order (the alphabet is always the last resort)."""
     plan = SignPlan()
@@ -75,40 +88,22 @@ def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], 
     i = 0
     while i < len(glosses):
         g = glosses[i]
-        if g.startswith("fs-"):
-            unit = fingerspell(g[3:], alphabet)
-            if unit is None:
-                plan.coverage.append(TokenCoverage(g, sources[i], "skipped", "", reason="no letters to fingerspell"))
-            else:
-                plan.units.append(unit)
-                plan.coverage.append(TokenCoverage(g, sources[i], "fingerspelled", unit.label, alphabet.name, "name"))
-            i += 1
+        match = None if g.startswith("fs-") else _longest_match(glosses, i, lexicons, max_n)
+        if match is not None:
+            n, lex, entry = match
+            key = " ".join(glosses[i : i + n])
+            label = entry.gloss.upper().replace(" ", "-") if n > 1 else key
+            plan.units.append(Unit(label, "sign", [(lex, entry)]))
+            plan.coverage.append(TokenCoverage(key, " ".join(dict.fromkeys(sources[i : i + n])), "lexicon", label, lex.name))
+            i += n
             continue
-        found = False
-        for n in range(min(max_n, len(glosses) - i), 0, -1):
-            window = glosses[i : i + n]
-            if any(w.startswith("fs-") for w in window):
-                continue
-            key = " ".join(window)
-            for lex in lexicons:
-                entries = lex.find(key)
-                if entries:
-                    e = entries[0]
-                    plan.units.append(Unit(e.gloss.upper().replace(" ", "-") if n > 1 else key, "sign", [(lex, e)]))
-                    src = " ".join(dict.fromkeys(sources[i : i + n]))
-                    plan.coverage.append(TokenCoverage(key, src, "lexicon", plan.units[-1].label, lex.name))
-                    i += n
-                    found = True
-                    break
-            if found:
-                break
-        if found:
-            continue
-        unit = fingerspell(g, alphabet)
+        name = g.startswith("fs-")
+        unit = fingerspell(g[3:] if name else g, alphabet)
         if unit is None:
-            plan.coverage.append(TokenCoverage(g, sources[i], "skipped", "", reason="not in any lexicon and no letters"))
+            plan.coverage.append(TokenCoverage(g, sources[i], "skipped", "", reason="no letters to fingerspell"))
         else:
             plan.units.append(unit)
-            plan.coverage.append(TokenCoverage(g, sources[i], "fingerspelled", unit.label, alphabet.name, "not in any lexicon"))
+            why = "name" if name else "not in any lexicon"
+            plan.coverage.append(TokenCoverage(g, sources[i], "fingerspelled", unit.label, alphabet.name, why))
         i += 1
     return plan
