@@ -47,6 +47,19 @@ def spread(keyframes: list[np.ndarray]) -> tuple[float, float]:
     return float(stack.std(axis=0).mean()), float(stack.std(axis=1).mean())
 
 
+def save_small_png(fig, path: Path, dpi: int, colors: int = 256) -> None:
+    """Save `fig` as a palette PNG: the untrained model's noise rows make a truecolour grid ~800 KB, 256 colours ~190 KB."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        im.convert("RGB").quantize(colors=colors).save(path, optimize=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="total training budget (all stages)")
@@ -140,7 +153,7 @@ def main() -> None:
                       (f"{g}\nuntrained", generated["untrained (random tiny SD)"][i])]
     fig = plot_keyframe_grid(grid_rows)
     fig.tight_layout()
-    fig.savefig(figures / "diffusion_tiny_keyframes.png", dpi=80)
+    save_small_png(fig, figures / "diffusion_tiny_keyframes.png", dpi=80)
     (out / "scores.json").write_text(json.dumps({
         "glosses": chosen, "base_pretrain_s": base_s, "total_s": total_s, "lora_steps": result.global_step,
         "rows": [{"frames": n, "ssim": float(s.mean()), "ssim_std": float(s.std()), "psnr": float(p.mean()),
