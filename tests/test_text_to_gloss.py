@@ -116,3 +116,21 @@ def test_sources_follow_glosses():
 def test_parse_glosses_given_directly():
     result = parse_glosses("hello fs-Sam THANK-YOU fs-1")
     assert result.glosses == ["HELLO", "fs-SAM", "THANK-YOU"]
+
+
+def test_lemma_table_matches_lemminflect():
+    """Our in-place reader of lemminflect's table gives lemminflect's own answers."""
+    import gzip
+    import random
+
+    import lemminflect
+
+    from text2asl.text_to_gloss.lemmas import LemmaTable
+
+    table = LemmaTable()
+    resources = __import__("pathlib").Path(lemminflect.__file__).parent / "resources"
+    rows = gzip.decompress((resources / "lemma_lu.csv.gz").read_bytes()).decode().splitlines()
+    words = sorted({w for w in (line.split(",")[0] for line in rows) if w == w.lower()})  # lemminflect lower-cases its input
+    sample = random.Random(0).sample(words, 3000) + ["liked", "saw", "children", "was", "better", "all", "xyzzy", "'d", "zzz"]
+    for word in sample:
+        assert table.get(word) == lemminflect.getAllLemmas(word), word
