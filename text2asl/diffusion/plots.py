@@ -36,7 +36,7 @@ def plot_loss_curve(run_dir: str | Path, ax=None, window: int = 25):
     ax = ax or plt.gca()
     offset = 0
     pre = [r for r in _read_csv(run_dir / TINY_BASE_SUBDIR / "pretrain_loss.csv") if r["stage"] == "unet"]
-    stages = [("tiny base: full UNet (min-SNR weighted)", np.array([float(r["loss"]) for r in pre]), "tab:gray")]
+    stages = [("tiny base: full UNet + text encoder (min-SNR weighted)", np.array([float(r["loss"]) for r in pre]), "tab:gray")]
     stages.append(("LoRA", np.array([float(r["loss"]) for r in _read_csv(run_dir / LOSS_LOG)]), "tab:blue"))
     for label, losses, color in stages:
         if len(losses) == 0:
