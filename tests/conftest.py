@@ -35,3 +35,14 @@ def real_videos(shared_data) -> Path:
     if not (path / "labels.csv").is_file():
         pytest.skip("../shared/data/real-videos is absent")
     return path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for the module: two OpenMP threads on two cores that other test processes
+    also use spin-wait each other into 10-20x slower steps; one thread per process is fastest here."""
+    torch = pytest.importorskip("torch")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -18,12 +18,7 @@ from text2asl.diffusion.train import train_lora  # noqa: E402
 FAST = dict(num_inference_steps=2, progress=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # see test_diffusion_train.py
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,7 @@ from text2asl.errors import Text2ASLError  # noqa: E402
 CAPTIONS = [f"asl skeleton, {g}, phase {k} of 2" for g in ("HELLO", "THANK-YOU", "A") for k in (1, 2)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # see test_diffusion_train.py: 2 spinning OpenMP threads on a shared runner crawl
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

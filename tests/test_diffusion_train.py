@@ -20,14 +20,7 @@ from text2asl.diffusion.train import LoraTrainer, train_lora  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Two OpenMP threads on two cores that other test processes also use spin-wait each other
-    # into 10-20x slower steps; one thread per process is fastest on a shared CI runner.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
