@@ -25,8 +25,45 @@ def lexicon_track_strip(out: Path) -> Path:
     return out
 
 
+def extraction_overlay(out: Path) -> Path:
+    """MediaPipe Holistic landmarks over skimage's astronaut photo (a public-domain NASA image).
+
+    The real signing clips in ../shared/data may not be redistributed, so the README's figure
+    uses the photo every scikit-image install ships.
+    """
+    import tempfile
+
+    from text2asl.extract.overlay import save_overlay_png
+    from text2asl.extract.sample_video import astronaut_video
+
+    with tempfile.TemporaryDirectory() as tmp:
+        video = astronaut_video(Path(tmp) / "astronaut.mp4", n_frames=2, size=256)
+        return save_overlay_png(video, out, index=0)
+
+
+def evaluation_per_gloss(out: Path) -> Path:
+    """DTW-MJE per letter on the embedded-alphabet suite: copies, another letter and the still-pose baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from text2asl.evaluation.protocol import embedded_suite, run_suite
+    from text2asl.evaluation.report import plot_per_gloss
+
+    rows = run_suite(embedded_suite(), images=False, progress=False)
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    plot_per_gloss(rows, rows[0]["suite"], "dtw_mje", ax=ax)
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
+
+
 FIGURES = {
     "lexicon_track.png": lexicon_track_strip,
+    "extraction_overlay.png": extraction_overlay,
+    "evaluation_dtw_mje.png": evaluation_per_gloss,
 }
 
 
