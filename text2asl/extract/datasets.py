@@ -168,6 +168,14 @@ def load_wlasl(json_path: str | Path, videos: str | Path) -> Dataset:
     return data
 
 
+def _video_and_gloss(videos: Path, video: str, gloss: str, where: str, column: str) -> tuple[Path, str]:
+    """A row's video path (refused if it escapes `videos`) and its upper-case gloss (required)."""
+    path = safe_video_path(videos, video, where)
+    if not gloss:
+        raise Text2ASLError(f"{where} has an empty {column}; fill it in or drop the row")
+    return path, gloss.upper()
+
+
 def load_asl_citizen(csv_paths, videos: str | Path) -> Dataset:
     """ASL Citizen: CSVs with `Participant ID, Video file, Gloss, ASL-LEX Code`; a CSV named
     train/val/test.csv gives its rows that split. Videos are `Video file` inside `videos`."""
@@ -180,10 +188,7 @@ def load_asl_citizen(csv_paths, videos: str | Path) -> Dataset:
         split = _split(csv_path.stem, str(csv_path)) if csv_path.stem.lower() in {"train", "val", "test", "validation", "dev"} else None
         for i, row in enumerate(rows, start=2):
             where = f"{csv_path.name} line {i}"
-            path = safe_video_path(videos, row["Video file"], where)
-            gloss = row["Gloss"].upper()
-            if not gloss:
-                raise Text2ASLError(f"{where} has an empty Gloss; fill it in or drop the row")
+            path, gloss = _video_and_gloss(videos, row["Video file"], row["Gloss"], where, "Gloss")
             if not path.is_file():
                 data.missing.append(MissingVideo(Path(row["Video file"]).stem, gloss, row["Video file"]))
                 continue
@@ -200,10 +205,7 @@ def load_labels(labels_csv: str | Path, videos: str | Path | None = None) -> Dat
     data, taken = Dataset(f"labels {labels_csv.name}"), set()
     for i, row in enumerate(rows, start=2):
         where = f"{labels_csv.name} line {i}"
-        path = safe_video_path(videos, row["video"], where)
-        gloss = row["gloss"].upper()
-        if not gloss:
-            raise Text2ASLError(f"{where} has an empty gloss; fill it in or drop the row")
+        path, gloss = _video_and_gloss(videos, row["video"], row["gloss"], where, "gloss")
         try:
             start = float(row["start"]) if row.get("start") else None
             end = float(row["end"]) if row.get("end") else None
