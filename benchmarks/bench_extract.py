@@ -32,7 +32,7 @@ CLIPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-videos"
 
 
 def _frames(video: Path) -> list:
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
 
     frames, _ = read_video(video)
     return [f.copy() for f in frames]

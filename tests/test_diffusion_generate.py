@@ -85,7 +85,7 @@ def test_render_glosses_frame_count_and_size(run):
 
 def test_translate_with_diffusion_renderer_writes_playable_video(run, tmp_path, capsys):
     from text2asl.cli import main
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
 
     out = tmp_path / "out.mp4"
     code = main(["translate", "--glosses", "A B", "--renderer", "diffusion", "--lora", str(run), "--size", "32",

@@ -9,7 +9,8 @@ import pytest
 
 from text2asl.cli import main
 from text2asl.errors import Text2ASLError
-from text2asl.extract.datasets import Sample, load_asl_citizen, load_labels, load_wlasl, safe_video_path
+from text2asl.extract.datasets import Sample, load_asl_citizen, load_labels, load_wlasl
+from text2asl.io import contained_path
 from text2asl.extract.lexicon_builder import Ranked, assign_splits, quality, select
 
 # Real WLASL v0.3 instances (gloss, video_id, bbox) whose boxes fit a 320x240 frame.
@@ -35,11 +36,11 @@ def _rows(path: Path) -> list[dict]:
                                   "\\\\server\\share\\a.mp4", "..\\a.mp4", ""])
 def test_paths_leaving_the_videos_folder_are_refused(tmp_path, name):
     with pytest.raises(Text2ASLError):
-        safe_video_path(tmp_path, name, "labels.csv line 2")
+        contained_path(tmp_path, name, "labels.csv line 2")
 
 
 def test_plain_relative_paths_are_kept(tmp_path):
-    assert safe_video_path(tmp_path, "sub/a.mp4", "x") == tmp_path / "sub" / "a.mp4"
+    assert contained_path(tmp_path, "sub/a.mp4", "x") == tmp_path / "sub" / "a.mp4"
 
 
 def test_labels_csv_with_an_escaping_path_is_refused_before_reading_anything(tmp_path):

@@ -146,7 +146,7 @@ def test_overlay_video_and_png_of_a_synthetic_clip(tmp_path):
     import imageio.v3 as iio
 
     from text2asl.extract.overlay import overlay_frame, save_overlay_png
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
     from text2asl.poses.normalize import normalize
 
     video = make_video(tmp_path / "astro.mp4", n_frames=3, fps=10)

@@ -73,7 +73,7 @@ def test_video_sign_and_asl_app_sign_with_other_holistic_variants_stitch(real_le
     import text2asl
     from pose_format import Pose
 
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
 
     # The extracted sign has 576 points (with POSE_WORLD); the app's has 543 (4 components).
     ours = Pose.read(_pose_of(real_lexicon, "hello.mp4").read_bytes())
@@ -92,7 +92,7 @@ def test_video_sign_and_asl_app_sign_with_other_holistic_variants_stitch(real_le
 @pytest.mark.slow
 def test_overlay_of_a_real_clip(real_lexicon, real_videos, tmp_path):
     from text2asl.extract.overlay import overlay_frame
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
 
     pose = _pose_of(real_lexicon, "book.mp4")
     out = tmp_path / "book_overlay.mp4"

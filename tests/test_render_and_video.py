@@ -8,7 +8,8 @@ from text2asl.pose_to_video.render import (
     BODY_EDGES, FACE_CONTOUR_EDGES, HAND_EDGES, LEFT_HAND_COLOR, RIGHT_HAND_COLOR,
     RenderConfig, SkeletonRenderer, draw_skeleton,
 )
-from text2asl.pose_to_video.writer import atomic_path, read_video, write_video
+from text2asl.io import atomic_path, read_video
+from text2asl.pose_to_video.writer import write_video
 
 
 def test_connections_match_mediapipe():

@@ -25,7 +25,7 @@ def test_canvas_paste_and_a_photo_that_does_not_fit():
 
 
 def test_video_is_h264_with_its_fps_size_and_frames(tmp_path):
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
 
     path = astronaut_video(tmp_path / "astro.mp4", n_frames=4, size=64, fps=12.0)
     frames, meta = read_video(path)

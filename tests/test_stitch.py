@@ -85,7 +85,7 @@ def test_normalize_and_trim_rest():
 
 def test_long_signs_are_capped(tmp_path):
     arr = _synthetic_sign(t=300)
-    from text2asl.pose_to_video.writer import write_pose
+    from text2asl.io import write_pose
     from text2asl.poses.layout import to_pose
     from text2asl.gloss_to_pose.lexicon import COLUMNS
 

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import make_lexicon
 from text2asl.cli import main
-from text2asl.pose_to_video.writer import read_video
+from text2asl.io import read_video
 
 
 def run_cli(args, capsys):

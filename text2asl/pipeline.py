@@ -119,7 +119,8 @@ def render_frames(translation: Translation, render=None) -> Iterator[np.ndarray]
 
 def save(translation: Translation, path: str | Path, render=None) -> Path:
     """Write `.mp4` (H.264), `.gif` or `.pose` by extension, atomically."""
-    from text2asl.pose_to_video.writer import check_output_path, write_pose, write_video
+    from text2asl.io import check_output_path, write_pose
+    from text2asl.pose_to_video.writer import write_video
 
     path = check_output_path(path)
     if path.suffix.lower() == ".pose":

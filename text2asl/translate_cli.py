@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from text2asl.gloss_to_pose.stitch import StitchConfig
     from text2asl.pipeline import save, translate
     from text2asl.pose_to_video.render import RenderConfig
-    from text2asl.pose_to_video.writer import check_output_path
+    from text2asl.io import check_output_path
 
     if args.text is None and args.glosses is None:
         raise Text2ASLError('give English text to sign, e.g. text2asl translate "Hello, my name is Sam." -o hello.mp4')

@@ -57,7 +57,7 @@ def _safe_name(gloss: str) -> str:
 def _save_png(image: np.ndarray, path: Path) -> None:
     from PIL import Image
 
-    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.io import atomic_path
 
     with atomic_path(path) as tmp:
         Image.fromarray(image).save(tmp, format="PNG")
@@ -84,7 +84,7 @@ def make_dataset(
 
     from text2asl.gloss_to_pose.lexicon import Lexicon
     from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
-    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.io import atomic_path
     from text2asl.poses.filters import fill_gaps, trim_rest
     from text2asl.poses.normalize import normalize
 

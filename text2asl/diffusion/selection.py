@@ -43,7 +43,7 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
     move together.
     """
     from text2asl.gloss_to_pose.lexicon import Lexicon
-    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.io import atomic_path
 
     lex = lexicon if isinstance(lexicon, Lexicon) else Lexicon(lexicon)
     if not glosses:

@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 
 from text2asl.errors import Text2ASLError
-
-VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".mov", ".avi", ".mkv")
+from text2asl.io import VIDEO_READ_SUFFIXES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -136,11 +135,11 @@ def _frames_folder(folder: Path):
     import numpy as np
 
     from text2asl.gloss_to_pose.lexicon import gloss_key
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
 
-    files = {gloss_key(p.stem): p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES}
+    files = {gloss_key(p.stem): p for p in folder.iterdir() if p.suffix.lower() in VIDEO_READ_SUFFIXES}
     if not files:
-        raise Text2ASLError(f"--diffusion-frames {folder} holds no video ({', '.join(VIDEO_SUFFIXES)})")
+        raise Text2ASLError(f"--diffusion-frames {folder} holds no video ({', '.join(VIDEO_READ_SUFFIXES)})")
 
     def frames(gloss: str) -> np.ndarray:
         path = files.get(gloss_key(gloss))

@@ -26,7 +26,7 @@ SUMMARY = (
 
 def write_csv(rows: Iterable[dict], path: str | Path) -> Path:
     """Write tidy rows to `path` atomically (never a partial file)."""
-    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.io import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -125,7 +125,7 @@ def write_report(rows: Sequence[dict], out_dir: str | Path, notes: Sequence[str]
     matplotlib.use("Agg")  # files only: no display needed on servers and CI
     import matplotlib.pyplot as plt
 
-    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.io import atomic_path
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

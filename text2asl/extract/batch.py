@@ -160,7 +160,7 @@ def _outcomes(todo: list[ExtractJob], workers: int):
 def extract_job(job: ExtractJob) -> dict:
     """Run one job in the current process; never raises for a per-video problem (returns its outcome)."""
     from text2asl.extract.holistic import extract_video
-    from text2asl.pose_to_video.writer import write_pose
+    from text2asl.io import write_pose
 
     try:
         pose = extract_video(job.video, job.clip)
@@ -222,7 +222,7 @@ def _remove_partials(folder: Path) -> None:
 
 def write_failures(failures: Iterable[Failure], path: str | Path) -> Path | None:
     """Write the failures CSV (video,reason,message) atomically; remove a stale one when there are none."""
-    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.io import atomic_path
 
     path = Path(path)
     failures = list(failures)
@@ -241,7 +241,7 @@ def write_failures(failures: Iterable[Failure], path: str | Path) -> Path | None
 
 def jobs_for_videos(videos: Iterable[str | Path], out_dir: str | Path, clip: Clip | None = None) -> list[ExtractJob]:
     """One job per video, writing `out_dir/<video stem>.pose`; folders are searched for video files."""
-    from text2asl.extract.datasets import VIDEO_SUFFIXES
+    from text2asl.io import CLIP_SUFFIXES
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -249,9 +249,9 @@ def jobs_for_videos(videos: Iterable[str | Path], out_dir: str | Path, clip: Cli
     jobs = []
     for video in map(Path, videos):
         if video.is_dir():
-            found = sorted(p for p in video.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+            found = sorted(p for p in video.rglob("*") if p.suffix.lower() in CLIP_SUFFIXES and p.is_file())
             if not found:
-                raise Text2ASLError(f"folder {video} holds no video files ({', '.join(VIDEO_SUFFIXES)})")
+                raise Text2ASLError(f"folder {video} holds no video files ({', '.join(CLIP_SUFFIXES)})")
             jobs.extend(ExtractJob(p, out_dir / f"{p.stem}.pose", clip or Clip()) for p in found)
         else:
             jobs.append(ExtractJob(video, out_dir / f"{video.stem}.pose", clip or Clip()))

@@ -12,12 +12,12 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 from text2asl.errors import Text2ASLError
 from text2asl.extract.holistic import Clip
+from text2asl.io import CLIP_SUFFIXES, contained_path
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
 SPLITS = ("train", "val", "test")
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -66,24 +66,6 @@ class Dataset:
         if self.missing:
             text += f"; {len(self.missing)} videos missing from the videos folder"
         return text
-
-
-def safe_video_path(videos: Path, name: str, where: str) -> Path:
-    """`videos / name`, refusing names that are absolute or lead outside `videos`.
-
-    `where` names the metadata row for the error message. Symlinks the user placed inside the
-    folder are followed as they are: the check is on the name the metadata gives.
-    """
-    name = str(name).strip()
-    if not name:
-        raise Text2ASLError(f"{where} gives an empty video path; fix the metadata")
-    posix, windows = PurePosixPath(name), PureWindowsPath(name)
-    if posix.is_absolute() or windows.is_absolute() or windows.drive or name.startswith(("/", "\\")):
-        raise Text2ASLError(f"{where} gives the absolute video path {name!r}; refused: paths must be relative to the videos folder")
-    parts = set(posix.parts) | set(windows.parts)
-    if ".." in parts or os.path.normpath(name).startswith(".."):
-        raise Text2ASLError(f"{where} gives the video path {name!r}, which leaves the videos folder; refused")
-    return videos / name
 
 
 def _require_dir(videos: str | Path, flag: str = "--videos") -> Path:
@@ -170,7 +152,7 @@ def load_wlasl(json_path: str | Path, videos: str | Path) -> Dataset:
 
 def _video_and_gloss(videos: Path, video: str, gloss: str, where: str, column: str) -> tuple[Path, str]:
     """A row's video path (refused if it escapes `videos`) and its upper-case gloss (required)."""
-    path = safe_video_path(videos, video, where)
+    path = contained_path(videos, video, where, "videos folder")
     if not gloss:
         raise Text2ASLError(f"{where} has an empty {column}; fill it in or drop the row")
     return path, gloss.upper()
@@ -230,7 +212,7 @@ def _video_files(videos: Path) -> dict[str, Path]:
     with os.scandir(videos) as it:
         for entry in it:
             suffix = os.path.splitext(entry.name)[1].lower()
-            if suffix in VIDEO_SUFFIXES and entry.is_file():
+            if suffix in CLIP_SUFFIXES and entry.is_file():
                 stem = entry.name[: -len(suffix)]
                 # .mp4 wins when a clip exists in several containers: it is what WLASL's scripts write.
                 if stem not in found or suffix == ".mp4":

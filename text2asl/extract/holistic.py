@@ -166,7 +166,7 @@ def _uncrop(pose, x0: int, y0: int, sx: float, sy: float) -> None:
 
 def _video_frames(path: Path, clip: Clip):
     """(frames iterator of (H, W, 3) uint8 limited to the clip's range, fps, (W, H)) for a video file."""
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
 
     if not path.exists():
         raise ExtractionError("missing", f"video {path} does not exist")

@@ -233,7 +233,7 @@ def write_missing(missing: list[MissingVideo], path: Path) -> None:
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
-    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.io import atomic_path
 
     with atomic_path(path) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:

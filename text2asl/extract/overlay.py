@@ -54,7 +54,7 @@ def overlay_frames(video: str | Path, pose=None, filtered: bool = False, thickne
     meta: the video's fps, size, n_frames.
     """
     from text2asl.pose_to_video.render import draw_skeleton
-    from text2asl.pose_to_video.writer import read_video
+    from text2asl.io import read_video
 
     video = Path(video)
     arr = _prepared(load_pose(pose, video), filtered)
@@ -78,7 +78,8 @@ def overlay_video(video: str | Path, output: str | Path, pose=None, filtered: bo
 
     An odd width or height is cropped by one pixel (yuv420p needs even sizes).
     """
-    from text2asl.pose_to_video.writer import check_output_path, write_video
+    from text2asl.io import check_output_path
+    from text2asl.pose_to_video.writer import write_video
 
     output = check_output_path(output, (".mp4", ".gif"))
     frames, meta = overlay_frames(video, pose, filtered, thickness)
@@ -113,7 +114,7 @@ def save_overlay_png(video: str | Path, output: str | Path, index: int | None = 
     """Write `overlay_frame(...)` as a PNG, atomically; returns `output`."""
     import imageio.v3 as iio
 
-    from text2asl.pose_to_video.writer import atomic_path
+    from text2asl.io import atomic_path
 
     output = Path(output)
     if output.suffix.lower() != ".png":
