@@ -20,7 +20,8 @@ def test_translate_writes_a_playable_video_and_prints_glosses(tmp_path, capsys):
     code, stdout, _ = run_cli(["Hello, my name is Sam and I like pizza.", "-o", str(out)], capsys)
     assert code == 0
     assert "gloss:  HELLO MY NAME fs-SAM ME LIKE PIZZA" in stdout
-    assert "fs-PIZZA" in stdout and "fingerspelled" in stdout
+    assert "signed: fs-HELLO MY fs-NAME fs-SAM ME fs-LIKE fs-PIZZA" in stdout  # pronouns are built, not spelled
+    assert "fs-PIZZA" in stdout and "fingerspelled" in stdout and "built (indexing)" in stdout
     frames, meta = read_video(out)
     assert meta["codec"] == "h264" and meta["size"] == (512, 512) and meta["fps"] == 25
     assert sum(1 for _ in frames) == meta["n_frames"] > 100
@@ -29,7 +30,8 @@ def test_translate_writes_a_playable_video_and_prints_glosses(tmp_path, capsys):
 def test_real_lexicon_signs_words_as_words(asl_app_lexicon, tmp_path, capsys):
     code, stdout, _ = run_cli(["Hello! Thank you, I am hungry.", "--lexicon", str(asl_app_lexicon), "-o", str(tmp_path / "a.gif"), "--size", "128"], capsys)
     assert code == 0
-    assert "signed: HELLO THANK-YOU fs-ME HUNGRY" in stdout
+    assert "signed: HELLO THANK-YOU ME HUNGRY" in stdout  # "I" points at the chest: no fs-ME
+    assert "'I' -> ME               built (indexing) [1 handshape from ONE (asl-app-lexicon)]" in stdout
 
 
 def test_repeatable_lexicons_in_priority_order(tmp_path, capsys):

@@ -66,7 +66,7 @@ class Translation:
         """Coverage report: one line per gloss, then counts."""
         lines = [str(c) for c in self.coverage]
         counts = self.plan.counts()
-        lines.append(f"{counts['lexicon']} signed from lexicons, {counts['fingerspelled']} fingerspelled, {counts['skipped']} skipped")
+        lines.append(f"{counts['lexicon']} signed from lexicons, {counts['built']} built (indexing), {counts['fingerspelled']} fingerspelled, {counts['skipped']} skipped")
         return "\n".join(lines)
 
 

@@ -2,23 +2,26 @@
 
 Matching tries the longest run of glosses first (THANK YOU before THANK), by gloss, by words and
 by lemma, in each lexicon in turn; a gloss no lexicon has is fingerspelled with the embedded
-alphabet. The result is a plan of units (a sign, or a fingerspelled word) and a coverage report.
+alphabet. Pronouns and possessives no lexicon records (ME, YOUR ...) are built instead
+(`indexing`): a point or a flat palm. The result is a plan of units (a sign, a built sign, or a
+fingerspelled word) and a coverage report.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+from text2asl.gloss_to_pose.indexing import SIGNS, find_handshape_entry
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 
 
 @dataclass
 class Unit:
-    """One thing to sign: a lexicon sign, or a word fingerspelled letter by letter."""
+    """One thing to sign: a lexicon sign, a built indexing sign, or a word fingerspelled letter by letter."""
 
-    label: str  # what the caption shows: HELLO, fs-SAM
-    kind: str  # "sign" | "fingerspelling"
-    items: list[tuple[Lexicon, LexiconEntry]]  # one sign, or the letters in order
+    label: str  # what the caption shows: HELLO, ME, fs-SAM
+    kind: str  # "sign" | "built" | "fingerspelling"
+    items: list[tuple[Lexicon, LexiconEntry]]  # one sign, the built sign's handshape, or the letters in order
     letters: str = ""
 
 
@@ -28,7 +31,7 @@ class TokenCoverage:
 
     gloss: str  # as asked: HELLO, THANK YOU, fs-SAM
     source: str  # the English word(s)
-    kind: str  # "lexicon" | "fingerspelled" | "skipped"
+    kind: str  # "lexicon" | "built" | "fingerspelled" | "skipped"
     signed_as: str  # HELLO, fs-PIZZA, or "" when skipped
     lexicon: str | None = None
     reason: str = ""
@@ -49,7 +52,7 @@ class SignPlan:
         return [u.label for u in self.units]
 
     def counts(self) -> dict[str, int]:
-        out = {"lexicon": 0, "fingerspelled": 0, "skipped": 0}
+        out = {"lexicon": 0, "built": 0, "fingerspelled": 0, "skipped": 0}
         for c in self.coverage:
             out[c.kind] += 1
         return out
@@ -96,6 +99,13 @@ def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], 
             plan.units.append(Unit(label, "sign", [(lex, entry)]))
             plan.coverage.append(TokenCoverage(key, " ".join(dict.fromkeys(sources[i : i + n])), "lexicon", label, lex.name))
             i += n
+            continue
+        hand = find_handshape_entry(SIGNS[g].handshape, lexicons) if g in SIGNS else None
+        if hand is not None:  # no lexicon records it: point, or show the palm
+            plan.units.append(Unit(g, "built", [hand]))
+            why = f"{SIGNS[g].handshape} handshape from {hand[1].gloss} ({hand[0].name})"
+            plan.coverage.append(TokenCoverage(g, sources[i], "built", g, "indexing", why))
+            i += 1
             continue
         name = g.startswith("fs-")
         unit = fingerspell(g[3:] if name else g, alphabet)

@@ -136,6 +136,12 @@ class Stitcher:
             lex, entry = unit.items[0]
             arr = self.sign_clip(lex, entry)
             return arr, [unit.label] * len(arr)
+        if unit.kind == "built":
+            from text2asl.gloss_to_pose.indexing import built_clip
+
+            (lex, entry), fps = unit.items[0], self.config.fps
+            arr = self._cached(("built " + unit.label, entry), lambda: built_clip(unit.label, lex, entry, self.letter_clip, fps))
+            return arr, [unit.label] * len(arr)
         c = self.config
         n_between = max(1, int(round(c.letter_transition_s * c.fps)))
         parts: list[PoseArray] = []
