@@ -36,6 +36,12 @@ PAIRS = [
     ("Give me the book.", "GIVE ME BOOK"),
     ("We love them.", "WE LOVE THEY"),
     ("This is his car.", "THIS HIS CAR"),
+    ("Her mother is tired.", "HER MOTHER TIRED"),  # possessive her: a flat palm
+    ("She lost her new keys.", "SHE LOSE HER NEW KEY"),
+    ("I love her.", "ME LOVE SHE"),  # object her: a point, like SHE
+    ("I gave her a book.", "ME GIVE SHE BOOK"),
+    ("I love her so much.", "ME LOVE SHE SO MUCH"),
+    ("Its color is red. Our house is theirs.", "ITS COLOR RED OUR HOUSE THEIR"),
     # names and acronyms fingerspelled
     ("My friend Anna lives in Boston.", "MY FRIEND fs-ANNA LIVE IN fs-BOSTON"),
     ("Sam's dog is big.", "fs-SAM DOG BIG"),

@@ -8,7 +8,8 @@ which rules fired):
   do-support       auxiliary do/does/did (before NOT, or opening a question) is not signed
   TO               infinitival and directional to are not signed (want to eat -> WANT EAT)
   AND              the conjunction and is not signed between clauses
-  pronoun          I/me -> ME, my -> MY, him -> HE ... (one gloss per person)
+  pronoun          I/me -> ME, my -> MY, him -> HE ... (one gloss per person); object her -> SHE
+                   (a point), possessive her -> HER (a flat palm): her is possessive before a noun
   name             proper names and acronyms are fingerspelled: Sam -> fs-SAM
   number           digits become number signs: 3 -> THREE, 25 -> TWO FIVE (digit by digit above 20)
   lemma            inflections are dropped: liked -> LIKE, books -> BOOK
@@ -23,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from text2asl.text_to_gloss.lemmas import has_verb_reading, is_known_word, lemma
+from text2asl.text_to_gloss.lemmas import has_verb_reading, is_known_word, lemma, readings
 
 ARTICLES = {"a", "an", "the"}
 BE_FORMS = {"am", "is", "are", "was", "were", "be", "been", "being"}
@@ -56,6 +57,9 @@ CONTRACTIONS = {
     "ain't": ["is", "not"], "i'm": ["i", "am"], "let's": ["let", "us"],
 }
 SUFFIXES = {"n't": ["not"], "'re": ["are"], "'ve": ["have"], "'ll": ["will"], "'d": ["would"], "'m": ["am"]}
+# Words with a noun or adjective reading that still do not open a noun phrase after "her".
+NOT_NOUN_STARTERS = {"that", "this", "these", "those", "so", "very", "too", "there", "here", "about", "up",
+                     "back", "well", "again", "now", "then", "much", "more", "out", "off", "down", "all"}
 IS_HOSTS = {"he", "she", "it", "that", "what", "where", "who", "there", "here", "how", "when", "why", "this"}
 
 _TOKEN = re.compile(
@@ -190,6 +194,15 @@ def _is_name(t: Token) -> bool:
     return not is_known_word(t.word)
 
 
+def _opens_noun_phrase(t: Token | None) -> bool:
+    """Whether `t` can start the noun phrase a possessive determiner modifies (her -> mother, new, Tesla)."""
+    if t is None or t.kind != "word" or t.word in NOT_NOUN_STARTERS | set(PRONOUNS) | ARTICLES | WH_WORDS:
+        return False
+    if t.word in NEGATIONS or t.word in MODALS or t.word in BE_FORMS:
+        return False
+    return t.capitalised or bool({"NOUN", "ADJ"} & set(readings(t.word)))
+
+
 def _time_phrases(tokens: list[Token], hits: list[RuleHit]) -> list[Token]:
     """Mark time expressions (tomorrow, last week, in the morning, every day) as kind 'time'."""
     out: list[Token] = []
@@ -261,6 +274,8 @@ def _sentence(tokens: list[Token], question: bool, hits: list[RuleHit]) -> list[
             t.kind, t.gloss = "modal", w.upper()
         elif w in PRONOUNS:
             t.kind, t.gloss = "pronoun", PRONOUNS[w]
+            if w == "her" and not _opens_noun_phrase(nxt):  # object her points like SHE; only possessive her shows the palm
+                t.gloss = "SHE"
             if t.gloss != w.upper():
                 hits.append(RuleHit("pronoun", f"{t.text} -> {t.gloss}"))
         elif w in WH_WORDS:
