@@ -80,7 +80,7 @@ _THEIR = IndexSign("B", (-0.55, 0.0, -1.1), (-1.25, 0.0, -1.1), (-1.4, 0.0, -0.4
                    ((0.0, -1.0, -0.1), (0.0, -1.0, -0.1)), ((-0.3, 0.0, -1.0), (-0.7, 0.0, -0.7)), hold_s=0.16, move_s=0.5)
 
 SIGNS: dict[str, IndexSign] = {
-    "ME": _ME, "I": _ME, "YOU": _YOU, "HE": _THIRD, "SHE": _THIRD, "IT": _THIRD,
+    "ME": _ME, "YOU": _YOU, "HE": _THIRD, "SHE": _THIRD, "IT": _THIRD,
     "WE": _WE, "US": _WE, "THEY": _THEY, "THEM": _THEY,
     "MY": _MY, "MINE": _MY, "YOUR": _YOUR, "YOURS": _YOUR,
     "HIS": _THIRD_POSS, "HER": _THIRD_POSS, "HERS": _THIRD_POSS, "ITS": _THIRD_POSS,
