@@ -156,6 +156,27 @@ def test_handshapes_come_from_the_loaded_lexicons(asl_app_lexicon):
     assert [c.reason for c in app.coverage] == ["1 handshape from ONE (asl-app-lexicon)", "B handshape from B (asl-app-lexicon)"]
 
 
+def test_a_left_handed_source_lends_its_handshape_mirrored():
+    from text2asl.gloss_to_pose.indexing import build_clip, handshape_from
+    from text2asl.gloss_to_pose.stitch import Stitcher
+    from text2asl.poses.layout import LEFT_HAND
+
+    alphabet = Lexicon.embedded()
+    right = Stitcher().letter_clip(alphabet, alphabet.find("D")[0])
+    left = right.copy()
+    left.xyz[:, LEFT_HAND] = right.xyz[:, RIGHT_HAND] * np.array([-1.0, 1.0, 1.0], np.float32)
+    left.conf[:, LEFT_HAND], left.conf[:, RIGHT_HAND] = right.conf[:, RIGHT_HAND], 0.0
+    built = build_clip("ME", handshape_from(left, "1", "D mirrored"), fps=25.0)
+    g = _geometry(built.xyz[-1], built.conf[-1])
+    assert np.linalg.norm(g["tip"] - g["sternum"]) < 0.05 * g["width"]
+    assert (built.conf[:, LEFT_HAND] == 0).all()  # one-handed: the source's raised hand is not kept
+    pair = lambda h: np.linalg.norm(h[:, None] - h[None], axis=-1)
+    assert np.allclose(pair(built.xyz[-1, RIGHT_HAND]), pair(right.xyz[-1, RIGHT_HAND]), atol=1e-4)
+    none = right.copy()
+    none.conf[:, RIGHT_HAND] = 0.0
+    assert handshape_from(none, "1", "no hand") is None
+
+
 def test_a_real_recording_of_the_pronoun_wins(tmp_path):
     lex = Lexicon(make_lexicon(tmp_path / "pronouns", {"me": "m", "your": "y"}))
     t = translate("I like your pizza, my friend.", lexicons=[lex])
