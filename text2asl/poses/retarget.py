@@ -1,0 +1,174 @@
+"""Retargeting signs to one body: one head size, one upper-arm and forearm length, hands kept where they were on the body.
+
+Lexicon signs come from different signers (the fingerspelled letters from yet another), so even
+after shoulder normalisation (shoulder width 1) each sign keeps its own signer's head size and arms.
+`retarget` gives every sign the proportions of one signer, `SIGNER`:
+
+- the head (body points 0-10 and the face mesh) is scaled about the mouth to the signer's head width;
+- a hand at or above the mouth moves with the face, and the pull fades out to nothing at the
+  shoulder line, so a hand at the chin stays at the chin and a hand at the chest stays where it is;
+- each elbow is re-solved by two-bone inverse kinematics for the signer's upper-arm and forearm
+  lengths, bending the way the source elbow bent. The wrist is never moved to suit the arm: where
+  the hand is relative to the body is what a viewer reads.
+
+Bone lengths are 3-D where the landmarks have depth. MediaPipe's body depth has its own scale, so a
+sign's depth is multiplied by the factor that keeps its arm bones most constant in length over the
+sign (a real bone does not stretch); flat, 2-D lexicons get 0 and are retargeted in the image plane.
+Face and hand depth in MediaPipe are relative to their own root, so the head and hands are moved in
+the image plane only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from text2asl.poses.layout import (
+    FACE, HEAD, LEFT_EAR, LEFT_ELBOW, LEFT_HAND, LEFT_HAND_BODY, LEFT_SHOULDER, LEFT_WRIST, MOUTH_LEFT,
+    MOUTH_RIGHT, NOSE, RIGHT_EAR, RIGHT_ELBOW, RIGHT_HAND, RIGHT_HAND_BODY, RIGHT_SHOULDER, RIGHT_WRIST, PoseArray,
+)
+
+# (shoulder, elbow, wrist, the hand's body points, the hand component) per arm
+ARMS = (
+    (LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, LEFT_HAND_BODY, LEFT_HAND),
+    (RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST, RIGHT_HAND_BODY, RIGHT_HAND),
+)
+DEPTH_SCALES = np.linspace(0.0, 1.0, 21)  # candidate factors for MediaPipe's body depth
+_HEAD_COLS = np.r_[np.arange(HEAD.start, HEAD.stop), np.arange(FACE.start, FACE.stop)]
+
+
+@dataclass(frozen=True)
+class Proportions:
+    """A signer's proportions in shoulder widths: ear-to-ear head width, upper arm and forearm (3-D)."""
+
+    head: float
+    upper_arm: float
+    forearm: float
+
+
+# The lexicon track's one signer: the medians of `measure` over the 100 signs of asl-app-lexicon,
+# real signers recorded by MediaPipe Holistic (tests/test_retarget.py checks them against it).
+SIGNER = Proportions(head=0.38, upper_arm=0.94, forearm=0.82)
+
+
+def head_width(arr: PoseArray) -> float | None:
+    """Median ear-to-ear distance in the image plane (None when the ears are never both seen)."""
+    ok = (arr.conf[:, LEFT_EAR] > 0) & (arr.conf[:, RIGHT_EAR] > 0)
+    if not ok.any():
+        return None
+    width = float(np.median(np.linalg.norm(arr.xyz[ok, LEFT_EAR, :2] - arr.xyz[ok, RIGHT_EAR, :2], axis=1)))
+    return width if width > 1e-6 else None
+
+
+def _arm_bones(arr: PoseArray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per arm seen in at least 3 frames: (upper-arm vectors, forearm vectors), each (N, 3)."""
+    bones = []
+    for shoulder, elbow, wrist, _, _ in ARMS:
+        ok = (arr.conf[:, shoulder] > 0) & (arr.conf[:, elbow] > 0) & (arr.conf[:, wrist] > 0)
+        if ok.sum() >= 3:
+            bones.append((arr.xyz[ok, elbow] - arr.xyz[ok, shoulder], arr.xyz[ok, wrist] - arr.xyz[ok, elbow]))
+    return bones
+
+
+def depth_scale(arr: PoseArray) -> float:
+    """The factor for the body's depth that keeps the arm bones most constant in length (0 without depth)."""
+    vectors = [v for pair in _arm_bones(arr) for v in pair]
+    if not vectors or max(float(np.ptp(v[:, 2])) for v in vectors) < 1e-6:
+        return 0.0
+    costs = []
+    for k in DEPTH_SCALES:
+        lengths = [np.linalg.norm(v * (1.0, 1.0, k), axis=1) for v in vectors]
+        costs.append(sum(float(np.std(n) / max(np.mean(n), 1e-6)) for n in lengths))
+    # The smallest factor within 1 % of the best: depth that barely helps is noise, not depth.
+    costs = np.asarray(costs)
+    return float(DEPTH_SCALES[int(np.flatnonzero(costs <= costs.min() * 1.01 + 1e-9)[0])])
+
+
+def _bone_length(vectors: np.ndarray, k: float) -> float:
+    """A bone's length: the median 3-D length, and never less than its longest usual image-plane projection."""
+    flat = float(np.percentile(np.linalg.norm(vectors[:, :2], axis=1), 90))
+    return max(flat, float(np.median(np.linalg.norm(vectors * (1.0, 1.0, k), axis=1))))
+
+
+def measure(arr: PoseArray) -> Proportions:
+    """The proportions of a shoulder-normalised sign (NaN for what it never shows); arms averaged over both sides."""
+    k = depth_scale(arr)
+    bones = _arm_bones(arr)
+    head = head_width(arr)
+    upper = [_bone_length(u, k) for u, _ in bones]
+    fore = [_bone_length(f, k) for _, f in bones]
+    return Proportions(
+        head if head is not None else float("nan"),
+        float(np.mean(upper)) if upper else float("nan"),
+        float(np.mean(fore)) if fore else float("nan"),
+    )
+
+
+def two_bone_ik(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, upper: float, fore: float) -> np.ndarray:
+    """(N, 3) elbows for bones of length `upper` and `fore` joining each shoulder to its wrist (all (N, 3)).
+
+    The elbow bends towards where the given `elbow` was (down, when that lies on the line). A wrist
+    out of reach gets a straight arm, its bones stretched in proportion; the wrist itself stays put.
+    """
+    reach = wrist - shoulder
+    d = np.linalg.norm(reach, axis=1, keepdims=True)
+    axis = reach / np.maximum(d, 1e-9)
+    dc = np.clip(d, abs(upper - fore) + 1e-6, upper + fore)
+    along = (upper**2 - fore**2 + dc**2) / (2 * dc)
+    out = np.sqrt(np.maximum(upper**2 - along**2, 0.0))
+    bend = elbow - shoulder
+    for fallback in ((0.0, 1.0, 0.0), (1.0, 0.0, 0.0)):
+        perp = bend - (bend * axis).sum(axis=1, keepdims=True) * axis
+        norm = np.linalg.norm(perp, axis=1, keepdims=True)
+        weak = norm[:, 0] < 1e-6
+        if not weak.any():
+            break
+        bend = np.where(weak[:, None], np.asarray(fallback, np.float32), bend)
+    perp = perp / np.maximum(norm, 1e-9)
+    solved = shoulder + along * axis + out * perp
+    straight = shoulder + axis * d * (upper / (upper + fore))
+    return np.where(d > upper + fore, straight, solved)
+
+
+def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
+    """The shoulder-normalised sign `arr` on the body of `target` (a new `PoseArray`; missing points stay missing)."""
+    if not arr.meta.get("normalized"):
+        raise ValueError("retarget needs a shoulder-normalised PoseArray (poses.normalize.normalize)")
+    out = arr.copy()
+    xyz, ok = out.xyz, arr.conf > 0
+    mouth = ok[:, MOUTH_LEFT] & ok[:, MOUTH_RIGHT]
+    pivot = np.where(mouth[:, None], (arr.xyz[:, MOUTH_LEFT] + arr.xyz[:, MOUTH_RIGHT]) / 2, arr.xyz[:, NOSE])
+    has_pivot = mouth | ok[:, NOSE]
+    width = head_width(arr)
+    scale = target.head / width if width is not None else 1.0
+
+    head = ok[:, _HEAD_COLS] & has_pivot[:, None]
+    moved = pivot[:, None, :2] + scale * (xyz[:, _HEAD_COLS, :2] - pivot[:, None, :2])
+    xyz[:, _HEAD_COLS, :2] = np.where(head[..., None], moved, xyz[:, _HEAD_COLS, :2])
+
+    k = depth_scale(arr)
+    depth = np.array([1.0, 1.0, k], np.float32)
+    for shoulder, elbow, wrist, body_hand, hand in ARMS:
+        cols = np.r_[list(body_hand), np.arange(hand.start, hand.stop)]
+        seen = ok[:, hand]
+        n_seen = seen.sum(axis=1)
+        centroid = np.where(
+            (n_seen > 0)[:, None],
+            (arr.xyz[:, hand, :2] * seen[..., None]).sum(axis=1) / np.maximum(n_seen, 1)[:, None],
+            arr.xyz[:, wrist, :2],
+        )
+        located = ((n_seen > 0) | ok[:, wrist]) & has_pivot & (pivot[:, 1] < 0)
+        # 1 at or above the mouth, fading to 0 at the shoulder line (y = 0, y pointing down).
+        pull = np.clip(centroid[:, 1] / np.where(located, pivot[:, 1], -1.0), 0.0, 1.0) * located
+        shift = (pull * (scale - 1.0))[:, None] * (centroid - pivot[:, :2])
+        xyz[:, cols, :2] += shift[:, None, :] * ok[:, cols, None]
+
+        arm = ok[:, shoulder] & ok[:, elbow] & ok[:, wrist]
+        if arm.any():
+            solved = two_bone_ik(xyz[arm, shoulder] * depth, arr.xyz[arm, elbow] * depth, xyz[arm, wrist] * depth,
+                                 target.upper_arm, target.forearm)
+            xyz[arm, elbow, :2] = solved[:, :2]
+            if k > 0:
+                xyz[arm, elbow, 2] = solved[:, 2] / k
+    out.meta["retargeted"] = True
+    return out
