@@ -5,11 +5,12 @@ after shoulder normalisation (shoulder width 1) each sign keeps its own signer's
 `retarget` gives every sign the proportions of one signer, `SIGNER`:
 
 - the head (body points 0-10 and the face mesh) is scaled about the mouth to the signer's head width;
-- a hand at or above the mouth moves with the face, and the pull fades out to nothing at the
-  shoulder line, so a hand at the chin stays at the chin and a hand at the chest stays where it is;
+- a hand at the face moves with the face, and the pull fades out to nothing before the chest, so
+  a hand at the chin stays at the chin and a hand at the chest stays where it is;
 - each elbow is re-solved by two-bone inverse kinematics for the signer's upper-arm and forearm
-  lengths, bending the way the source elbow bent. The wrist is never moved to suit the arm: where
-  the hand is relative to the body is what a viewer reads.
+  lengths, bending the way the source elbow bent. The wrist moves only where the signer's arm
+  cannot reach it (a long arm hanging at rest or reaching out): where the hand is relative to the
+  body is what a viewer reads.
 
 Bone lengths are 3-D where the landmarks have depth. MediaPipe's body depth has its own scale, so a
 sign's depth is multiplied by the factor that keeps its arm bones most constant in length over the
@@ -34,6 +35,9 @@ ARMS = (
     (RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST, RIGHT_HAND_BODY, RIGHT_HAND),
 )
 DEPTH_SCALES = np.linspace(0.0, 1.0, 21)  # candidate factors for MediaPipe's body depth
+# Head widths from the mouth: a hand this near is at the face (the forehead is about 1.1 away),
+# and one this far (the chest) is on the body.
+FACE_REACH = (1.2, 1.8)
 _HEAD_COLS = np.r_[np.arange(HEAD.start, HEAD.stop), np.arange(FACE.start, FACE.stop)]
 
 
@@ -108,7 +112,7 @@ def two_bone_ik(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, uppe
     """(N, 3) elbows for bones of length `upper` and `fore` joining each shoulder to its wrist (all (N, 3)).
 
     The elbow bends towards where the given `elbow` was (down, when that lies on the line). A wrist
-    out of reach gets a straight arm, its bones stretched in proportion; the wrist itself stays put.
+    out of reach gets a straight arm pointing at it (`reach_wrist` says where that arm ends).
     """
     reach = wrist - shoulder
     d = np.linalg.norm(reach, axis=1, keepdims=True)
@@ -125,9 +129,14 @@ def two_bone_ik(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, uppe
             break
         bend = np.where(weak[:, None], np.asarray(fallback, np.float32), bend)
     perp = perp / np.maximum(norm, 1e-9)
-    solved = shoulder + along * axis + out * perp
-    straight = shoulder + axis * d * (upper / (upper + fore))
-    return np.where(d > upper + fore, straight, solved)
+    return shoulder + along * axis + out * perp
+
+
+def reach_wrist(shoulder: np.ndarray, wrist: np.ndarray, upper: float, fore: float) -> np.ndarray:
+    """(N, 3) wrists no further from their shoulders than an arm of `upper` + `fore` reaches."""
+    reach = wrist - shoulder
+    d = np.linalg.norm(reach, axis=1, keepdims=True)
+    return shoulder + reach * np.minimum(1.0, (upper + fore) / np.maximum(d, 1e-9))
 
 
 def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
@@ -150,25 +159,33 @@ def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
     depth = np.array([1.0, 1.0, k], np.float32)
     for shoulder, elbow, wrist, body_hand, hand in ARMS:
         cols = np.r_[list(body_hand), np.arange(hand.start, hand.stop)]
-        seen = ok[:, hand]
-        n_seen = seen.sum(axis=1)
-        centroid = np.where(
-            (n_seen > 0)[:, None],
-            (arr.xyz[:, hand, :2] * seen[..., None]).sum(axis=1) / np.maximum(n_seen, 1)[:, None],
-            arr.xyz[:, wrist, :2],
-        )
-        located = ((n_seen > 0) | ok[:, wrist]) & has_pivot & (pivot[:, 1] < 0)
-        # 1 at or above the mouth, fading to 0 at the shoulder line (y = 0, y pointing down).
-        pull = np.clip(centroid[:, 1] / np.where(located, pivot[:, 1], -1.0), 0.0, 1.0) * located
-        shift = (pull * (scale - 1.0))[:, None] * (centroid - pivot[:, :2])
+        # The hand's point nearest the mouth says whether the hand is at the face: there it moves
+        # exactly as the face does (a thumb at the chin stays at the chin); the pull fades out
+        # between FACE_REACH head widths from the mouth, so a hand at the chest stays where it is.
+        points = np.where(ok[:, cols, None], arr.xyz[:, cols, :2], np.inf)
+        dist = np.linalg.norm(points - pivot[:, None, :2], axis=-1)
+        nearest = np.argmin(dist, axis=1)
+        d = np.take_along_axis(dist, nearest[:, None], axis=1)[:, 0] / (width or 1.0)
+        located = has_pivot & np.isfinite(d)
+        near = np.where(located[:, None], np.take_along_axis(points, nearest[:, None, None], axis=1)[:, 0], pivot[:, :2])
+        inner, outer = FACE_REACH
+        pull = np.where(located, np.clip((outer - d) / (outer - inner), 0.0, 1.0), 0.0)
+        shift = (pull * (scale - 1.0))[:, None] * (near - pivot[:, :2])
         xyz[:, cols, :2] += shift[:, None, :] * ok[:, cols, None]
 
         arm = ok[:, shoulder] & ok[:, elbow] & ok[:, wrist]
         if arm.any():
-            solved = two_bone_ik(xyz[arm, shoulder] * depth, arr.xyz[arm, elbow] * depth, xyz[arm, wrist] * depth,
-                                 target.upper_arm, target.forearm)
+            at_shoulder, at_wrist = xyz[arm, shoulder] * depth, xyz[arm, wrist] * depth
+            reached = reach_wrist(at_shoulder, at_wrist, target.upper_arm, target.forearm)
+            solved = two_bone_ik(at_shoulder, arr.xyz[arm, elbow] * depth, reached, target.upper_arm, target.forearm)
+            # An arm stretched beyond the signer's reach (hanging at rest, reaching out) becomes a
+            # straight arm of the signer's length: its hand comes along.
+            pulled = np.zeros((len(arr), 3), np.float32)
+            pulled[arm, :2] = (reached - at_wrist)[:, :2]
+            xyz[:, cols] += pulled[:, None] * ok[:, cols, None] * (1.0, 1.0, 0.0)
             xyz[arm, elbow, :2] = solved[:, :2]
             if k > 0:
                 xyz[arm, elbow, 2] = solved[:, 2] / k
+                xyz[arm, wrist, 2] = reached[:, 2] / k
     out.meta["retargeted"] = True
     return out
