@@ -29,9 +29,9 @@ MIXED_LEXICON_TEXT = "Hello! My mother is tired today. Where is the bathroom? I 
 
 
 def mixed_lexicon_sheet(out: Path) -> Path | None:
-    """One frame from the middle of each sign of a sentence signed from asl-app-lexicon and the alphabet.
+    """One frame from the middle of each sign of a sentence signed with asl-app-lexicon and the alphabet.
 
-    The words come from real signers of one lexicon and the fingerspelled ones from another; the
+    The signs were recorded with different proportions and faces (33 points or a full mesh); the
     sheet shows them on one body with one head. None (nothing written) without asl-app-lexicon.
     """
     import imageio.v3 as iio
