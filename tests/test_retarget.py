@@ -213,3 +213,17 @@ def test_mixed_lexicon_sheet_shows_one_frame_per_sign(asl_app_lexicon, tmp_path)
     sheet = iio.imread(figures.mixed_lexicon_sheet(tmp_path / "sheet.png"))
     rows = -(-n_units // 6)
     assert sheet.shape[:2] == (rows * 224 + (rows - 1) * 4, 6 * 224 + 5 * 4)
+
+
+def test_the_renderer_keeps_one_head_size_as_the_head_turns():
+    renderer = SkeletonRenderer(RenderConfig(size=256, caption=False, hands_inset=False))
+    frontal, turned = (normalize(synthetic_sign(h, 0.9, 0.8, "chest", face="none")) for h in (0.38, 0.30))
+    for arr in (frontal, turned):  # only the ears: the outline alone
+        arr.conf[:, :LEFT_EAR] = 0
+        arr.conf[:, LEFT_EAR + 2 : RIGHT_HAND.start] = 0
+    a, b = (renderer.frame(arr.xyz[0], arr.conf[0]) for arr in (frontal, turned))
+    assert (a != b).any(axis=-1).mean() < 1e-3
+    blank = np.full_like(a, 255)
+    xy = renderer.to_pixels(turned.xyz[0])
+    narrow = draw_head(blank.copy(), xy, turned.conf[0])  # without a width: as wide as the ears
+    assert (narrow != a).any(axis=-1).mean() > 1e-3

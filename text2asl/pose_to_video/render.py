@@ -19,6 +19,7 @@ from text2asl.poses.layout import (
     BODY, FACE, FACE_FEATURES, LEFT_EAR, LEFT_EYE, LEFT_HAND, MOUTH_LEFT, MOUTH_RIGHT, NOSE, RIGHT_EAR, RIGHT_EYE,
     RIGHT_HAND, PoseArray,
 )
+from text2asl.poses.retarget import SIGNER
 
 # MediaPipe's pose/hand/face-contour connections, as index pairs within each component
 # (checked against mediapipe.solutions in tests; copied so rendering never imports mediapipe).
@@ -117,10 +118,13 @@ def _stand_in_features(xy: np.ndarray, present: np.ndarray, across: np.ndarray, 
     return out
 
 
-def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: int = 2) -> np.ndarray:
+def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: int = 2,
+              width: float | None = None) -> np.ndarray:
     """Draw the head in place and return `image` (same arguments as `draw_skeleton`).
 
-    The outline is an oval sized and tilted by the ears (or, without them, the eyes). Brows, eyes,
+    The outline is an oval placed and tilted by the ears (or, without them, the eyes), `width`
+    pixels from ear to ear (default: as far apart as the ears are in this frame, which narrows as
+    the head turns). Brows, eyes,
     nose, mouth and chin are polylines through `FACE_FEATURES` where the face mesh has them; where
     it does not, short strokes at the body's eye, nose and mouth points stand in, in the same style.
     """
@@ -137,7 +141,7 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
     span = float(np.linalg.norm(left - right))
     if span < 1e-6:
         return image
-    width = span / per_width
+    width = width if width is not None else span / per_width
     across = (left - right) / span  # the signer's right ear shows on the image's left
     up = np.array([across[1], -across[0]])  # image y points down
     scale = 1 << _SHIFT
@@ -208,7 +212,8 @@ class SkeletonRenderer:
         # Joint dots only where hands are big enough to show them: the insets (or without insets).
         pixels = self.to_pixels(xyz)
         if c.face:
-            draw_head(img, pixels, conf, c.thickness)
+            # Every sign is retargeted to one signer, so the head keeps that size as it turns.
+            draw_head(img, pixels, conf, c.thickness, width=SIGNER.head * self.scale)
         draw_skeleton(img, pixels, conf, c.thickness, face=False, joints=not c.hands_inset)
         if c.hands_inset:
             self._draw_insets(img, xyz, conf)
