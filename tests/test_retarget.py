@@ -179,6 +179,9 @@ def test_mixed_lexicon_sentence_has_one_head_size_and_mother_keeps_its_chin_cont
     assert hi / lo > 1.1
     lo, hi = head_spread(after)
     assert hi / lo < 1.02
+    arms_before, arms_after = (np.array([[measure(a).upper_arm, measure(a).forearm] for _, a in own_frames(t)])
+                               for t in (before, after))
+    assert (np.ptp(arms_after, axis=0) < 0.5 * np.ptp(arms_before, axis=0)).all()
     sequence = after.sequence()
     assert ((sequence.conf[:, LEFT_EAR] > 0) & (sequence.conf[:, RIGHT_EAR] > 0)).all()
     mother = {label: arr for label, arr in own_frames(before)}["MOTHER"]

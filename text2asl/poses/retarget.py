@@ -8,14 +8,16 @@ after shoulder normalisation (shoulder width 1) each sign keeps its own signer's
 - a hand at the face moves with the face, and the pull fades out to nothing before the chest, so
   a hand at the chin stays at the chin and a hand at the chest stays where it is;
 - each elbow is re-solved by two-bone inverse kinematics for the signer's upper-arm and forearm
-  lengths, bending the way the source elbow bent. The wrist moves only where the signer's arm
-  cannot reach it (a long arm hanging at rest or reaching out): where the hand is relative to the
-  body is what a viewer reads.
+  lengths, bending the way the source elbow bent. The hand of a bent arm stays where it is
+  relative to the body, which is what a viewer reads; a straight arm (hanging at rest, reaching,
+  pointing) stays straight, so its hand goes where the signer's arm puts it.
 
-Bone lengths are 3-D where the landmarks have depth. MediaPipe's body depth has its own scale, so a
-sign's depth is multiplied by the factor that keeps its arm bones most constant in length over the
-sign (a real bone does not stretch); flat, 2-D lexicons get 0 and are retargeted in the image plane.
-Face and hand depth in MediaPipe are relative to their own root, so the head and hands are moved in
+A sign's bone lengths are 3-D where the landmarks have depth. MediaPipe's body depth has its own
+scale, so a sign's depth is multiplied by the factor that keeps its arm bones most constant in
+length over the sign (a real bone does not stretch); flat, 2-D lexicons get 0, and a bone's length
+is then its longest usual projection. The arm is solved in the image plane, each bone keeping the
+source's foreshortening at the signer's length: MediaPipe's depth is too noisy to place a wrist
+by. Face and hand depth are relative to their own root in MediaPipe, so the head and hands move in
 the image plane only.
 """
 from __future__ import annotations
@@ -38,6 +40,9 @@ DEPTH_SCALES = np.linspace(0.0, 1.0, 21)  # candidate factors for MediaPipe's bo
 # Head widths from the mouth: a hand this near is at the face (the forehead is about 1.1 away),
 # and one this far (the chest) is on the body.
 FACE_REACH = (1.2, 1.8)
+# Wrist-to-shoulder distance over the arm's length in the image: from the first an arm counts as
+# straightening, from the second as straight.
+STRAIGHT = (0.9, 0.98)
 _HEAD_COLS = np.r_[np.arange(HEAD.start, HEAD.stop), np.arange(FACE.start, FACE.stop)]
 
 
@@ -108,16 +113,19 @@ def measure(arr: PoseArray) -> Proportions:
     )
 
 
-def two_bone_ik(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, upper: float, fore: float) -> np.ndarray:
-    """(N, 3) elbows for bones of length `upper` and `fore` joining each shoulder to its wrist (all (N, 3)).
+def two_bone_ik(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, upper, fore) -> np.ndarray:
+    """(N, 3) elbows for bones of length `upper` and `fore` (scalars or (N,)) joining each shoulder to its wrist.
 
-    The elbow bends towards where the given `elbow` was (down, when that lies on the line). A wrist
-    out of reach gets a straight arm pointing at it (`reach_wrist` says where that arm ends).
+    Points are (N, 3). The elbow bends towards where the given `elbow` was (down, when that lies
+    on the line). A wrist out of reach gets a straight arm pointing at it (`reach_wrist` says
+    where that arm ends).
     """
+    upper = np.reshape(np.asarray(upper, np.float64), (-1, 1))
+    fore = np.reshape(np.asarray(fore, np.float64), (-1, 1))
     reach = wrist - shoulder
     d = np.linalg.norm(reach, axis=1, keepdims=True)
     axis = reach / np.maximum(d, 1e-9)
-    dc = np.clip(d, abs(upper - fore) + 1e-6, upper + fore)
+    dc = np.clip(d, np.abs(upper - fore) + 1e-6, upper + fore + 2e-6)
     along = (upper**2 - fore**2 + dc**2) / (2 * dc)
     out = np.sqrt(np.maximum(upper**2 - along**2, 0.0))
     bend = elbow - shoulder
@@ -132,11 +140,12 @@ def two_bone_ik(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, uppe
     return shoulder + along * axis + out * perp
 
 
-def reach_wrist(shoulder: np.ndarray, wrist: np.ndarray, upper: float, fore: float) -> np.ndarray:
-    """(N, 3) wrists no further from their shoulders than an arm of `upper` + `fore` reaches."""
+def reach_wrist(shoulder: np.ndarray, wrist: np.ndarray, upper, fore) -> np.ndarray:
+    """(N, 3) wrists no further from their shoulders than an arm of `upper` + `fore` (scalars or (N,)) reaches."""
     reach = wrist - shoulder
     d = np.linalg.norm(reach, axis=1, keepdims=True)
-    return shoulder + reach * np.minimum(1.0, (upper + fore) / np.maximum(d, 1e-9))
+    longest = np.reshape(np.asarray(upper, np.float64) + np.asarray(fore, np.float64), (-1, 1))
+    return shoulder + reach * np.minimum(1.0, longest / np.maximum(d, 1e-9))
 
 
 def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
@@ -156,7 +165,6 @@ def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
     xyz[:, _HEAD_COLS, :2] = np.where(head[..., None], moved, xyz[:, _HEAD_COLS, :2])
 
     k = depth_scale(arr)
-    depth = np.array([1.0, 1.0, k], np.float32)
     for shoulder, elbow, wrist, body_hand, hand in ARMS:
         cols = np.r_[list(body_hand), np.arange(hand.start, hand.stop)]
         # The hand's point nearest the mouth says whether the hand is at the face: there it moves
@@ -174,18 +182,38 @@ def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
         xyz[:, cols, :2] += shift[:, None, :] * ok[:, cols, None]
 
         arm = ok[:, shoulder] & ok[:, elbow] & ok[:, wrist]
-        if arm.any():
-            at_shoulder, at_wrist = xyz[arm, shoulder] * depth, xyz[arm, wrist] * depth
-            reached = reach_wrist(at_shoulder, at_wrist, target.upper_arm, target.forearm)
-            solved = two_bone_ik(at_shoulder, arr.xyz[arm, elbow] * depth, reached, target.upper_arm, target.forearm)
-            # An arm stretched beyond the signer's reach (hanging at rest, reaching out) becomes a
-            # straight arm of the signer's length: its hand comes along.
-            pulled = np.zeros((len(arr), 3), np.float32)
-            pulled[arm, :2] = (reached - at_wrist)[:, :2]
-            xyz[:, cols] += pulled[:, None] * ok[:, cols, None] * (1.0, 1.0, 0.0)
-            xyz[arm, elbow, :2] = solved[:, :2]
-            if k > 0:
-                xyz[arm, elbow, 2] = solved[:, 2] / k
-                xyz[arm, wrist, 2] = reached[:, 2] / k
+        if arm.sum() < 3:
+            continue
+        src_s, src_e, src_w = arr.xyz[arm, shoulder], arr.xyz[arm, elbow], arr.xyz[arm, wrist]
+        to_upper = target.upper_arm / _bone_length(src_e - src_s, k)
+        to_fore = target.forearm / _bone_length(src_w - src_e, k)
+        # Solved in the image plane, which the viewer sees and where the landmarks are sure: each
+        # bone keeps the source's foreshortening at the signer's length.
+        upper = to_upper * np.linalg.norm((src_e - src_s)[:, :2], axis=1)
+        fore = to_fore * np.linalg.norm((src_w - src_e)[:, :2], axis=1)
+        flat = np.array([1.0, 1.0, 0.0], np.float32)
+        at_shoulder, at_wrist = xyz[arm, shoulder] * flat, xyz[arm, wrist] * flat
+        # A straight arm (at rest, reaching, pointing) stays straight and its hand goes where the
+        # signer's arm puts it; a bent arm (hand at the face or the chest) keeps its hand in place.
+        src_upper, src_fore = (src_e - src_s) * flat, (src_w - src_e) * flat
+        n_upper = np.linalg.norm(src_upper, axis=1, keepdims=True)
+        n_fore = np.linalg.norm(src_fore, axis=1, keepdims=True)
+        straight = np.linalg.norm((src_w - src_s) * flat, axis=1, keepdims=True) / np.maximum(n_upper + n_fore, 1e-9)
+        follow = np.clip((straight - STRAIGHT[0]) / (STRAIGHT[1] - STRAIGHT[0]), 0.0, 1.0)
+        swung = at_shoulder + src_upper * (upper[:, None] / np.maximum(n_upper, 1e-9)) \
+            + src_fore * (fore[:, None] / np.maximum(n_fore, 1e-9))
+        at_wrist_before = at_wrist
+        at_wrist = at_wrist + follow * (swung - at_wrist)
+        reached = reach_wrist(at_shoulder, at_wrist, upper, fore)
+        solved = two_bone_ik(at_shoulder, src_e * flat, reached, upper, fore)
+        # The hand comes along wherever the wrist moved; depth follows the bones.
+        elbow_z = src_s[:, 2] + to_upper * (src_e[:, 2] - src_s[:, 2])
+        moved = np.zeros((len(arr), 3), np.float32)
+        moved[arm, :2] = (reached - at_wrist_before)[:, :2]
+        moved[arm, 2] = elbow_z + to_fore * (src_w[:, 2] - src_e[:, 2]) - src_w[:, 2]
+        xyz[:, cols, :2] += moved[:, None, :2] * ok[:, cols, None]
+        xyz[:, list(body_hand), 2] += moved[:, None, 2] * ok[:, list(body_hand)]
+        xyz[arm, elbow, :2] = solved[:, :2]
+        xyz[arm, elbow, 2] = elbow_z
     out.meta["retargeted"] = True
     return out
