@@ -185,8 +185,10 @@ def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
         if arm.sum() < 3:
             continue
         src_s, src_e, src_w = arr.xyz[arm, shoulder], arr.xyz[arm, elbow], arr.xyz[arm, wrist]
-        to_upper = target.upper_arm / _bone_length(src_e - src_s, k)
-        to_fore = target.forearm / _bone_length(src_w - src_e, k)
+        lengths = _bone_length(src_e - src_s, k), _bone_length(src_w - src_e, k)
+        if min(lengths) < 1e-6:  # no arm to speak of (made-up or broken data): leave it
+            continue
+        to_upper, to_fore = target.upper_arm / lengths[0], target.forearm / lengths[1]
         # Solved in the image plane, which the viewer sees and where the landmarks are sure: each
         # bone keeps the source's foreshortening at the signer's length.
         upper = to_upper * np.linalg.norm((src_e - src_s)[:, :2], axis=1)
