@@ -153,69 +153,82 @@ def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
     if not arr.meta.get("normalized"):
         raise ValueError("retarget needs a shoulder-normalised PoseArray (poses.normalize.normalize)")
     out = arr.copy()
-    xyz, ok = out.xyz, arr.conf > 0
+    ok = arr.conf > 0
     mouth = ok[:, MOUTH_LEFT] & ok[:, MOUTH_RIGHT]
-    pivot = np.where(mouth[:, None], (arr.xyz[:, MOUTH_LEFT] + arr.xyz[:, MOUTH_RIGHT]) / 2, arr.xyz[:, NOSE])
+    pivot = np.where(mouth[:, None], (arr.xyz[:, MOUTH_LEFT] + arr.xyz[:, MOUTH_RIGHT]) / 2, arr.xyz[:, NOSE])[:, :2]
     has_pivot = mouth | ok[:, NOSE]
     width = head_width(arr)
     scale = target.head / width if width is not None else 1.0
 
     head = ok[:, _HEAD_COLS] & has_pivot[:, None]
-    moved = pivot[:, None, :2] + scale * (xyz[:, _HEAD_COLS, :2] - pivot[:, None, :2])
-    xyz[:, _HEAD_COLS, :2] = np.where(head[..., None], moved, xyz[:, _HEAD_COLS, :2])
-
+    moved = pivot[:, None] + scale * (arr.xyz[:, _HEAD_COLS, :2] - pivot[:, None])
+    out.xyz[:, _HEAD_COLS, :2] = np.where(head[..., None], moved, arr.xyz[:, _HEAD_COLS, :2])
     k = depth_scale(arr)
     for shoulder, elbow, wrist, body_hand, hand in ARMS:
         cols = np.r_[list(body_hand), np.arange(hand.start, hand.stop)]
-        # The hand's point nearest the mouth says whether the hand is at the face: there it moves
-        # exactly as the face does (a thumb at the chin stays at the chin); the pull fades out
-        # between FACE_REACH head widths from the mouth, so a hand at the chest stays where it is.
-        points = np.where(ok[:, cols, None], arr.xyz[:, cols, :2], np.inf)
-        dist = np.linalg.norm(points - pivot[:, None, :2], axis=-1)
-        nearest = np.argmin(dist, axis=1)
-        d = np.take_along_axis(dist, nearest[:, None], axis=1)[:, 0] / (width or 1.0)
-        located = has_pivot & np.isfinite(d)
-        near = np.where(located[:, None], np.take_along_axis(points, nearest[:, None, None], axis=1)[:, 0], pivot[:, :2])
-        inner, outer = FACE_REACH
-        pull = np.where(located, np.clip((outer - d) / (outer - inner), 0.0, 1.0), 0.0)
-        shift = (pull * (scale - 1.0))[:, None] * (near - pivot[:, :2])
-        xyz[:, cols, :2] += shift[:, None, :] * ok[:, cols, None]
-
-        arm = ok[:, shoulder] & ok[:, elbow] & ok[:, wrist]
-        if arm.sum() < 3:
-            continue
-        src_s, src_e, src_w = arr.xyz[arm, shoulder], arr.xyz[arm, elbow], arr.xyz[arm, wrist]
-        lengths = _bone_length(src_e - src_s, k), _bone_length(src_w - src_e, k)
-        if min(lengths) < 1e-6:  # no arm to speak of (made-up or broken data): leave it
-            continue
-        to_upper, to_fore = target.upper_arm / lengths[0], target.forearm / lengths[1]
-        # Solved in the image plane, which the viewer sees and where the landmarks are sure: each
-        # bone keeps the source's foreshortening at the signer's length.
-        upper = to_upper * np.linalg.norm((src_e - src_s)[:, :2], axis=1)
-        fore = to_fore * np.linalg.norm((src_w - src_e)[:, :2], axis=1)
-        flat = np.array([1.0, 1.0, 0.0], np.float32)
-        at_shoulder, at_wrist = xyz[arm, shoulder] * flat, xyz[arm, wrist] * flat
-        # A straight arm (at rest, reaching, pointing) stays straight and its hand goes where the
-        # signer's arm puts it; a bent arm (hand at the face or the chest) keeps its hand in place.
-        src_upper, src_fore = (src_e - src_s) * flat, (src_w - src_e) * flat
-        n_upper = np.linalg.norm(src_upper, axis=1, keepdims=True)
-        n_fore = np.linalg.norm(src_fore, axis=1, keepdims=True)
-        straight = np.linalg.norm((src_w - src_s) * flat, axis=1, keepdims=True) / np.maximum(n_upper + n_fore, 1e-9)
-        follow = np.clip((straight - STRAIGHT[0]) / (STRAIGHT[1] - STRAIGHT[0]), 0.0, 1.0)
-        swung = at_shoulder + src_upper * (upper[:, None] / np.maximum(n_upper, 1e-9)) \
-            + src_fore * (fore[:, None] / np.maximum(n_fore, 1e-9))
-        at_wrist_before = at_wrist
-        at_wrist = at_wrist + follow * (swung - at_wrist)
-        reached = reach_wrist(at_shoulder, at_wrist, upper, fore)
-        solved = two_bone_ik(at_shoulder, src_e * flat, reached, upper, fore)
-        # The hand comes along wherever the wrist moved; depth follows the bones.
-        elbow_z = src_s[:, 2] + to_upper * (src_e[:, 2] - src_s[:, 2])
-        moved = np.zeros((len(arr), 3), np.float32)
-        moved[arm, :2] = (reached - at_wrist_before)[:, :2]
-        moved[arm, 2] = elbow_z + to_fore * (src_w[:, 2] - src_e[:, 2]) - src_w[:, 2]
-        xyz[:, cols, :2] += moved[:, None, :2] * ok[:, cols, None]
-        xyz[:, list(body_hand), 2] += moved[:, None, 2] * ok[:, list(body_hand)]
-        xyz[arm, elbow, :2] = solved[:, :2]
-        xyz[arm, elbow, 2] = elbow_z
+        shift = _follow_face(arr.xyz[:, cols, :2], ok[:, cols], pivot, has_pivot, scale, width or 1.0)
+        out.xyz[:, cols, :2] += shift[:, None, :] * ok[:, cols, None]
+        _arm(arr, out, (shoulder, elbow, wrist, list(body_hand), cols), k, target)
     out.meta["retargeted"] = True
     return out
+
+
+def _follow_face(points: np.ndarray, ok: np.ndarray, pivot: np.ndarray, has_pivot: np.ndarray, scale: float,
+                 width: float) -> np.ndarray:
+    """(T, 2) shift of a hand ((T, P, 2) points) that keeps it where it was on the face scaled by `scale` about `pivot`.
+
+    The hand's point nearest the mouth says whether the hand is at the face: there it moves exactly
+    as the face does (a thumb at the chin stays at the chin); the pull fades out between FACE_REACH
+    head widths from the mouth, so a hand at the chest stays where it is.
+    """
+    points = np.where(ok[..., None], points, np.inf)
+    dist = np.linalg.norm(points - pivot[:, None], axis=-1)
+    nearest = np.argmin(dist, axis=1)
+    d = np.take_along_axis(dist, nearest[:, None], axis=1)[:, 0] / width
+    located = has_pivot & np.isfinite(d)
+    near = np.where(located[:, None], np.take_along_axis(points, nearest[:, None, None], axis=1)[:, 0], pivot)
+    inner, outer = FACE_REACH
+    pull = np.where(located, np.clip((outer - d) / (outer - inner), 0.0, 1.0), 0.0)
+    return (pull * (scale - 1.0))[:, None] * (near - pivot)
+
+
+def _arm(arr: PoseArray, out: PoseArray, joints: tuple, k: float, target: Proportions) -> None:
+    """Re-solve one arm of `out` (its hand already moved with the face) for the target's bones, in place.
+
+    `joints` = (shoulder, elbow, wrist, the hand's body points, every column of the hand). Solved in
+    the image plane, which the viewer sees and where the landmarks are sure: each bone keeps the
+    source's foreshortening at the signer's length.
+    """
+    shoulder, elbow, wrist, body_hand, cols = joints
+    ok, xyz = arr.conf > 0, out.xyz
+    arm = ok[:, shoulder] & ok[:, elbow] & ok[:, wrist]
+    if arm.sum() < 3:
+        return
+    src_s, src_e, src_w = arr.xyz[arm, shoulder], arr.xyz[arm, elbow], arr.xyz[arm, wrist]
+    lengths = _bone_length(src_e - src_s, k), _bone_length(src_w - src_e, k)
+    if min(lengths) < 1e-6:  # no arm to speak of (made-up or broken data): leave it
+        return
+    to_upper, to_fore = target.upper_arm / lengths[0], target.forearm / lengths[1]
+    flat = np.array([1.0, 1.0, 0.0], np.float32)
+    src_upper, src_fore = (src_e - src_s) * flat, (src_w - src_e) * flat
+    n_upper = np.linalg.norm(src_upper, axis=1, keepdims=True)
+    n_fore = np.linalg.norm(src_fore, axis=1, keepdims=True)
+    upper, fore = to_upper * n_upper[:, 0], to_fore * n_fore[:, 0]
+    at_shoulder, at_wrist = xyz[arm, shoulder] * flat, xyz[arm, wrist] * flat
+    # A straight arm (at rest, reaching, pointing) stays straight and its hand goes where the
+    # signer's arm puts it; a bent arm (hand at the face or the chest) keeps its hand in place.
+    straight = np.linalg.norm((src_w - src_s) * flat, axis=1, keepdims=True) / np.maximum(n_upper + n_fore, 1e-9)
+    follow = np.clip((straight - STRAIGHT[0]) / (STRAIGHT[1] - STRAIGHT[0]), 0.0, 1.0)
+    swung = at_shoulder + src_upper * (upper[:, None] / np.maximum(n_upper, 1e-9)) \
+        + src_fore * (fore[:, None] / np.maximum(n_fore, 1e-9))
+    reached = reach_wrist(at_shoulder, at_wrist + follow * (swung - at_wrist), upper, fore)
+    solved = two_bone_ik(at_shoulder, src_e * flat, reached, upper, fore)
+    # The hand comes along wherever the wrist moved; depth follows the bones.
+    elbow_z = src_s[:, 2] + to_upper * (src_e[:, 2] - src_s[:, 2])
+    moved = np.zeros((len(arr), 3), np.float32)
+    moved[arm, :2] = (reached - at_wrist)[:, :2]
+    moved[arm, 2] = elbow_z + to_fore * (src_w[:, 2] - src_e[:, 2]) - src_w[:, 2]
+    xyz[:, cols, :2] += moved[:, None, :2] * ok[:, cols, None]
+    xyz[:, body_hand, 2] += moved[:, None, 2] * ok[:, body_hand]
+    xyz[arm, elbow, :2] = solved[:, :2]
+    xyz[arm, elbow, 2] = elbow_z
