@@ -1,7 +1,8 @@
 """Stitching signs into one fluent sequence: clean each sign, hold letters, join with smooth transitions.
 
-Each sign is shoulder-normalised, gap-filled, retargeted to one signer's body (`poses.retarget`), resampled to the output fps, trimmed of rest frames,
-capped in length and low-pass filtered (body and hands, not the face). Fingerspelled letters are
+Each sign is shoulder-normalised, gap-filled, retargeted to one signer's body (`poses.retarget`),
+resampled to the output fps, trimmed of rest frames, capped in length and low-pass filtered (body
+and hands, not the face). Fingerspelled letters are
 held for a readable time (>= 0.3 s by default, where spoken-to-signed squeezes a whole word into
 0.8 s). Units are joined by ease-in-out transitions whose length is chosen so that no joint moves
 faster at a seam than the fastest joint inside the two signs it joins.

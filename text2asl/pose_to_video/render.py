@@ -124,9 +124,9 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
 
     The outline is an oval placed and tilted by the ears (or, without them, the eyes), `width`
     pixels from ear to ear (default: as far apart as the ears are in this frame, which narrows as
-    the head turns). Brows, eyes,
-    nose, mouth and chin are polylines through `FACE_FEATURES` where the face mesh has them; where
-    it does not, short strokes at the body's eye, nose and mouth points stand in, in the same style.
+    the head turns). Brows, eyes, nose, mouth and chin are polylines through `FACE_FEATURES` where
+    the face mesh has them; where it does not, short strokes at the body's eye, nose and mouth
+    points stand in, in the same style.
     """
     import cv2
 
