@@ -1,7 +1,8 @@
 """Stitching signs into one fluent sequence: clean each sign, hold letters, join with smooth transitions.
 
-Each sign is shoulder-normalised, gap-filled, resampled to the output fps, trimmed of rest frames,
-capped in length and low-pass filtered (body and hands, not the face). Fingerspelled letters are
+Each sign is shoulder-normalised, gap-filled, retargeted to one signer's body (`poses.retarget`),
+resampled to the output fps, trimmed of rest frames, capped in length and low-pass filtered (body
+and hands, not the face). Fingerspelled letters are
 held for a readable time (>= 0.3 s by default, where spoken-to-signed squeezes a whole word into
 0.8 s). Units are joined by ease-in-out transitions whose length is chosen so that no joint moves
 faster at a seam than the fastest joint inside the two signs it joins.
@@ -23,6 +24,7 @@ from text2asl.gloss_to_pose.lookup import Unit
 from text2asl.poses.filters import fill_gaps, joint_speed, resample, smooth, trim_rest
 from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.normalize import normalize
+from text2asl.poses.retarget import retarget
 
 MOTION_LETTERS = {"J", "Z"}  # letters whose movement is part of the letter
 
@@ -41,6 +43,7 @@ class StitchConfig:
     rest_line: float = 1.1  # shoulder widths below the shoulders: hands lower are resting
     trim: bool = True
     speed_margin: float = 0.9  # seams stay this far below the faster sign's top joint speed
+    retarget: bool = True  # every sign on one body (poses.retarget.SIGNER), whichever signer recorded it
 
 
 def smoothstep_transition(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarray, b_conf: np.ndarray, n: int) -> PoseArray:
@@ -88,6 +91,8 @@ class Stitcher:
     def _clean(self, lexicon: Lexicon, entry: LexiconEntry) -> PoseArray:
         c = self.config
         arr = fill_gaps(normalize(lexicon.load(entry)))
+        if c.retarget:
+            arr = retarget(arr)
         arr = resample(arr, c.fps)
         if c.trim:
             arr = trim_rest(arr, c.rest_line)

@@ -1,8 +1,12 @@
-"""Skeleton frames: body, both hands in distinct colours and the face contour, drawn with OpenCV.
+"""Skeleton frames: body, both hands in distinct colours and the head, drawn with OpenCV.
 
 Two entry points: `SkeletonRenderer` draws normalised sequences (shoulder units) on a fixed canvas
 with an optional gloss caption and magnified-hand insets; `draw_skeleton` draws pixel-space
-landmarks on any image (overlays on the source video).
+landmarks on any image (overlays on the source video, with the full face-mesh contour).
+
+The renderer draws the head with `draw_head`: an outline from the body's ears and eyes, which every
+lexicon has, and the facial features from whatever face points exist, so a sign recorded with a
+sparse face and one with a dense face mesh look like the same person.
 """
 from __future__ import annotations
 
@@ -11,7 +15,11 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from text2asl.poses.layout import BODY, FACE, LEFT_HAND, RIGHT_HAND, PoseArray
+from text2asl.poses.layout import (
+    BODY, FACE, FACE_FEATURES, LEFT_EAR, LEFT_EYE, LEFT_HAND, MOUTH_LEFT, MOUTH_RIGHT, NOSE, RIGHT_EAR, RIGHT_EYE,
+    RIGHT_HAND, PoseArray,
+)
+from text2asl.poses.retarget import SIGNER
 
 # MediaPipe's pose/hand/face-contour connections, as index pairs within each component
 # (checked against mediapipe.solutions in tests; copied so rendering never imports mediapipe).
@@ -49,6 +57,15 @@ LEFT_HAND_COLOR = (30, 110, 225)
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 
 
+# The head in ear-to-ear widths, measured on the embedded alphabet's dense faces: the face is 1.2
+# ear widths wide, the chin 0.82 below the ears and the crown about 0.9 above; the eyes are 0.54
+# apart (the head's size when the ears are not seen) and 0.23 wide, the brows 0.37 long and 0.21
+# above the eyes. The sizes draw the features the face mesh lacks in a frame from body points.
+HEAD_HALF_WIDTH, HEAD_HALF_HEIGHT, HEAD_CENTRE_UP = 0.6, 0.86, 0.04
+EYES_APART, EYE_WIDTH, BROW_LENGTH, BROW_ABOVE_EYE, NOSE_LENGTH = 0.54, 0.23, 0.37, 0.21, 0.06
+_FACE_FEATURES = {name: np.asarray(idx) + FACE.start for name, idx in FACE_FEATURES.items()}
+
+
 def _offset(edges: Sequence[tuple[int, int]], start: int) -> np.ndarray:
     return np.asarray(edges, np.int64) + start
 
@@ -82,6 +99,62 @@ def draw_skeleton(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness
         if dots and joints:
             for p in pts[np.unique(edges[ok])]:
                 cv2.circle(image, (int(p[0]), int(p[1])), t << _SHIFT, color, -1, cv2.LINE_AA, _SHIFT)
+    return image
+
+
+def _stand_in_features(xy: np.ndarray, present: np.ndarray, across: np.ndarray, up: np.ndarray, width: float) -> dict:
+    """Polylines (pixels) for brows, eyes, nose and mouth from the body's eye, nose and mouth points."""
+    out = {}
+    for side, eye in (("right", RIGHT_EYE), ("left", LEFT_EYE)):
+        if present[eye]:
+            c = xy[eye]
+            out[f"{side}_eye"] = np.stack([c - across * EYE_WIDTH * width / 2, c + across * EYE_WIDTH * width / 2])
+            b = c + up * BROW_ABOVE_EYE * width
+            out[f"{side}_brow"] = np.stack([b - across * BROW_LENGTH * width / 2, b + across * BROW_LENGTH * width / 2])
+    if present[NOSE]:
+        out["nose"] = np.stack([xy[NOSE] + up * NOSE_LENGTH * width, xy[NOSE]])
+    if present[MOUTH_RIGHT] and present[MOUTH_LEFT]:
+        out["mouth"] = xy[[MOUTH_RIGHT, MOUTH_LEFT]]
+    return out
+
+
+def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: int = 2,
+              width: float | None = None) -> np.ndarray:
+    """Draw the head in place and return `image` (same arguments as `draw_skeleton`).
+
+    The outline is an oval placed and tilted by the ears (or, without them, the eyes), `width`
+    pixels from ear to ear (default: as far apart as the ears are in this frame, which narrows as
+    the head turns). Brows, eyes, nose, mouth and chin are polylines through `FACE_FEATURES` where
+    the face mesh has them; where it does not, short strokes at the body's eye, nose and mouth
+    points stand in, in the same style.
+    """
+    import cv2
+
+    xy = np.asarray(xy, np.float64)[:, :2]
+    present = np.asarray(conf) > 0
+    if present[LEFT_EAR] and present[RIGHT_EAR]:
+        left, right, per_width = xy[LEFT_EAR], xy[RIGHT_EAR], 1.0
+    elif present[LEFT_EYE] and present[RIGHT_EYE]:
+        left, right, per_width = xy[LEFT_EYE], xy[RIGHT_EYE], EYES_APART
+    else:
+        return image
+    span = float(np.linalg.norm(left - right))
+    if span < 1e-6:
+        return image
+    width = width if width is not None else span / per_width
+    across = (left - right) / span  # the signer's right ear shows on the image's left
+    up = np.array([across[1], -across[0]])  # image y points down
+    scale = 1 << _SHIFT
+    centre = (left + right) / 2 + up * HEAD_CENTRE_UP * width
+    axes = (int(round(HEAD_HALF_WIDTH * width * scale)), int(round(HEAD_HALF_HEIGHT * width * scale)))
+    angle = float(np.degrees(np.arctan2(across[1], across[0])))
+    cv2.ellipse(image, tuple(int(v) for v in np.round(centre * scale)), axes, angle, 0, 360, BODY_COLOR,
+                max(1, int(round(thickness * 1.5))), cv2.LINE_AA, _SHIFT)
+    stand_ins = _stand_in_features(xy, present, across, up, width)
+    lines = [xy[idx] if present[idx].all() else stand_ins.get(name) for name, idx in _FACE_FEATURES.items()]
+    lines = [np.round(line * scale).astype(np.int32) for line in lines if line is not None]
+    if lines:
+        cv2.polylines(image, lines, False, FACE_COLOR, max(1, int(round(thickness * 0.75))), cv2.LINE_AA, _SHIFT)
     return image
 
 
@@ -137,7 +210,11 @@ class SkeletonRenderer:
         c = self.config
         img = self._background.copy()
         # Joint dots only where hands are big enough to show them: the insets (or without insets).
-        draw_skeleton(img, self.to_pixels(xyz), conf, c.thickness, c.face, joints=not c.hands_inset)
+        pixels = self.to_pixels(xyz)
+        if c.face:
+            # Every sign is retargeted to one signer, so the head keeps that size as it turns.
+            draw_head(img, pixels, conf, c.thickness, width=SIGNER.head * self.scale)
+        draw_skeleton(img, pixels, conf, c.thickness, face=False, joints=not c.hands_inset)
         if c.hands_inset:
             self._draw_insets(img, xyz, conf)
         if c.caption and caption:

@@ -28,6 +28,26 @@ N_POINTS = 543
 # Indices into BODY (MediaPipe pose landmark numbering).
 NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
 LEFT_WRIST, RIGHT_WRIST, LEFT_HIP, RIGHT_HIP = 15, 16, 23, 24
+LEFT_ELBOW, RIGHT_ELBOW = 13, 14
+LEFT_EYE, RIGHT_EYE, LEFT_EAR, RIGHT_EAR, MOUTH_LEFT, MOUTH_RIGHT = 2, 5, 7, 8, 9, 10
+HEAD = slice(0, 11)  # nose, eyes, ears, mouth corners: every lexicon has them, whatever its face mesh holds
+LEFT_HAND_BODY = (15, 17, 19, 21)  # wrist, pinky, index, thumb as the body model sees them
+RIGHT_HAND_BODY = (16, 18, 20, 22)
+THUMB_TIP = 4  # index into a hand component
+
+# Facial features as polylines of face-mesh indices (into FACE). All of them are among the 33
+# face points that sparse lexicons keep (asl-app-lexicon), so a sparse and a dense face are drawn
+# alike. Closed outlines repeat their first point.
+FACE_FEATURES: dict[str, tuple[int, ...]] = {
+    "right_brow": (70, 63, 105, 66, 107),
+    "left_brow": (336, 296, 334, 293, 300),
+    "right_eye": (33, 159, 133, 145, 33),
+    "left_eye": (362, 386, 263, 374, 362),
+    "nose": (4, 1),
+    "mouth": (61, 0, 291, 17, 61),
+    "chin": (176, 148, 152, 377, 400),
+}
+CHIN = 152
 
 
 @dataclass
