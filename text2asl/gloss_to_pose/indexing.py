@@ -20,16 +20,15 @@ from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.poses.layout import (BODY, LEFT_HAND, LEFT_HIP, LEFT_SHOULDER, RIGHT_HAND, RIGHT_HIP, RIGHT_SHOULDER,
                                    RIGHT_WRIST, PoseArray)
+from text2asl.poses.retarget import SIGNER
 
 # Hand landmarks (MediaPipe numbering within a hand).
 WRIST, THUMB_MCP, INDEX_MCP, INDEX_TIP, MIDDLE_MCP, RING_MCP, PINKY_MCP = 0, 2, 5, 8, 9, 13, 17
 PALM = (WRIST, INDEX_MCP, MIDDLE_MCP, RING_MCP, PINKY_MCP)
 RIGHT_ELBOW, RIGHT_PINKY, RIGHT_INDEX, RIGHT_THUMB = 14, 18, 20, 22  # body landmarks of the signing arm
 
-# Typical adult proportions in shoulder widths (MediaPipe's shoulder landmarks are ~0.35 m apart;
-# upper arm ~0.29 m, forearm ~0.25 m). The source's own 2-D bone lengths are used when longer,
-# since a projection is never longer than the bone.
-UPPER_ARM, FOREARM = 0.83, 0.72
+# The arm is the one signer's (retarget.SIGNER, in shoulder widths). The source's own 2-D bone lengths
+# are used when longer, since a projection is never longer than the bone.
 TORSO = 1.4  # shoulder line to hip line, when the source has no hips
 STERNUM_DOWN = 0.3  # the sternum's height: this fraction of the way from the shoulder line to the hips
 CHEST_Z = -0.12  # the chest surface lies this far in front of the shoulder joints
@@ -192,7 +191,7 @@ def build_clip(name: str, hand: Handshape, fps: float) -> PoseArray:
     body[:, 2] = 0.0  # the source's depth is per-lexicon guesswork; the torso is the plane z = 0
     anchor = sternum(body, src_conf)
     shoulder = body[RIGHT_SHOULDER]
-    upper, fore = UPPER_ARM, FOREARM
+    upper, fore = SIGNER.upper_arm, SIGNER.forearm
     if src_conf[RIGHT_SHOULDER] > 0 and src_conf[RIGHT_ELBOW] > 0 and src_conf[RIGHT_WRIST] > 0:
         upper = max(upper, float(np.linalg.norm((src_xyz[RIGHT_ELBOW] - shoulder)[:2])))
         fore = max(fore, float(np.linalg.norm((src_xyz[RIGHT_WRIST] - src_xyz[RIGHT_ELBOW])[:2])))
