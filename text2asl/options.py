@@ -53,3 +53,10 @@ def _fmt(bound: float | None, default: str) -> str:
     if bound is None:
         return default
     return f"{bound:g}"
+
+
+# Shared by every command with -j/--workers: processes, each holding a model or renderer.
+WORKERS = number(int, 1, 256)
+# Milliseconds / frame indices into one video (a day at 1000 fps is far past any sign clip).
+MILLISECONDS = number(float, 0, 86_400_000)
+FRAME_INDEX = number(int, 0, 86_400_000)

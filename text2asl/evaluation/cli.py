@@ -16,6 +16,9 @@ from pathlib import Path
 
 from text2asl.errors import Text2ASLError
 from text2asl.io import VIDEO_READ_SUFFIXES
+from text2asl.options import WORKERS, number
+
+SIZE = number(int, 32, 2048)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,9 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-embedded", action="store_true", help="skip the embedded alphabet suite")
     parser.add_argument("--align", choices=("dtw", "resample"), default="dtw",
                         help="pairing of frames of different-length videos for SSIM/PSNR (default: dtw on the poses)")
-    parser.add_argument("--size", type=int, default=256, help="square render size for SSIM/PSNR (default 256)")
+    parser.add_argument("--size", type=SIZE, default=256, help=f"square render size for SSIM/PSNR, in {SIZE.range_text} (default 256)")
     parser.add_argument("--no-images", action="store_true", help="skip SSIM/PSNR (pose metrics only; much faster)")
-    parser.add_argument("-j", "--workers", type=int, default=None, help="processes for SSIM/PSNR (default: the core count)")
+    parser.add_argument("-j", "--workers", type=WORKERS, default=None,
+                        help=f"processes for SSIM/PSNR, in {WORKERS.range_text} (default: the core count)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
@@ -97,10 +101,6 @@ def _check(args: argparse.Namespace) -> None:
         raise Text2ASLError("--diffusion-lora needs --diffusion-base, the model the LoRA was trained on")
     if args.diffusion_frames is not None and not args.diffusion_frames.is_dir():
         raise Text2ASLError(f"--diffusion-frames {args.diffusion_frames} is not a folder of videos")
-    if not 32 <= args.size <= 2048:
-        raise Text2ASLError(f"--size {args.size} is out of range; give 32 to 2048 pixels")
-    if args.workers is not None and args.workers < 1:
-        raise Text2ASLError(f"--workers {args.workers} must be at least 1")
     if args.output.exists() and not args.output.is_dir():
         raise Text2ASLError(f"--output {args.output} is a file; give a folder")
 
