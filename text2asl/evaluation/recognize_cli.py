@@ -54,16 +54,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _labels(index: Path) -> dict[Path, str]:
-    """{resolved pose path: gloss} from a lexicon index.csv (paths relative to its folder)."""
-    import csv
+    """{resolved pose path: gloss} from a lexicon index.csv (paths relative to its folder, refused if they leave it)."""
+    from text2asl.gloss_to_pose.lexicon import read_index_rows
+    from text2asl.io import contained_path
 
     if not index.is_file():
         raise Text2ASLError(f"--labels {index} does not exist; give a lexicon index.csv")
-    with open(index, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if not {"path", "glosses"} <= set(reader.fieldnames or []):
-            raise Text2ASLError(f"--labels {index} lacks the columns path and glosses")
-        return {(index.parent / r["path"]).resolve(): r["glosses"] for r in reader if r.get("path") and r.get("glosses")}
+    rows = read_index_rows(index, required=("path", "glosses"))
+    return {contained_path(index.parent, r["path"], f"{index} row {n}", "lexicon folder").resolve(): r["glosses"]
+            for n, r in rows if r.get("path") and r.get("glosses")}
 
 
 def _gloss_from_name(path: Path, known: set[str]) -> str | None:
