@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import math
 import os
 import re
 import shutil
@@ -82,7 +83,8 @@ class _Probe(Exception):
 
 # `atomic_path`'s temp names: ".<stem>.<8 hex>.partial<suffix>" beside the output.
 PARTIAL_NAME = re.compile(r"^\.(?P<stem>.+)\.[0-9a-f]{8}\.partial(?P<suffix>\.[^.]*)?$")
-# Free bytes below which a failed write is reported as a full disk (ffmpeg then only says "Broken pipe").
+# Free bytes below which a write is taken to have hit a full disk: ffmpeg then says only "Broken pipe",
+# or prints "No space left on device" for its trailer and still exits 0 with a truncated file.
 _NEARLY_FULL = 1 << 20
 
 
@@ -108,6 +110,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             except OSError as exc:
                 raise Text2ASLError(f"cannot write {path}: {exc.strerror or exc}") from None
             yield tmp
+            if _free_bytes(path) < _NEARLY_FULL:  # a writer subprocess (ffmpeg) may hit ENOSPC and still exit 0
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.replace(tmp, path)
     except _Probe:
         tmp.unlink(missing_ok=True)
@@ -116,8 +120,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
         raise
     except Exception as exc:
+        full = _disk_full(exc, path)  # before the temp is deleted, which frees space again
         tmp.unlink(missing_ok=True)
-        if _disk_full(exc, path):
+        if full:
             raise Text2ASLError(f"cannot write {path}: no space left on device; free some space or write elsewhere") from None
         if isinstance(exc, OSError):
             raise Text2ASLError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -161,13 +166,18 @@ def remove_stale_partials(folder: Path, name: str | None = None) -> list[Path]:
 
 
 def _disk_full(exc: BaseException, path: Path) -> bool:
-    """Whether a failed write was a full disk: ENOSPC itself, or a writer (ffmpeg) that died of it."""
+    """Whether a failed write was a full disk: ENOSPC itself, or a writer (ffmpeg: "Broken pipe") that died of it."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return True
+    return _free_bytes(path) < _NEARLY_FULL
+
+
+def _free_bytes(path: Path) -> float:
+    """Bytes free for this user on the file system holding `path` (inf when it cannot be asked)."""
     try:
-        return shutil.disk_usage(path.parent if str(path.parent) else ".").free < _NEARLY_FULL
+        return shutil.disk_usage(path.parent if str(path.parent) else ".").free
     except OSError:
-        return False
+        return math.inf
 
 
 @contextlib.contextmanager
