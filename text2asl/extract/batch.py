@@ -139,7 +139,8 @@ def _outcomes(todo: list[ExtractJob], workers: int):
             yield job, extract_job(job)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(extract_job, job): job for job in todo}
         try:
             for future in as_completed(futures):
@@ -190,12 +191,12 @@ def _record(result: BatchResult, job: ExtractJob, outcome: dict) -> None:
         result.peak_rss_mb[pid] = max(result.peak_rss_mb.get(pid, 0.0), outcome["peak_rss_mb"])
 
 
-def _quiet_worker() -> None:
-    """Pool initializer: quiet MediaPipe's logging, and exit when the parent process dies."""
+def _quiet_worker(parent: int) -> None:
+    """Pool initializer: quiet MediaPipe's logging, and exit when `parent` (the batch's process) dies."""
     # Before mediapipe is imported in the worker: its C++ logging otherwise prints per graph.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
 def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:

@@ -147,15 +147,12 @@ def load_wlasl(json_path: str | Path, videos: str | Path) -> Dataset:
                 end_frame=None if end < 0 else end,  # 1-based inclusive end == 0-based exclusive end
                 bbox=_wlasl_bbox(inst.get("bbox"), where),
             )
+            split, signer = _split(inst.get("split"), where), inst.get("signer_id")
             path = by_stem.get(vid)
             if path is None:
                 data.missing.append(MissingVideo(vid, gloss, f"{vid}.mp4"))
                 continue
-            signer = inst.get("signer_id")
-            data.samples.append(
-                Sample(_unique_id(vid, taken), gloss, path, clip, _split(inst.get("split"), where),
-                       None if signer is None else str(signer))
-            )
+            data.samples.append(Sample(_unique_id(vid, taken), gloss, path, clip, split, None if signer is None else str(signer)))
     return data
 
 
