@@ -480,3 +480,18 @@ def test_full_disk_is_one_sentence_and_leaves_no_partial(name, small_disk, monke
     err = capfd.readouterr().err.splitlines()  # ffmpeg's own lines come first
     assert code == 2 and err[-1] == f"text2asl translate: error: cannot write {name}: no space left on device; free some space or write elsewhere"
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_extract_without_mediapipe_is_one_line_with_the_install_command(tmp_path, monkeypatch, capsys):
+    from test_extract_holistic import make_video
+
+    import text2asl.extract.holistic as holistic
+
+    make_video(tmp_path / "v.mp4", n_frames=2, size=64)
+    monkeypatch.setitem(sys.modules, "mediapipe", None)
+    monkeypatch.delitem(sys.modules, "pose_format.utils.holistic", raising=False)
+    monkeypatch.setattr(holistic, "_WARM", [])
+    assert main(["extract", str(tmp_path / "v.mp4"), "-o", str(tmp_path / "poses"), "-j", "1", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mediapipe is not installed" in err and "pip install -e '.[extract]'" in err, err
+    assert not list((tmp_path / "poses").iterdir())

@@ -168,6 +168,8 @@ def extract_job(job: ExtractJob) -> dict:
         outcome = _failed(exc.reason, str(exc))
     except Text2ASLError as exc:  # e.g. the output folder became unwritable
         outcome = _failed("error", str(exc))
+    except ImportError:  # MediaPipe missing: no video can succeed; the CLI says what to install
+        raise
     except Exception as exc:  # one odd file must not stop thousands of others; the report names it
         outcome = _failed("error", f"{job.video}: {type(exc).__name__}: {exc}")
     # ru_maxrss is in KiB on Linux.
