@@ -495,3 +495,14 @@ def test_extract_without_mediapipe_is_one_line_with_the_install_command(tmp_path
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "mediapipe is not installed" in err and "pip install -e '.[extract]'" in err, err
     assert not list((tmp_path / "poses").iterdir())
+
+
+def test_a_failed_writer_is_one_line_and_leaves_no_partial(tmp_path):
+    from text2asl.io import atomic_path
+
+    with pytest.raises(Text2ASLError) as err:
+        with atomic_path(tmp_path / "o.mp4") as tmp:
+            tmp.write_bytes(b"half")
+            raise OSError("[Errno 32] Broken pipe\n\nFFMPEG COMMAND:\nffmpeg -y -f rawvideo ...\n\nFFMPEG STDERR OUTPUT:\n")
+    assert str(err.value) == f"cannot write {tmp_path / 'o.mp4'}: [Errno 32] Broken pipe"
+    assert list(tmp_path.iterdir()) == []

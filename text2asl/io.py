@@ -124,8 +124,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
         if full:
             raise Text2ASLError(f"cannot write {path}: no space left on device; free some space or write elsewhere") from None
-        if isinstance(exc, OSError):
-            raise Text2ASLError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):  # imageio-ffmpeg's carries ffmpeg's whole command line: keep the first line
+            detail = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise Text2ASLError(f"cannot write {path}: {detail}") from None
         raise
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -167,9 +168,9 @@ def remove_stale_partials(folder: Path, name: str | None = None) -> list[Path]:
 
 def _disk_full(exc: BaseException, path: Path) -> bool:
     """Whether a failed write was a full disk: ENOSPC itself, or a writer (ffmpeg: "Broken pipe") that died of it."""
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return True
-    return _free_bytes(path) < _NEARLY_FULL
+    if not isinstance(exc, OSError):  # a bug or a user error, whatever the free space
+        return False
+    return exc.errno == errno.ENOSPC or _free_bytes(path) < _NEARLY_FULL
 
 
 def _free_bytes(path: Path) -> float:
