@@ -52,6 +52,8 @@ def _parse_int(text: str) -> int:
 def _fmt(bound: float | None, default: str) -> str:
     if bound is None:
         return default
+    if float(bound).is_integer() and abs(bound) < 1e15:
+        return str(int(bound))  # 86400000, not 8.64e+07
     return f"{bound:g}"
 
 
