@@ -506,3 +506,35 @@ def test_a_failed_writer_is_one_line_and_leaves_no_partial(tmp_path):
             raise OSError("[Errno 32] Broken pipe\n\nFFMPEG COMMAND:\nffmpeg -y -f rawvideo ...\n\nFFMPEG STDERR OUTPUT:\n")
     assert str(err.value) == f"cannot write {tmp_path / 'o.mp4'}: [Errno 32] Broken pipe"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["translate", "extract", "build-lexicon", "overlay", "evaluate", "recognize"])
+def test_every_numeric_option_has_a_finite_range_named_in_its_help(command):
+    from pathlib import PurePath
+
+    from text2asl.cli import build_parser
+
+    parser = build_parser([command])
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    typed = [a for a in sub._actions if a.type is not None and not (isinstance(a.type, type) and issubclass(a.type, (str, PurePath)))]
+    assert typed, f"{command} has no typed options: the test looks in the wrong place"
+    for action in typed:
+        assert hasattr(action.type, "range_text"), f"{command} {action.option_strings}: declare it with text2asl.options.number"
+        assert action.type.range_text in (action.help or ""), f"{command} {action.option_strings}: its help must say {action.type.range_text}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.one_of(st.text(max_size=12), st.sampled_from(["nan", "-inf", "1e400", "1e-400", "0x1", "1_0", " 7 ", "-0", "4.0"])),
+       kind=st.sampled_from([int, float]))
+def test_fuzz_number_option(text, kind):
+    import argparse
+
+    from text2asl.options import number
+
+    parse = number(kind, -5, 100, lo_open=True)
+    try:
+        value = parse(text)
+    except argparse.ArgumentTypeError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert isinstance(value, kind) and np.isfinite(value) and -5 < value <= 100
