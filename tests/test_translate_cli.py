@@ -66,7 +66,7 @@ BAD = [
     (["hello", "-o", "{tmp}/o"], "unknown output extension"),
     (["hello", "--lexicon", "{tmp}/nolex", "-o", "{tmp}/o.mp4"], "lexicon folder .* does not exist"),
     (["-o", "{tmp}/o.mp4"], "give English text"),
-    (["hello", "--size", "101", "-o", "{tmp}/o.mp4"], "must be an even number"),
+    (["hello", "--size", "101", "-o", "{tmp}/o.mp4"], "--size: 101 is odd"),
 ]
 
 

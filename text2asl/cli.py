@@ -5,7 +5,7 @@ import argparse
 import importlib
 import sys
 
-from text2asl.errors import Text2ASLError
+from text2asl.errors import Terminated, Text2ASLError, missing_dependency
 
 # name -> (module holding add_arguments(parser) and run(args) -> int, one-line help).
 # Modules are imported only for the command being run, so `text2asl --help` starts in milliseconds.
@@ -21,13 +21,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line, like every other error of the CLI (no usage dump)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="text2asl",
         description="English text to American Sign Language (ASL) skeleton video.",
     )
     parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
         if argv and argv[0] == name:
@@ -46,20 +53,32 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    module = importlib.import_module(COMMANDS[args.command][0])
+    command = argv[0] if argv and argv[0] in COMMANDS else None
     try:
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        module = importlib.import_module(COMMANDS[args.command][0])
         return int(module.run(args) or 0)
+    except SystemExit as exc:  # argparse: --help, --version, or a bad option (already printed)
+        return exc.code if isinstance(exc.code, int) else 2
     except Text2ASLError as exc:
-        print(f"text2asl {args.command}: error: {exc}", file=sys.stderr)
+        print(f"text2asl {command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        hint = missing_dependency(exc)
+        if hint is None:
+            raise
+        print(f"text2asl {command}: error: {hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"text2asl {args.command}: interrupted; finished outputs are kept, rerun to resume.", file=sys.stderr)
+        print(f"text2asl {command}: interrupted; finished outputs are kept, rerun to resume", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"text2asl {command}: terminated by signal {exc.signum}; finished outputs are kept, rerun to resume", file=sys.stderr)
+        return 128 + exc.signum
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import math
 import os
+import re
+import shutil
+import signal
+import threading
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Iterator
 
 import numpy as np
 
-from text2asl.errors import Text2ASLError
+from text2asl.errors import Terminated, Text2ASLError
 
 # Formats the package writes: videos, and videos plus .pose files.
 VIDEO_WRITE_SUFFIXES = (".mp4", ".gif")
@@ -58,8 +65,27 @@ def check_output_path(path: str | Path, suffixes: tuple[str, ...] = OUTPUT_SUFFI
     return path  # pragma: no cover
 
 
+def make_folder(folder: str | Path, what: str = "output folder") -> Path:
+    """Create `folder` (and its parents) or fail in one sentence: under /proc, read-only, a file in the way."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise Text2ASLError(f"{what} {folder} is a file; give a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Text2ASLError(f"cannot create {what} {folder}: {exc.strerror or exc}; give a writable folder") from None
+    return folder
+
+
 class _Probe(Exception):
     """Aborts the probe write in `check_output_path` so nothing is left behind."""
+
+
+# `atomic_path`'s temp names: ".<stem>.<8 hex>.partial<suffix>" beside the output.
+PARTIAL_NAME = re.compile(r"^\.(?P<stem>.+)\.[0-9a-f]{8}\.partial(?P<suffix>\.[^.]*)?$")
+# Free bytes below which a write is taken to have hit a full disk: ffmpeg then says only "Broken pipe",
+# or prints "No space left on device" for its trailer and still exits 0 with a truncated file.
+_NEARLY_FULL = 1 << 20
 
 
 @contextlib.contextmanager
@@ -67,22 +93,113 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temp path beside `path`; rename it onto `path` on success, delete it on any error.
 
     The temp name keeps the suffix so tools that pick a format by extension (ffmpeg) work, and it
-    is hidden so a half-written file is never mistaken for a result.
+    is hidden so a half-written file is never mistaken for a result. The temp file is created
+    and flock-ed while it is written: SIGTERM/SIGHUP raise `Terminated` (the temp is deleted, as
+    on Ctrl-C), and temps a SIGKILL left behind hold no lock, so the next write of the same
+    output removes them (`remove_stale_partials`). A failed write on a full disk says so.
     """
     path = Path(path)
+    remove_stale_partials(path.parent if str(path.parent) else Path("."), path.name)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+    lock = None
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with _terminate_on_signals():
+            try:
+                lock = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            except OSError as exc:
+                raise Text2ASLError(f"cannot write {path}: {exc.strerror or exc}") from None
+            yield tmp
+            if _free_bytes(path) < _NEARLY_FULL:  # a writer subprocess (ffmpeg) may hit ENOSPC and still exit 0
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            os.replace(tmp, path)
     except _Probe:
         tmp.unlink(missing_ok=True)
         return
-    except OSError as exc:
+    except Text2ASLError:
         tmp.unlink(missing_ok=True)
-        raise Text2ASLError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+    except Exception as exc:
+        full = _disk_full(exc, path)  # before the temp is deleted, which frees space again
+        tmp.unlink(missing_ok=True)
+        if full:
+            raise Text2ASLError(f"cannot write {path}: no space left on device; free some space or write elsewhere") from None
+        if isinstance(exc, OSError):  # imageio-ffmpeg's carries ffmpeg's whole command line: keep the first line
+            detail = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise Text2ASLError(f"cannot write {path}: {detail}") from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def remove_stale_partials(folder: Path, name: str | None = None) -> list[Path]:
+    """Delete temp files of `atomic_path` in `folder` whose writer is gone (killed); returns them.
+
+    name: only the temps of that output file name (e.g. "hello.mp4"); None: every output's.
+    A temp whose writer is alive holds an flock, so a concurrent write of the same file is safe.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # a missing or unreadable folder: the write itself reports it
+        return removed
+    for entry in entries:
+        m = PARTIAL_NAME.match(entry.name) if entry.name.startswith(".") else None
+        if m is None or (name is not None and f"{m['stem']}{m['suffix'] or ''}" != name):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:  # locked: its writer is alive
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _disk_full(exc: BaseException, path: Path) -> bool:
+    """Whether a failed write was a full disk: ENOSPC itself, or a writer (ffmpeg: "Broken pipe") that died of it."""
+    if not isinstance(exc, OSError):  # a bug or a user error, whatever the free space
+        return False
+    return exc.errno == errno.ENOSPC or _free_bytes(path) < _NEARLY_FULL
+
+
+def _free_bytes(path: Path) -> float:
+    """Bytes free for this user on the file system holding `path` (inf when it cannot be asked)."""
+    try:
+        return shutil.disk_usage(path.parent if str(path.parent) else ".").free
+    except OSError:
+        return math.inf
+
+
+@contextlib.contextmanager
+def _terminate_on_signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise `Terminated` (so cleanup runs) unless the program set its own handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, _raise_terminated)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(signum)
 
 
 def read_video(path: str | Path) -> tuple[Iterator[np.ndarray], dict]:

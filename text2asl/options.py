@@ -52,4 +52,13 @@ def _parse_int(text: str) -> int:
 def _fmt(bound: float | None, default: str) -> str:
     if bound is None:
         return default
+    if float(bound).is_integer() and abs(bound) < 1e15:
+        return str(int(bound))  # 86400000, not 8.64e+07
     return f"{bound:g}"
+
+
+# Shared by every command with -j/--workers: processes, each holding a model or renderer.
+WORKERS = number(int, 1, 256)
+# Milliseconds / frame indices into one video (a day at 1000 fps is far past any sign clip).
+MILLISECONDS = number(float, 0, 86_400_000)
+FRAME_INDEX = number(int, 0, 86_400_000)

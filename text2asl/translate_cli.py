@@ -4,6 +4,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from text2asl.options import number
+
+# Finite ranges for every numeric option, checked by argparse before any work starts.
+FPS = number(float, 0, 120, lo_open=True)
+SIZE = number(int, 16, 4096, even=True)  # 4096² RGB is 48 MiB a frame: the most a renderer should hold
+LETTER_HOLD = number(float, 0, 10, lo_open=True)
+LORA_SCALE = number(float, -10, 10)
+STEPS = number(int, 1, 1000)
+SEED = number(int, 0, 2**32 - 1)
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", nargs="?", help="English text to sign (quote it)")
@@ -11,10 +21,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="text2asl.mp4", help="output file: .mp4 (H.264), .gif or .pose (default: %(default)s)")
     p.add_argument("--lexicon", action="append", default=[], metavar="DIR",
                    help="lexicon folder with index.csv (repeatable; searched in order, before the embedded alphabet)")
-    p.add_argument("--fps", type=float, default=25.0, help="output frame rate (default: %(default)s)")
-    p.add_argument("--size", type=int, default=512, help="square canvas size in pixels, even (default: %(default)s)")
-    p.add_argument("--letter-hold", type=float, default=0.3, metavar="SECONDS",
-                   help="how long each fingerspelled letter is held (default: %(default)s)")
+    p.add_argument("--fps", type=FPS, default=25.0, help=f"output frame rate, in {FPS.range_text} (default: %(default)s)")
+    p.add_argument("--size", type=SIZE, default=512, help=f"square canvas size in pixels, in {SIZE.range_text} (default: %(default)s)")
+    p.add_argument("--letter-hold", type=LETTER_HOLD, default=0.3, metavar="SECONDS",
+                   help=f"how long each fingerspelled letter is held, in {LETTER_HOLD.range_text} (default: %(default)s)")
     p.add_argument("--no-caption", action="store_true", help="do not print the gloss on the frames")
     p.add_argument("--no-hands-inset", action="store_true", help="do not draw the magnified hands")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -22,9 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skeleton: lexicon poses drawn as a skeleton (default); diffusion: Stable Diffusion + LoRA keyframes")
     p.add_argument("--base-model", default=None, help="diffusion renderer: hub id or local folder of the base model, or 'tiny'")
     p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: a train-lora output folder")
-    p.add_argument("--lora-scale", type=float, default=1.0, help="diffusion renderer: strength of the LoRA (default: %(default)s)")
-    p.add_argument("--steps", type=int, default=25, help="diffusion renderer: denoising steps per keyframe (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="diffusion renderer: noise seed (default: %(default)s)")
+    p.add_argument("--lora-scale", type=LORA_SCALE, default=1.0,
+                   help=f"diffusion renderer: strength of the LoRA, in {LORA_SCALE.range_text} (default: %(default)s)")
+    p.add_argument("--steps", type=STEPS, default=25,
+                   help=f"diffusion renderer: denoising steps per keyframe, in {STEPS.range_text} (default: %(default)s)")
+    p.add_argument("--seed", type=SEED, default=0, help=f"diffusion renderer: noise seed, in {SEED.range_text} (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,10 +50,6 @@ def run(args: argparse.Namespace) -> int:
         raise Text2ASLError('give English text to sign, e.g. text2asl translate "Hello, my name is Sam." -o hello.mp4')
     if args.text is not None and args.glosses is not None:
         raise Text2ASLError("give either text or --glosses, not both")
-    if args.size < 16 or args.size % 2:
-        raise Text2ASLError(f"--size {args.size} must be an even number of pixels, at least 16")
-    if args.fps <= 0 or args.letter_hold <= 0:
-        raise Text2ASLError("--fps and --letter-hold must be positive")
     output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
     config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold)
     translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon, config=config)

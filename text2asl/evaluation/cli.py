@@ -15,7 +15,10 @@ import sys
 from pathlib import Path
 
 from text2asl.errors import Text2ASLError
-from text2asl.io import VIDEO_READ_SUFFIXES
+from text2asl.io import VIDEO_READ_SUFFIXES, make_folder
+from text2asl.options import WORKERS, number
+
+SIZE = number(int, 32, 2048)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,19 +36,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-embedded", action="store_true", help="skip the embedded alphabet suite")
     parser.add_argument("--align", choices=("dtw", "resample"), default="dtw",
                         help="pairing of frames of different-length videos for SSIM/PSNR (default: dtw on the poses)")
-    parser.add_argument("--size", type=int, default=256, help="square render size for SSIM/PSNR (default 256)")
+    parser.add_argument("--size", type=SIZE, default=256, help=f"square render size for SSIM/PSNR, in {SIZE.range_text} (default 256)")
     parser.add_argument("--no-images", action="store_true", help="skip SSIM/PSNR (pose metrics only; much faster)")
-    parser.add_argument("-j", "--workers", type=int, default=None, help="processes for SSIM/PSNR (default: the core count)")
+    parser.add_argument("-j", "--workers", type=WORKERS, default=None,
+                        help=f"processes for SSIM/PSNR, in {WORKERS.range_text} (default: the core count)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
+    _check(args)
+    held_out = training = None
+    if args.held_out is not None:  # opened before the output folder exists: a bad lexicon leaves nothing behind
+        held_out, training = _lexicon(args.held_out, "--held-out"), _lexicon(args.training, "--training")
+    created = not args.output.exists()
+    make_folder(args.output, "--output folder")
+    try:
+        return _evaluate(args, held_out, training)
+    except BaseException:
+        if created and not any(args.output.iterdir()):
+            args.output.rmdir()
+        raise
+
+
+def _lexicon(path: Path, flag: str):
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+
+    lexicon = Lexicon(path)
+    if not lexicon.entries:
+        raise Text2ASLError(f"{flag} lexicon {path} has no ASL signs; give a lexicon whose index.csv lists some")
+    return lexicon
+
+
+def _evaluate(args: argparse.Namespace, held_out, training) -> int:
     from text2asl.evaluation.protocol import embedded_suite, held_out_suite, recognition_rows, run_suite
     from text2asl.evaluation.report import summary_table, write_report
     from text2asl.gloss_to_pose.lexicon import Lexicon
 
-    _check(args)
-    args.output.mkdir(parents=True, exist_ok=True)
     suites, rows, notes = [], [], []
     from text2asl.paths import shared_data_dir
 
@@ -63,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         suites.append(embedded_suite(other_signer_lexicon=app))
     diffusion = _frames_folder(args.diffusion_frames) if args.diffusion_frames else _generator(args)
     if args.held_out is not None:
-        suites.append(held_out_suite(Lexicon(args.held_out), Lexicon(args.training), "held-out", diffusion=diffusion))
+        suites.append(held_out_suite(held_out, training, "held-out", diffusion=diffusion))
     if real is not None:
         suites.append(held_out_suite(real, app, "real-videos vs asl-app-lexicon", diffusion=diffusion))
         rows += recognition_rows("recognition: real-videos -> asl-app-lexicon",
@@ -97,10 +123,6 @@ def _check(args: argparse.Namespace) -> None:
         raise Text2ASLError("--diffusion-lora needs --diffusion-base, the model the LoRA was trained on")
     if args.diffusion_frames is not None and not args.diffusion_frames.is_dir():
         raise Text2ASLError(f"--diffusion-frames {args.diffusion_frames} is not a folder of videos")
-    if not 32 <= args.size <= 2048:
-        raise Text2ASLError(f"--size {args.size} is out of range; give 32 to 2048 pixels")
-    if args.workers is not None and args.workers < 1:
-        raise Text2ASLError(f"--workers {args.workers} must be at least 1")
     if args.output.exists() and not args.output.is_dir():
         raise Text2ASLError(f"--output {args.output} is a file; give a folder")
 

@@ -5,6 +5,9 @@ import argparse
 from pathlib import Path
 
 from text2asl.errors import Text2ASLError
+from text2asl.options import number
+
+TOP = number(int, 1, 10_000)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lexicon folder (index.csv in the spoken-to-signed layout) of real reference signs")
     parser.add_argument("--labels", type=Path, default=None, metavar="INDEX_CSV",
                         help="lexicon index.csv giving the queries' glosses (default: the file name, e.g. thank-you.pose)")
-    parser.add_argument("-k", "--top", type=int, default=5, help="glosses to print per query (default 5)")
+    parser.add_argument("-k", "--top", type=TOP, default=5, help=f"glosses to print per query, in {TOP.range_text} (default 5)")
     parser.add_argument("--naive", action="store_true", help="the naive raw-pixel recogniser (for comparison)")
 
 
@@ -22,8 +25,6 @@ def run(args: argparse.Namespace) -> int:
     from text2asl.gloss_to_pose.lexicon import Lexicon
     from text2asl.poses.layout import read_pose_file
 
-    if args.top < 1:
-        raise Text2ASLError(f"--top {args.top} must be at least 1")
     for q in args.queries:
         if q.suffix.lower() != ".pose":
             raise Text2ASLError(f"query {q} is not a .pose file; extract poses first with `text2asl extract`")
@@ -53,16 +54,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _labels(index: Path) -> dict[Path, str]:
-    """{resolved pose path: gloss} from a lexicon index.csv (paths relative to its folder)."""
-    import csv
+    """{resolved pose path: gloss} from a lexicon index.csv (paths relative to its folder, refused if they leave it)."""
+    from text2asl.gloss_to_pose.lexicon import read_index_rows
+    from text2asl.io import contained_path
 
     if not index.is_file():
         raise Text2ASLError(f"--labels {index} does not exist; give a lexicon index.csv")
-    with open(index, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if not {"path", "glosses"} <= set(reader.fieldnames or []):
-            raise Text2ASLError(f"--labels {index} lacks the columns path and glosses")
-        return {(index.parent / r["path"]).resolve(): r["glosses"] for r in reader if r.get("path") and r.get("glosses")}
+    rows = read_index_rows(index, required=("path", "glosses"))
+    return {contained_path(index.parent, r["path"], f"{index} row {n}", "lexicon folder").resolve(): r["glosses"]
+            for n, r in rows if r.get("path") and r.get("glosses")}
 
 
 def _gloss_from_name(path: Path, known: set[str]) -> str | None:

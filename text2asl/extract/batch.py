@@ -15,9 +15,9 @@ from __future__ import annotations
 import csv
 import multiprocessing
 import os
-import re
 import resource
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -27,10 +27,7 @@ from typing import Iterable, Sequence
 
 from text2asl.errors import Text2ASLError
 from text2asl.extract.holistic import Clip, ExtractionError
-
-# `atomic_path` names its temp files ".<stem>.<8 hex>.partial<suffix>"; a SIGKILL leaves them behind.
-_PARTIAL = re.compile(r"^\..+\.[0-9a-f]{8}\.partial\.pose$")
-
+from text2asl.io import make_folder, remove_stale_partials
 
 @dataclass(frozen=True)
 class ExtractJob:
@@ -108,8 +105,8 @@ def run_batch(
     jobs = list(jobs)
     _check_outputs(jobs)
     for folder in {j.output.parent for j in jobs}:
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_partials(folder)
+        make_folder(folder)
+        remove_stale_partials(folder)  # temps a killed run left behind (their final names were never written)
     result = BatchResult()
     todo = []
     for job in jobs:
@@ -142,7 +139,8 @@ def _outcomes(todo: list[ExtractJob], workers: int):
             yield job, extract_job(job)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(extract_job, job): job for job in todo}
         try:
             for future in as_completed(futures):
@@ -170,6 +168,8 @@ def extract_job(job: ExtractJob) -> dict:
         outcome = _failed(exc.reason, str(exc))
     except Text2ASLError as exc:  # e.g. the output folder became unwritable
         outcome = _failed("error", str(exc))
+    except ImportError:  # MediaPipe missing: no video can succeed; the CLI says what to install
+        raise
     except Exception as exc:  # one odd file must not stop thousands of others; the report names it
         outcome = _failed("error", f"{job.video}: {type(exc).__name__}: {exc}")
     # ru_maxrss is in KiB on Linux.
@@ -193,10 +193,25 @@ def _record(result: BatchResult, job: ExtractJob, outcome: dict) -> None:
         result.peak_rss_mb[pid] = max(result.peak_rss_mb.get(pid, 0.0), outcome["peak_rss_mb"])
 
 
-def _quiet_worker() -> None:
+def _quiet_worker(parent: int) -> None:
+    """Pool initializer: quiet MediaPipe's logging, and exit when `parent` (the batch's process) dies."""
     # Before mediapipe is imported in the worker: its C++ logging otherwise prints per graph.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
+
+
+def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """Exit this worker once `parent` is gone (a SIGKILL-ed parent never tells its workers).
+
+    Without this, orphaned workers finish their queue and then idle forever, ~350 MB each.
+    The pid is polled rather than using prctl(PR_SET_PDEATHSIG), which fires when the parent's
+    spawning *thread* exits and is Linux-only. A partial .pose left behind holds no lock, so the
+    next run removes it.
+    """
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(1)
 
 
 def _check_outputs(jobs: list[ExtractJob]) -> None:
@@ -210,14 +225,6 @@ def _check_outputs(jobs: list[ExtractJob]) -> None:
         seen[key] = job.video
         if job.output.suffix != ".pose":
             raise Text2ASLError(f"extraction output {job.output} must end in .pose")
-
-
-def _remove_partials(folder: Path) -> None:
-    """Delete temp files a killed run left in `folder` (hidden; their final names were never written)."""
-    with os.scandir(folder) as it:
-        for entry in it:
-            if entry.name.startswith(".") and _PARTIAL.match(entry.name):
-                Path(entry.path).unlink(missing_ok=True)
 
 
 def write_failures(failures: Iterable[Failure], path: str | Path) -> Path | None:

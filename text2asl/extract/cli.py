@@ -2,20 +2,27 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from text2asl.errors import Text2ASLError
+from text2asl.options import FRAME_INDEX, MILLISECONDS, WORKERS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("videos", nargs="+", type=Path, help="video files, or folders searched for videos")
     parser.add_argument("-o", "--output", type=Path, required=True, help="folder for the .pose files (<video stem>.pose)")
-    parser.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: the core count)")
-    parser.add_argument("--start", type=float, default=None, help="start of the clip in milliseconds (every video)")
-    parser.add_argument("--end", type=float, default=None, help="end of the clip in milliseconds (every video)")
-    parser.add_argument("--start-frame", type=int, default=None, help="first frame, 0-based (overrides --start)")
-    parser.add_argument("--end-frame", type=int, default=None, help="frame after the last, 0-based (overrides --end)")
+    parser.add_argument("-j", "--workers", type=WORKERS, default=None,
+                        help=f"worker processes, in {WORKERS.range_text} (default: the core count)")
+    parser.add_argument("--start", type=MILLISECONDS, default=None,
+                        help=f"start of the clip in milliseconds, in {MILLISECONDS.range_text} (every video)")
+    parser.add_argument("--end", type=MILLISECONDS, default=None,
+                        help=f"end of the clip in milliseconds, in {MILLISECONDS.range_text} (every video)")
+    parser.add_argument("--start-frame", type=FRAME_INDEX, default=None,
+                        help=f"first frame, 0-based, in {FRAME_INDEX.range_text} (overrides --start)")
+    parser.add_argument("--end-frame", type=FRAME_INDEX, default=None,
+                        help=f"frame after the last, 0-based, in {FRAME_INDEX.range_text} (overrides --end)")
     parser.add_argument("--bbox", type=str, default=None, metavar="X0,Y0,X1,Y1",
                         help="person box in pixels: only that part of each frame is shown to MediaPipe")
     parser.add_argument("--overwrite", action="store_true", help="redo videos whose .pose already exists")
@@ -31,6 +38,8 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         x0, y0, x1, y1 = (float(v) for v in text.split(","))
     except ValueError:
         raise Text2ASLError(f"--bbox {text!r} is not four numbers X0,Y0,X1,Y1 in pixels") from None
+    if not all(math.isfinite(v) and abs(v) <= 1e6 for v in (x0, y0, x1, y1)):
+        raise Text2ASLError(f"--bbox {text!r} must be four finite pixel coordinates within ±1e6")
     if x1 <= x0 or y1 <= y0:
         raise Text2ASLError(f"--bbox {text!r} is empty: X1 must exceed X0 and Y1 exceed Y0")
     return x0, y0, x1, y1
@@ -40,12 +49,10 @@ def run(args: argparse.Namespace) -> int:
     from text2asl.extract.batch import jobs_for_videos, run_batch
     from text2asl.extract.holistic import Clip
 
-    if args.workers is not None and args.workers < 1:
-        raise Text2ASLError(f"--workers {args.workers} must be at least 1")
-    for name in ("start", "end", "start_frame", "end_frame"):
-        value = getattr(args, name)
-        if value is not None and value < 0:
-            raise Text2ASLError(f"--{name.replace('_', '-')} {value} must not be negative")
+    for lo, hi in (("start", "end"), ("start_frame", "end_frame")):
+        a, b = getattr(args, lo), getattr(args, hi)
+        if a is not None and b is not None and b <= a:
+            raise Text2ASLError(f"--{hi.replace('_', '-')} {b} must come after --{lo.replace('_', '-')} {a}")
     clip = Clip(args.start_frame, args.end_frame, args.start, args.end, parse_bbox(args.bbox))
     jobs = jobs_for_videos(args.videos, args.output, clip)
     failures_csv = args.failures or args.output / "failures.csv"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -103,6 +104,8 @@ def _unique_id(base: str, taken: set[str]) -> str:
 def _split(value: str | None, where: str) -> str | None:
     if value is None or value == "":
         return None
+    if not isinstance(value, str):
+        raise Text2ASLError(f"{where} has split {value!r}; use one of train, val, test or leave it empty")
     value = value.strip().lower()
     value = {"validation": "val", "dev": "val", "training": "train"}.get(value, value)
     if value not in SPLITS:
@@ -118,36 +121,66 @@ def load_wlasl(json_path: str | Path, videos: str | Path) -> Dataset:
         raise Text2ASLError(f"WLASL annotation file {json_path} does not exist; pass WLASL_v0.3.json with --wlasl")
     try:
         entries = json.loads(json_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Text2ASLError(f"WLASL annotation file {json_path} is not valid JSON ({exc.__class__.__name__}); pass WLASL_v0.3.json") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) and "gloss" in e and "instances" in e for e in entries):
         raise Text2ASLError(f"{json_path} is not a WLASL v0.3 annotation file (expected a list of {{gloss, instances}})")
     by_stem = _video_files(videos)
     data, taken = Dataset("WLASL"), set()
-    for entry in entries:
+    for k, entry in enumerate(entries):
         gloss = str(entry["gloss"]).strip().upper()
+        if not gloss or not isinstance(entry["gloss"], str):
+            raise Text2ASLError(f"{json_path.name} entry {k} has gloss {entry['gloss']!r}; give a non-empty text gloss")
+        if not isinstance(entry["instances"], list) or not all(isinstance(i, dict) for i in entry["instances"]):
+            raise Text2ASLError(f"{json_path.name} gloss {gloss!r} has instances that are not a list of objects; fix the file")
         for inst in entry["instances"]:
             vid = str(inst.get("video_id", "")).strip()
             where = f"{json_path.name} gloss {gloss!r} instance {inst.get('instance_id', '?')}"
             if not _PLAIN_ID.match(vid) or ".." in vid:
                 raise Text2ASLError(f"{where} has video_id {vid!r}, which is not a plain file name; refused")
-            start, end = int(inst.get("frame_start", 1)), int(inst.get("frame_end", -1))
-            bbox = inst.get("bbox")
+            start = _wlasl_int(inst, "frame_start", 1, where)
+            end = _wlasl_int(inst, "frame_end", -1, where)
+            if end >= 0 and end < start:
+                raise Text2ASLError(f"{where} ends (frame_end {end}) before it starts (frame_start {start}); fix the file")
             clip = Clip(
                 start_frame=max(0, start - 1),  # 1-based inclusive -> 0-based
                 end_frame=None if end < 0 else end,  # 1-based inclusive end == 0-based exclusive end
-                bbox=tuple(float(v) for v in bbox) if bbox and len(bbox) == 4 else None,
+                bbox=_wlasl_bbox(inst.get("bbox"), where),
             )
+            split, signer = _split(inst.get("split"), where), inst.get("signer_id")
             path = by_stem.get(vid)
             if path is None:
                 data.missing.append(MissingVideo(vid, gloss, f"{vid}.mp4"))
                 continue
-            signer = inst.get("signer_id")
-            data.samples.append(
-                Sample(_unique_id(vid, taken), gloss, path, clip, _split(inst.get("split"), where),
-                       None if signer is None else str(signer))
-            )
+            data.samples.append(Sample(_unique_id(vid, taken), gloss, path, clip, split, None if signer is None else str(signer)))
     return data
+
+
+# Frame numbers and pixel coordinates beyond these are no real video's (and 1e400 parses as inf).
+_MAX_FRAME = 86_400_000
+_MAX_PIXEL = 1e6
+
+
+def _wlasl_int(inst: dict, key: str, default: int, where: str) -> int:
+    """A whole frame number of a WLASL instance (-1 allowed: to the end), or one sentence naming it."""
+    value = inst.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value != int(value) or not -1 <= value <= _MAX_FRAME:
+        raise Text2ASLError(f"{where} has {key} {value!r}; give a whole frame number from -1 to {_MAX_FRAME}")
+    return int(value)
+
+
+def _wlasl_bbox(bbox, where: str) -> tuple[float, float, float, float] | None:
+    """A WLASL person box [x0, y0, x1, y1] in pixels, None when absent; a malformed box is one sentence."""
+    if bbox is None or bbox == []:
+        return None
+    ok = isinstance(bbox, list) and len(bbox) == 4 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= _MAX_PIXEL for v in bbox)
+    if not ok or bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
+        raise Text2ASLError(f"{where} has bbox {bbox!r}; give [x0, y0, x1, y1] in pixels with x1 > x0 and y1 > y0, or leave it out")
+    return tuple(float(v) for v in bbox)
 
 
 def _video_and_gloss(videos: Path, video: str, gloss: str, where: str, column: str) -> tuple[Path, str]:
@@ -192,7 +225,10 @@ def load_labels(labels_csv: str | Path, videos: str | Path | None = None) -> Dat
             start = float(row["start"]) if row.get("start") else None
             end = float(row["end"]) if row.get("end") else None
         except ValueError:
-            raise Text2ASLError(f"{where} has start/end {row.get('start')!r}/{row.get('end')!r}; give milliseconds as numbers") from None
+            start = end = math.nan
+        if not all(v is None or (math.isfinite(v) and 0 <= v <= _MAX_FRAME) for v in (start, end)):
+            raise Text2ASLError(f"{where} has start/end {row.get('start')!r}/{row.get('end')!r}; "
+                                f"give milliseconds from 0 to {_MAX_FRAME} or leave them empty")
         if start is not None and end is not None and end <= start:
             raise Text2ASLError(f"{where} ends ({end} ms) before it starts ({start} ms); fix start/end")
         if not path.is_file():

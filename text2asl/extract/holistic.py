@@ -11,8 +11,11 @@ the full frame, and failures a batch can classify (`ExtractionError.reason`).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -110,6 +113,45 @@ def _warm_up(holistic) -> None:
     _WARM.append(True)
 
 
+# absl/glog info and warning lines ("W0000 00:00:... file.cc:186] ..."): MediaPipe's C++ side prints
+# them on the first frame with a person (NORM_RECT without IMAGE_DIMENSIONS), and neither GLOG_minloglevel
+# nor TF_CPP_MIN_LOG_LEVEL reaches absl's logging.
+_NATIVE_NOISE = re.compile(rb"^[IW]\d{4} \d\d:\d\d:[\d.]+ ")
+
+
+@contextlib.contextmanager
+def _native_log_filtered() -> Iterator[None]:
+    """Within the block, drop MediaPipe's native info/warning lines from file descriptor 2; pass the rest on.
+
+    Errors (E/F lines) and anything Python writes still reach the terminal. Main thread only
+    (fd 2 is process-wide); elsewhere the block runs unfiltered.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    saved = os.dup(2)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not _NATIVE_NOISE.match(line):
+                    os.write(saved, line)
+
+    thread = threading.Thread(target=pump, daemon=True, name="native-log-filter")
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # closes the pipe's last write end: the pump sees EOF and ends
+        thread.join(timeout=5)
+        os.close(saved)
+
+
 def crop_box(bbox, width: int, height: int) -> tuple[int, int, int, int]:
     """The bbox clamped to the frame as integer pixels (x0, y0, x1, y1); refuses an empty box."""
     x0, y0, x1, y1 = (float(v) for v in bbox)
@@ -141,9 +183,10 @@ def extract_frames(
     if cropped:
         frames = (np.ascontiguousarray(f[y0:y1, x0:x1]) for f in frames)
     # A fresh dict each call: load_holistic mutates the one it is given.
-    pose = holistic.load_holistic(
-        frames, fps=float(fps), width=x1 - x0, height=y1 - y0, additional_holistic_config=dict(HOLISTIC_CONFIG)
-    )
+    with _native_log_filtered():
+        pose = holistic.load_holistic(
+            frames, fps=float(fps), width=x1 - x0, height=y1 - y0, additional_holistic_config=dict(HOLISTIC_CONFIG)
+        )
     if cropped:
         _uncrop(pose, x0, y0, width / (x1 - x0), height / (y1 - y0))
     pose.header.dimensions.width, pose.header.dimensions.height = width, height

@@ -6,6 +6,9 @@ import sys
 from pathlib import Path
 
 from text2asl.errors import Text2ASLError
+from text2asl.options import WORKERS, number
+
+COUNT = number(int, 1, 1_000_000)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,12 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--videos", type=Path, default=None,
                         help="folder holding the videos (default for --labels: the CSV's folder)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="lexicon folder to write")
-    parser.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: the core count)")
+    parser.add_argument("-j", "--workers", type=WORKERS, default=None,
+                        help=f"worker processes, in {WORKERS.range_text} (default: the core count)")
     parser.add_argument("--glosses", type=str, default=None, help="only these glosses, comma-separated (e.g. HELLO,BOOK)")
-    parser.add_argument("--limit-glosses", type=int, default=None, metavar="N",
-                        help="only the first N glosses in the metadata's order (WLASL's first 100 = WLASL100)")
-    parser.add_argument("--max-per-gloss", type=int, default=None, metavar="K",
-                        help="keep the K best instances of each gloss (default: all, ranked)")
+    parser.add_argument("--limit-glosses", type=COUNT, default=None, metavar="N",
+                        help=f"only the first N glosses in the metadata's order, N in {COUNT.range_text} (WLASL's first 100 = WLASL100)")
+    parser.add_argument("--max-per-gloss", type=COUNT, default=None, metavar="K",
+                        help=f"keep the K best instances of each gloss, K in {COUNT.range_text} (default: all, ranked)")
     parser.add_argument("--overwrite", action="store_true", help="re-extract clips whose .pose already exists")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -32,10 +36,6 @@ def run(args: argparse.Namespace) -> int:
     from text2asl.extract.datasets import load_asl_citizen, load_labels, load_wlasl
     from text2asl.extract.lexicon_builder import build_lexicon, select
 
-    for name in ("workers", "limit_glosses", "max_per_gloss"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise Text2ASLError(f"--{name.replace('_', '-')} {value} must be at least 1")
     if args.labels is not None:
         dataset = load_labels(args.labels, args.videos)
     elif args.videos is None:

@@ -5,6 +5,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from text2asl.options import FRAME_INDEX, number
+
+THICKNESS = number(int, 1, 64)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", type=Path, help="the source video")
@@ -12,11 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="overlay video (.mp4 H.264 or .gif), or .png for a single frame")
     parser.add_argument("--pose", type=Path, default=None,
                         help="the video's .pose from `text2asl extract` (default: extract it now)")
-    parser.add_argument("--frame", type=int, default=None,
-                        help="for .png: 0-based frame (default: the frame where most landmarks were found)")
+    parser.add_argument("--frame", type=FRAME_INDEX, default=None,
+                        help=f"for .png: 0-based frame, in {FRAME_INDEX.range_text} (default: the frame where most landmarks were found)")
     parser.add_argument("--filtered", action="store_true",
                         help="draw after gap filling and smoothing instead of the raw detections")
-    parser.add_argument("--thickness", type=int, default=2, help="line thickness in pixels")
+    parser.add_argument("--thickness", type=THICKNESS, default=2,
+                        help=f"line thickness in pixels, in {THICKNESS.range_text} (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,8 +30,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.video.is_file():
         raise Text2ASLError(f"video {args.video} does not exist")
-    if args.frame is not None and args.frame < 0:
-        raise Text2ASLError(f"--frame {args.frame} must not be negative")
     if args.output.suffix.lower() == ".png":
         path = save_overlay_png(args.video, args.output, args.frame, args.pose, args.filtered, args.thickness)
     else:

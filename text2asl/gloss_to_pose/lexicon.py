@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
+import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from text2asl.errors import Text2ASLError
+from text2asl.io import contained_path
 from text2asl.poses.layout import PoseArray, _embedded_alphabet_dir, read_pose_file
 
 COLUMNS = ("path", "spoken_language", "signed_language", "start", "end", "words", "glosses", "priority")
@@ -59,29 +62,7 @@ class Lexicon:
             raise Text2ASLError(f"lexicon folder {self.path} does not exist")
         if not index.is_file():
             raise Text2ASLError(f"lexicon folder {self.path} has no index.csv (columns: {','.join(COLUMNS)})")
-        self.entries: list[LexiconEntry] = []
-        with open(index, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in ("path", "words", "glosses") if c not in (reader.fieldnames or [])]
-            if missing:
-                raise Text2ASLError(f"{index} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}; expected {','.join(COLUMNS)}")
-            for row_no, row in enumerate(reader, start=1):
-                lang = (row.get("signed_language") or signed_language).strip()
-                if lang != signed_language:
-                    continue
-                file = self.path / (row["path"] or "").strip()
-                if not row["path"] or not file.is_file():
-                    raise Text2ASLError(f"{index} row {row_no} names {row['path'] or '(empty path)'}, which does not exist in {self.path}")
-                try:
-                    start, end = float(row.get("start") or 0), float(row.get("end") or 0)
-                    priority = int(float(row.get("priority") or 0))
-                except ValueError:
-                    raise Text2ASLError(f"{index} row {row_no} has a non-numeric start, end or priority") from None
-                words = (row["words"] or "").strip()
-                gloss = (row["glosses"] or "").strip() or words
-                if not gloss:
-                    raise Text2ASLError(f"{index} row {row_no} has neither words nor glosses")
-                self.entries.append(LexiconEntry(file, words, gloss, start, end, priority, row_no, self.name))
+        self.entries: list[LexiconEntry] = parse_index(index, self.name, signed_language)
         self.entries.sort(key=lambda e: e.priority)  # stable: file order breaks ties
         self._by_key: dict[str, list[LexiconEntry]] = {}
         for e in self.entries:
@@ -126,14 +107,90 @@ class Lexicon:
         if entry.end_ms > 0 or entry.start_ms > 0:
             a = int(np.floor(entry.start_ms / 1000 * arr.fps))
             b = int(np.ceil(entry.end_ms / 1000 * arr.fps)) if entry.end_ms > 0 else len(arr)
-            if b > a:  # spans past the end (common: end is the clip length rounded up) keep what exists
-                arr = arr.slice(a, min(b, len(arr)))
-        if len(arr) == 0:
-            raise Text2ASLError(f"{self.path / 'index.csv'} row {entry.row}: span {entry.start_ms}-{entry.end_ms} ms of {entry.path.name} holds no frames")
+            if a >= len(arr):
+                raise Text2ASLError(f"{self.path / 'index.csv'} row {entry.row} starts at {entry.start_ms:g} ms, past the end of "
+                                    f"{entry.path.name} ({arr.duration * 1000:.0f} ms long); fix start/end")
+            # A span past the end (common: end is the clip length rounded up) keeps what exists.
+            arr = arr.slice(a, min(b, len(arr)))
+        if len(arr) == 0 or not arr.present().any():
+            raise Text2ASLError(f"{self.path / 'index.csv'} row {entry.row}: span {entry.start_ms:g}-{entry.end_ms:g} ms of "
+                                f"{entry.path.name} holds no detected point; fix start/end or re-extract the sign")
         self._cache[entry] = arr
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return arr
+
+
+def read_index_rows(index: Path, required: tuple[str, ...] = ("path", "words", "glosses")) -> list[tuple[int, dict[str, str]]]:
+    """(row number, row) of an index.csv, header checked; UTF-8 with or without a BOM.
+
+    Row numbers are 1-based data rows (the header is row 0). Any decoding or CSV problem is a
+    `Text2ASLError` naming the file and row.
+    """
+    try:
+        text = index.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = index.read_bytes()[: exc.start].count(b"\n")
+        raise Text2ASLError(f"{index} row {line} is not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise Text2ASLError(f"cannot read {index}: {exc.strerror or exc}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        fields = [(f or "").strip() for f in reader.fieldnames or []]
+        missing = [c for c in required if c not in fields]
+        if missing:
+            raise Text2ASLError(f"{index} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}; expected {','.join(COLUMNS)}")
+        reader.fieldnames = fields
+        return [(n, {k: (v or "").strip() if isinstance(v, str) else "" for k, v in row.items() if k is not None})
+                for n, row in enumerate(reader, start=1)]
+    except csv.Error as exc:
+        raise Text2ASLError(f"{index} row {reader.line_num} is not valid CSV ({exc}); fix the quoting") from None
+
+
+def parse_index(index: Path, lexicon: str = "", signed_language: str = "ase") -> list[LexiconEntry]:
+    """The entries of a lexicon's index.csv for one signed language (rows of others are ignored).
+
+    Every field is checked where it enters: the path must stay inside the lexicon folder and name
+    an existing file, start/end must be finite milliseconds with end after start (0/0 = the whole
+    file), priority a finite integer. A bad row is a `Text2ASLError` naming the file and row:
+    a lexicon with a wrong row is fixed once rather than silently signing less.
+    """
+    folder = index.parent
+    entries = []
+    for row_no, row in read_index_rows(index):
+        where = f"{index} row {row_no}"
+        if (row.get("signed_language") or signed_language) != signed_language:
+            continue
+        file = contained_path(folder, row["path"], where, "lexicon folder")
+        if not file.is_file():
+            raise Text2ASLError(f"{where} names {row['path']}, which does not exist in {folder}")
+        start, end, priority = (_number(row, c, where) for c in ("start", "end", "priority"))
+        if end and end <= start:
+            raise Text2ASLError(f"{where} ends ({end:g} ms) before it starts ({start:g} ms); fix start/end (0/0 = the whole file)")
+        if priority != int(priority):
+            raise Text2ASLError(f"{where} has priority {row['priority']!r}; give a whole number (0 = preferred)")
+        words = row["words"]
+        gloss = row["glosses"] or words
+        if not gloss:
+            raise Text2ASLError(f"{where} has neither words nor glosses")
+        entries.append(LexiconEntry(file, words, gloss, start, end, int(priority), row_no, lexicon))
+    return entries
+
+
+# A day in milliseconds, and far more signs than any lexicon: bounds that keep every field finite.
+_LIMITS = {"start": (0, 86_400_000), "end": (0, 86_400_000), "priority": (-1e9, 1e9)}
+
+
+def _number(row: dict[str, str], column: str, where: str) -> float:
+    text = row.get(column) or "0"
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    lo, hi = _LIMITS[column]
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise Text2ASLError(f"{where} has {column} {text!r}; give a number from {lo:g} to {hi:g}")
+    return value
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,9 @@ FACE = slice(33, 501)
 LEFT_HAND = slice(501, 522)
 RIGHT_HAND = slice(522, 543)
 N_POINTS = 543
+
+# Larger |coordinate| than this is no pixel position or shoulder unit: the point counts as missing.
+MAX_COORDINATE = 1e6
 
 # Indices into BODY (MediaPipe pose landmark numbering).
 NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
@@ -150,8 +154,10 @@ def to_canonical(pose) -> PoseArray:
             xyz[:, dst : dst + k, :dims] = data[:, src : src + k, :dims]
             out_conf[:, dst : dst + k] = conf[:, src : src + k]
         dst += n
-    out_conf = np.nan_to_num(np.clip(out_conf, 0, 1))
-    xyz = np.nan_to_num(xyz)
+    # NaN, inf or absurd coordinates (1e30) are missing points, not positions to draw.
+    bad = ~np.isfinite(xyz).all(axis=-1) | (np.abs(np.nan_to_num(xyz)) > MAX_COORDINATE).any(axis=-1)
+    out_conf = np.where(bad, 0.0, np.nan_to_num(np.clip(out_conf, 0, 1))).astype(np.float32)
+    xyz = np.where(bad[..., None], 0.0, xyz).astype(np.float32)
     size = (int(header.dimensions.width), int(header.dimensions.height)) if header.dimensions.width else None
     return PoseArray(xyz, out_conf, float(pose.body.fps), size)
 
@@ -183,8 +189,26 @@ def read_pose_file(path: str | Path) -> PoseArray:
         arr = to_canonical(pose)
     except FileNotFoundError:
         raise Text2ASLError(f"pose file {path} does not exist") from None
-    except Exception as exc:  # pose-format raises struct/ValueError/IndexError on corrupt input
-        raise Text2ASLError(f"{path} is not a readable .pose file ({type(exc).__name__}); re-extract or remove it") from None
+    except Exception as exc:  # pose-format raises struct/ValueError/IndexError/... on corrupt input
+        raise Text2ASLError(f"{path} is not a readable .pose file ({_pose_problem(exc)}); re-extract or remove it") from None
+    if not (math.isfinite(arr.fps) and 0 < arr.fps <= 1000):
+        raise Text2ASLError(f"{path} has frame rate {arr.fps:g}, which is no video's; re-extract or remove it")
     if len(arr) == 0:
         raise Text2ASLError(f"{path} holds no frames; re-extract or remove it")
+    if not arr.present().any():
+        raise Text2ASLError(f"{path} has no detected point in any frame (all missing, NaN or out of range); re-extract or remove it")
     return arr
+
+
+def _pose_problem(exc: Exception) -> str:
+    """What is wrong with a .pose file, in words, from the exception pose-format raised while reading it."""
+    import struct
+
+    if isinstance(exc, (struct.error, EOFError)) or "buffer" in str(exc):
+        return "it ends early: truncated, or not a .pose file at all"
+    if isinstance(exc, UnicodeDecodeError):
+        return "its header holds names that are not text"
+    if isinstance(exc, MemoryError):
+        return "its header claims more data than memory holds"
+    text = str(exc).strip().splitlines()[0][:100] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
