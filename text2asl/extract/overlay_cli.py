@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pose", type=Path, default=None,
                         help="the video's .pose from `text2asl extract` (default: extract it now)")
     parser.add_argument("--frame", type=int, default=None,
-                        help="for .png: 0-based frame (default: the frame where most landmarks were found)")
+                        help="for .png: 0-based frame (default: mid-sign, the middle of the frames with the most hand points)")
     parser.add_argument("--filtered", action="store_true",
                         help="draw after gap filling and smoothing instead of the raw detections")
     parser.add_argument("--thickness", type=int, default=2, help="line thickness in pixels")
