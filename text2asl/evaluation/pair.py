@@ -73,7 +73,10 @@ def load_sign(path: str | Path, option: str = "--pred") -> Sign:
         raise Text2ASLError(f"{option} {path} does not exist; check the path")
     if suffix == ".pose":
         return Sign(str(path), pose=read_pose_file(path))
-    frames, _ = read_video(path)
+    try:
+        frames, _ = read_video(path)
+    except Text2ASLError as exc:  # name the option and say what to do
+        raise Text2ASLError(f"{option} {exc}; re-export the video or give another file") from None
     try:
         video = list(frames)
     except Exception as exc:  # ffmpeg gives up mid-stream on a truncated file
