@@ -25,6 +25,7 @@ from text2asl.poses.layout import PoseArray
 from text2asl.io import VIDEO_READ_SUFFIXES
 
 SIGN_SUFFIXES = VIDEO_READ_SUFFIXES + (".pose",)
+PLOT_FRAMES = 6  # reference frames (with their paired prediction frames) kept for the side-by-side plot
 FRAME_COLUMNS = ("gloss", "reference_frame", "prediction_frame", "ssim", "psnr")
 PAIR_COLUMNS = ("gloss", "prediction", "reference", "prediction_frames", "reference_frames", "pairing", "ssim", "psnr", "dtw_mje")
 
@@ -45,8 +46,10 @@ class Sign:
 class PairResult:
     """Scores of one prediction against one reference.
 
-    n_prediction: frames in the prediction; prediction_frames / reference_frames: the (H, W, 3)
-    uint8 images compared, paired (one prediction frame per reference frame).
+    n_prediction: frames in the prediction (scores.match has one entry per reference frame);
+    keyframes: [(reference frame index, reference image, paired prediction image)], images (H, W, 3)
+    uint8 as compared, `PLOT_FRAMES` of them spread over the sign (not all: a folder of long
+    videos would not fit in memory).
     """
 
     gloss: str
@@ -56,8 +59,11 @@ class PairResult:
     dtw_mje: float
     pairing: str
     n_prediction: int
-    prediction_frames: list[np.ndarray]
-    reference_frames: list[np.ndarray]
+    keyframes: list[tuple[int, np.ndarray, np.ndarray]]
+
+    @property
+    def n_reference(self) -> int:
+        return len(self.scores.match)
 
 
 def load_sign(path: str | Path, option: str = "--pred") -> Sign:
@@ -100,8 +106,9 @@ def compare(pred: Sign, ref: Sign, align: str = "dtw", size: int = 256, gloss: s
     scores = score_frames(pred_frames, ref_frames, match)
     mje = dtw_mje(pred.pose, ref.pose).mje if both_poses else float("nan")
     pairing = "DTW on the poses" if method == "dtw" else "linear resampling in time"
-    return PairResult(gloss or Path(pred.source).stem, pred.source, ref.source, scores, mje, pairing, len(pred),
-                      [pred_frames[int(i)] for i in match], ref_frames)
+    picks = np.unique(np.linspace(0, len(ref_frames) - 1, min(PLOT_FRAMES, len(ref_frames))).round().astype(int))
+    keyframes = [(int(j), ref_frames[j], pred_frames[int(match[j])]) for j in picks]
+    return PairResult(gloss or Path(pred.source).stem, pred.source, ref.source, scores, mje, pairing, len(pred), keyframes)
 
 
 def _frame_shape(pred: Sign, ref: Sign, size: int) -> tuple[int, int]:
@@ -112,7 +119,7 @@ def _frame_shape(pred: Sign, ref: Sign, size: int) -> tuple[int, int]:
         raise Text2ASLError(f"{a} is {sa[1]}x{sa[0]} but {b} is {sb[1]}x{sb[0]}; render both at one size")
     if not shapes:
         return size, size
-    (source, (h, w)), = list(shapes.items())[:1]
+    source, (h, w) = next(iter(shapes.items()))
     if h != w and (pred.pose is not None or ref.pose is not None):
         raise Text2ASLError(f"{source} is {w}x{h}; a .pose is compared with square videos only, so render the video square")
     return h, w
@@ -179,7 +186,7 @@ def table(results: list[PairResult]) -> str:
     lines = ["| gloss | frames (pred / ref) | " + " | ".join(names) + " | pairing |", "|---|---:|---:|---:|---:|---|"]
     for r in results:
         cells = [METRICS["ssim"].one(r.scores.mean_ssim), METRICS["psnr"].one(r.scores.mean_psnr), METRICS["dtw_mje"].one(r.dtw_mje)]
-        lines.append(f"| {r.gloss} | {r.n_prediction} / {len(r.reference_frames)} | "
+        lines.append(f"| {r.gloss} | {r.n_prediction} / {r.n_reference} | "
                      + " | ".join(cells) + f" | {r.pairing} |")
     if len(results) > 1:
         cells = [METRICS[m].spread(v) for m, v in (("ssim", [r.scores.mean_ssim for r in results]),
@@ -199,7 +206,7 @@ def write_outputs(results: list[PairResult], out_dir: str | Path) -> list[Path]:
         w = csv.writer(fh)
         w.writerow(PAIR_COLUMNS)
         for r in results:
-            w.writerow([r.gloss, r.prediction, r.reference, r.n_prediction, len(r.reference_frames),
+            w.writerow([r.gloss, r.prediction, r.reference, r.n_prediction, r.n_reference,
                         r.pairing, r.scores.mean_ssim, r.scores.mean_psnr, r.dtw_mje])
     with atomic_path(out / "frames.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -214,8 +221,8 @@ def write_outputs(results: list[PairResult], out_dir: str | Path) -> list[Path]:
     return paths
 
 
-def plot_pair(result: PairResult, path: str | Path, n: int = 6) -> Path:
-    """A PNG: `n` reference frames over their paired prediction frames, and SSIM/PSNR per reference frame."""
+def plot_pair(result: PairResult, path: str | Path) -> Path:
+    """A PNG: the result's keyframes, reference over paired prediction, and SSIM/PSNR per reference frame."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only
@@ -224,8 +231,8 @@ def plot_pair(result: PairResult, path: str | Path, n: int = 6) -> Path:
     from text2asl.io import atomic_path
     from text2asl.pose_to_video.gallery import frame_grid
 
-    picks = np.unique(np.linspace(0, len(result.reference_frames) - 1, min(n, len(result.reference_frames))).round().astype(int))
-    grid = frame_grid([result.reference_frames[j] for j in picks] + [result.prediction_frames[j] for j in picks], ncols=len(picks))
+    picks, refs, preds = zip(*result.keyframes)
+    grid = frame_grid(list(refs) + list(preds), ncols=len(picks))
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(2 * len(picks), 4 + 2.2), gridspec_kw={"height_ratios": [4, 2.2]})
     top.imshow(grid)
     top.set_title(f"{result.gloss}: reference (top) and paired prediction (bottom), frames {', '.join(map(str, picks))}", fontsize=9)
