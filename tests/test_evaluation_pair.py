@@ -103,3 +103,15 @@ def test_pred_needs_ref_and_suites_need_output(signs, capsys):
     assert "go together" in capsys.readouterr().err
     assert main(["evaluate", "--no-shared-data"]) == 2
     assert "-o/--output" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # MediaPipe's start-up
+def test_a_recorded_reference_is_compared_through_its_extracted_poses(signs, tmp_path, capsys):
+    pytest.importorskip("mediapipe")
+    from text2asl.extract.sample_video import astronaut_video
+
+    recording = astronaut_video(tmp_path / "person.mp4", n_frames=3, size=256)
+    assert main(["evaluate", "--pred", str(signs / "a.pose"), "--ref", str(recording), "--extract-ref", "--size", str(SIZE)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| a |"))
+    assert " / 3 |" in row and "n/a" not in row and "DTW on the poses" in row  # 3 extracted frames, a DTW-MJE

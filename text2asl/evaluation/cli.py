@@ -3,7 +3,8 @@
 * `--pred GENERATED.(mp4|gif|pose) --ref REFERENCE.(mp4|gif|pose)`: SSIM, PSNR and DTW-MJE of one
   pair with the frame pairing used; `--pred FOLDER --ref LEXICON_DIR` scores every <gloss>.* file
   in the folder against the lexicon's sign for that gloss; `-o DIR` adds pairs.csv, frames.csv and
-  a side-by-side PNG per pair (`evaluation.pair`).
+  a side-by-side PNG per pair (`evaluation.pair`); `--extract-ref` when the reference is a camera
+  recording (its MediaPipe poses are compared).
 * otherwise the suites of `protocol.evaluate`, written as results.csv + summary.md + plots to -o:
   always (fresh clone) the embedded ASL alphabet against controlled copies and baselines;
   `--held-out LEX --training LEX` the held-out protocol on your own lexicons; with ../shared/data
@@ -24,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a generated sign (.mp4, .gif or .pose) or a folder of <gloss>.* files, compared with --ref")
     parser.add_argument("--ref", type=Path, default=None, metavar="REFERENCE",
                         help="the reference sign (.mp4, .gif or .pose), or a lexicon folder when --pred is a folder")
+    parser.add_argument("--extract-ref", action="store_true",
+                        help="the --ref video is a camera recording: extract its poses with MediaPipe and compare those")
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="folder for results.csv, summary.md and the plots (with --pred: pairs.csv, frames.csv, PNGs)")
     parser.add_argument("--held-out", type=Path, default=None, metavar="LEXICON_DIR", help="real reference signs (held-out split or signer)")
@@ -84,7 +87,7 @@ def _run_pair(args: argparse.Namespace) -> int:
             raise Text2ASLError(f"--ref {args.ref} is not a lexicon folder (no index.csv); a folder of predictions needs one")
         results, missing = pair.compare_folder(args.pred, Lexicon(args.ref), args.align, args.size)
     else:
-        results, missing = [pair.compare(pair.load_sign(args.pred, "--pred"), pair.load_sign(args.ref, "--ref"),
+        results, missing = [pair.compare(pair.load_sign(args.pred, "--pred"), pair.load_sign(args.ref, "--ref", args.extract_ref),
                                          args.align, args.size)], []
     print(pair.table(results))
     for r in results:

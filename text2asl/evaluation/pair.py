@@ -8,7 +8,9 @@ when the caption should not count.
 
 Frame pairing: two poses are paired by DTW on the poses (`align="dtw"`, as `text2asl evaluate`
 does) or by resampling; a video side has no poses, so it is always resampled linearly in time.
-DTW-MJE needs poses on both sides; otherwise it is reported as missing (nan).
+DTW-MJE needs poses on both sides; otherwise it is reported as missing (nan). A reference that is
+a camera recording (e.g. a clip of ../shared/data/real-videos) is compared through its extracted
+poses (`load_sign(..., extract=True)`, `--extract-ref`): its pixels are a person, not a skeleton.
 """
 from __future__ import annotations
 
@@ -66,8 +68,12 @@ class PairResult:
         return len(self.scores.match)
 
 
-def load_sign(path: str | Path, option: str = "--pred") -> Sign:
-    """A `.pose`, `.mp4` or `.gif` file as a `Sign`; a missing, unknown or unreadable file raises one sentence naming it."""
+def load_sign(path: str | Path, option: str = "--pred", extract: bool = False) -> Sign:
+    """A `.pose`, `.mp4` or `.gif` file as a `Sign`; a missing, unknown or unreadable file raises one sentence naming it.
+
+    extract: the video is a camera recording of a signer; its poses are extracted with MediaPipe
+    Holistic (`text2asl.extract`), so it is compared as a skeleton and DTW-MJE is available.
+    """
     from text2asl.io import read_video
     from text2asl.poses.layout import read_pose_file
 
@@ -79,6 +85,11 @@ def load_sign(path: str | Path, option: str = "--pred") -> Sign:
         raise Text2ASLError(f"{option} {path} does not exist; check the path")
     if suffix == ".pose":
         return Sign(str(path), pose=read_pose_file(path))
+    if extract:
+        from text2asl.extract.holistic import extract_video
+        from text2asl.poses.layout import to_canonical
+
+        return Sign(str(path), pose=to_canonical(extract_video(path)))
     try:
         frames, _ = read_video(path)
     except Text2ASLError as exc:  # name the option and say what to do
