@@ -52,23 +52,44 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     if args.pred is not None:
         return _run_pair(args)
+    held_out = training = None
+    if args.held_out is not None:  # opened before the output folder exists: a bad lexicon leaves nothing behind
+        held_out, training = _lexicon(args.held_out, "--held-out"), _lexicon(args.training, "--training")
+    created = not args.output.exists()
+    args.output.mkdir(parents=True, exist_ok=True)
+    try:
+        return _evaluate(args, held_out, training)
+    except BaseException:
+        if created and not any(args.output.iterdir()):
+            args.output.rmdir()
+        raise
+
+
+def _lexicon(path: Path, flag: str):
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+
+    lexicon = Lexicon(path)
+    if not lexicon.entries:
+        raise Text2ASLError(f"{flag} lexicon {path} has no ASL signs; give a lexicon whose index.csv lists some")
+    return lexicon
+
+
+def _evaluate(args: argparse.Namespace, held_out, training) -> int:
+    """The suites of `protocol.evaluate`, reported in args.output."""
     from text2asl.evaluation import protocol
     from text2asl.evaluation.report import write_report
-    from text2asl.gloss_to_pose.lexicon import Lexicon
     from text2asl.paths import shared_data_dir
 
-    args.output.mkdir(parents=True, exist_ok=True)
     shared = None if args.no_shared_data else (args.shared_data or shared_data_dir())
     app, real = protocol.shared_lexicons(shared, args.output / "real-videos-lexicon", workers=args.workers, progress=not args.quiet)
+    if args.skip_embedded and held_out is None and app is None:
+        raise Text2ASLError("nothing to evaluate: drop --skip-embedded, or give --held-out and --training")
     if args.diffusion_frames is not None:
         diffusion = protocol.frames_folder(args.diffusion_frames)
     elif args.diffusion_base is not None:
         diffusion = protocol.diffusion_generator(args.diffusion_base, args.diffusion_lora, args.size)
     else:
         diffusion = None
-    held_out, training = (Lexicon(args.held_out), Lexicon(args.training)) if args.held_out is not None else (None, None)
-    if args.skip_embedded and held_out is None and app is None:
-        raise Text2ASLError("nothing to evaluate: drop --skip-embedded, or give --held-out and --training")
     result = protocol.evaluate(not args.skip_embedded, app, real, held_out, training, diffusion, args.align, args.size,
                                not args.no_images, args.workers, not args.quiet)
     paths = write_report(result.rows, args.output, result.notes)
