@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         made.add(FIGURES[name])
         path = FIGURES[name](out / name)
-        print(f"wrote {path}" if path else f"skipped {name}: the data it needs is absent (see its docstring)")
+        print(f"wrote {path}" if path else f"skipped {name}: the data it shows is absent (see its docstring)")
     return 0
 
 
