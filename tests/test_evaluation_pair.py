@@ -31,6 +31,7 @@ def signs(tmp_path_factory):
         write_video(frames, out / f"{g.lower()}.mp4", 25)
         write_video(frames, out / f"{g.lower()}.gif", 25)
     write_video(default_renderer(96).frames(normalize(lex.load(lex.find("A")[0]))), out / "a96.mp4", 25)
+    write_video([np.full((64, 96, 3), 255, np.uint8)] * 3, out / "wide.mp4", 25)
     (out / "broken.mp4").write_bytes(b"\x00" * 300)
     (out / "broken.pose").write_bytes(b"not a pose")
     return out
@@ -90,6 +91,7 @@ def test_a_folder_of_predictions_against_a_lexicon(signs, tmp_path, capsys):
     ("broken.mp4", "a.pose", "not a readable video"),
     ("a.mp4", "broken.pose", "not a readable .pose file"),
     ("a.mp4", "a96.mp4", "render both at one size"),
+    ("wide.mp4", "a.pose", "render the video square"),
     ("a.pose", "labels.txt", "not a sign file"),
 ])
 def test_bad_pairs_exit_2_with_one_sentence(signs, capsys, pred, ref, message):
