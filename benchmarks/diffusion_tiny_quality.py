@@ -6,8 +6,9 @@ Steps: render the lexicon into a 64² dataset (8 phases per sign); train the tin
 UNet + text-encoder pre-training of the random base, then LoRA until the budget is spent; the budget
 covers all three); generate the 8 keyframes of `--glosses` trained glosses with (a) the untrained
 random model, (b) the pre-trained base without LoRA, (c) base + LoRA at the preset's guidance and
-at each `--guidance` scale; score each against the real keyframes with scikit-image SSIM (RGB,
-channel_axis) and PSNR, and report how much the keyframes vary between glosses and between the
+at each `--guidance` scale; score each against the real keyframes with `metrics.frame_scores` (the
+SSIM-Y/PSNR-Y that `text2asl evaluate` prints; README numbers measured before this switch used RGB
+SSIM and are not comparable until the script is rerun), and report how much the keyframes vary between glosses and between the
 phases of one gloss (pixel std, 0-255) beside the same spread of the real keyframes: a model that
 ignores its prompt draws one image for all of them (spread ~0). Two non-generative references put
 the numbers in context: the mean training image (a static "average skeleton") and a blank canvas.
@@ -30,15 +31,11 @@ LEXICON = REPO.parent / "shared" / "data" / "asl-app-lexicon"
 
 
 def scores(generated: list[np.ndarray], real: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-frame SSIM and PSNR (dB) of matching (K, H, W, 3) uint8 keyframe stacks."""
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+    """Per-frame SSIM and PSNR (dB) of matching (K, H, W, 3) uint8 keyframe stacks, as `text2asl evaluate` scores frames."""
+    from text2asl.evaluation.metrics import frame_scores
 
-    ssim, psnr = [], []
-    for gen, ref in zip(generated, real):
-        for g, r in zip(gen, ref):
-            ssim.append(structural_similarity(r, g, channel_axis=2, data_range=255))
-            psnr.append(peak_signal_noise_ratio(r, g, data_range=255))
-    return np.array(ssim), np.array(psnr)
+    pairs = np.array([frame_scores(g, r) for gen, ref in zip(generated, real) for g, r in zip(gen, ref)]).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def spread(keyframes: list[np.ndarray]) -> tuple[float, float]:

@@ -77,3 +77,15 @@ def test_example_glosses_prefer_known_signs_and_fill_up_in_order(tmp_path):
     lex = make_lexicon(tmp_path / "lex", {"zebra": "Z", "water": "W", "apple": "A"})
     assert example_glosses(lex, n=2) == ["WATER", "ZEBRA"]
     assert example_glosses(lex, n=5) == ["WATER", "ZEBRA", "APPLE"]
+
+
+def test_skeleton_dataset_of_example_signs_holds_just_those(tmp_path):
+    from text2asl.diffusion.dataset import read_info
+    from text2asl.diffusion.selection import skeleton_dataset
+
+    alphabet = Lexicon.embedded()
+    data = skeleton_dataset([alphabet], tmp_path / "data", resolution=32, n_phases=2, n_examples=3)
+    assert set(read_info(data)["glosses"]) == set(example_glosses(alphabet, 3))
+    assert (tmp_path / "data-lexicon" / "index.csv").is_file()
+    chosen = skeleton_dataset([alphabet], tmp_path / "two", resolution=32, n_phases=2, glosses=["B", "C"])
+    assert set(read_info(chosen)["glosses"]) == {"B", "C"} and len(read_metadata(chosen)) == 4

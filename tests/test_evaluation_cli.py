@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from text2asl.cli import main
-from text2asl.gloss_to_pose.lexicon import Lexicon
+from text2asl.gloss_to_pose.lexicon import COLUMNS, Lexicon
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def alphabet_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("alphabet")
     with open(out / "index.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["path", "spoken_language", "signed_language", "start", "end", "words", "glosses", "priority"])
+        w.writerow(COLUMNS)
         for g in "ABCLY":
             e = lex.find(g)[0]
             shutil.copy(e.path, out / f"{g.lower()}.pose")

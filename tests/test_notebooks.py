@@ -65,3 +65,10 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
                 os.environ[k] = v
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    if path.stem == "05_evaluation":  # its SMOKE settings are the README's: it must show the README's table
+        from test_evaluation_readme import readme_block
+
+        shown = "\n".join(str(v) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                          for v in o.get("data", {}).values())
+        missing = [line for line in readme_block().splitlines() if line and line not in shown]
+        assert not missing, f"notebook 05 does not show the README's evaluation lines {missing}"

@@ -108,3 +108,19 @@ def test_mp4_colours_survive_the_yuv_pipe(tmp_path):
     with pytest.raises(Text2ASLError, match="even width and height"):
         write_video([np.zeros((63, 95, 3), np.uint8)] * 2, tmp_path / "odd.mp4", 10)
     assert not (tmp_path / "odd.mp4").exists()
+
+
+def test_show_frames_draws_titled_frames_into_the_given_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from text2asl.pose_to_video.gallery import show_frames
+
+    fig, (left, right) = plt.subplots(1, 2)
+    frames = [np.full((32, 32, 3), v, np.uint8) for v in (0, 128, 255)]
+    assert show_frames(frames, ncols=3, titles=["a", "b", "c"], ax=right) is fig
+    assert len(fig.axes) == 2 and not left.images and len(right.images) == 1
+    assert [t.get_text() for t in right.texts] == ["a", "b", "c"]
+    plt.close(fig)

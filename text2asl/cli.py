@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "overlay": ("text2asl.extract.overlay_cli", "draw the extracted skeleton over a video's own frames"),
     "make-dataset": ("text2asl.diffusion.cli_dataset", "render lexicon poses into a captioned skeleton-image dataset"),
     "train-lora": ("text2asl.diffusion.cli_train", "fine-tune Stable Diffusion with LoRA on a skeleton dataset"),
-    "evaluate": ("text2asl.evaluation.cli", "SSIM/PSNR, DTW-MJE and recognition accuracy with baselines"),
+    "evaluate": ("text2asl.evaluation.cli", "compare a generated sign with its reference, or run the suites with baselines"),
     "recognize": ("text2asl.evaluation.recognize_cli", "nearest-neighbour DTW sign recognition against a lexicon"),
 }
 

@@ -1,4 +1,4 @@
-"""`python -m text2asl.figures`: regenerate the small PNGs in figures/ that the README shows."""
+"""`python -m text2asl.figures`: regenerate the small PNGs in figures/ that the README shows, every one of them."""
 from __future__ import annotations
 
 import argparse
@@ -88,11 +88,33 @@ def evaluation_per_gloss(out: Path) -> Path:
     return out
 
 
+def diffusion_tiny(out: Path) -> Path | None:
+    """The tiny preset's keyframes and loss curve, both written by `benchmarks/diffusion_tiny_quality.py`.
+
+    That script trains the tiny preset for 10 minutes on ../shared/data/asl-app-lexicon and also
+    prints the SSIM/PSNR table the README quotes, so the figures and numbers come from one run.
+    None (nothing made) without that lexicon or outside a source checkout.
+    """
+    import subprocess
+    import sys
+
+    from text2asl.paths import repo_root
+
+    script = repo_root() / "benchmarks" / "diffusion_tiny_quality.py"
+    if not script.is_file() or shared_dataset("asl-app-lexicon") is None:
+        return None
+    subprocess.run([sys.executable, str(script), "--figures", str(out.parent)], check=True)
+    return out
+
+
 FIGURES = {
     "lexicon_track.png": lexicon_track_strip,
     "mixed_lexicon_sheet.png": mixed_lexicon_sheet,
     "extraction_overlay.png": extraction_overlay,
     "evaluation_dtw_mje.png": evaluation_per_gloss,
+    # ~12 minutes on 2 cores: name the others to skip it.
+    "diffusion_tiny_keyframes.png": diffusion_tiny,
+    "diffusion_tiny_loss.png": diffusion_tiny,
 }
 
 
@@ -101,9 +123,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("names", nargs="*", help=f"figures to make (default: all): {', '.join(FIGURES)}")
     ap.add_argument("-o", "--out", type=Path, default=None, help="folder (default: figures/ in the checkout)")
     args = ap.parse_args(argv)
+    unknown = [n for n in args.names if n not in FIGURES]
+    if unknown:
+        ap.error(f"no figure named {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     out = args.out or figures_dir()
     out.mkdir(parents=True, exist_ok=True)
+    made = set()
     for name in args.names or FIGURES:
+        if FIGURES[name] in made:  # one run writes both diffusion figures
+            continue
+        made.add(FIGURES[name])
         path = FIGURES[name](out / name)
         print(f"wrote {path}" if path else f"skipped {name}: the data it shows is absent (see its docstring)")
     return 0

@@ -62,7 +62,7 @@ def check_output_path(path: str | Path, suffixes: tuple[str, ...] = OUTPUT_SUFFI
     with atomic_path(path) as tmp:  # the only reliable test (root ignores permission bits, read-only mounts)
         tmp.touch()
         raise _Probe
-    return path  # pragma: no cover
+    return path
 
 
 def make_folder(folder: str | Path, what: str = "output folder") -> Path:

@@ -137,9 +137,6 @@ class AttentionStore:
         self.sum = None
         self.count = 0
 
-    def reset(self) -> None:
-        self.sum, self.count = None, 0
-
     def add(self, probs, heads: int) -> None:
         """probs: (batch * heads, h*w, T) fp32 attention probabilities of one attn2 call."""
         import torch.nn.functional as F
@@ -222,16 +219,16 @@ def capture_cross_attention(pipe, latent_hw: tuple[int, int] | None = None) -> I
 def attention_maps(pipe, prompts: Sequence[str], seed: int = 0, num_inference_steps: int = 25,
                    guidance_scale: float = 7.5, resolution: int | None = None) -> list[AttentionMaps]:
     """Generate one image per prompt (seeded) and return its word-level cross-attention maps."""
-    import torch
     import torch.nn.functional as F
+
+    from text2asl.diffusion.model import seeded_generator
 
     resolution = resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
     lat = resolution // pipe.vae_scale_factor
     prompts = list(prompts)
     with capture_cross_attention(pipe, (lat, lat)) as store:
-        generator = torch.Generator().manual_seed(seed)
         images = pipe(prompts, num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
-                      generator=generator, height=resolution, width=resolution, output_type="np").images
+                      generator=seeded_generator(seed), height=resolution, width=resolution, output_type="np").images
     maps = F.interpolate(store.mean(), size=(resolution, resolution), mode="bilinear", align_corners=False)
     maps = maps.cpu().numpy()
     out = []

@@ -16,7 +16,7 @@ import numpy as np
 
 from text2asl.diffusion.config import SD_V1_4
 from text2asl.diffusion.dataset import caption, gloss_token
-from text2asl.diffusion.model import load_pipeline, training_info
+from text2asl.diffusion.model import load_pipeline, seeded_generator, training_info
 
 DEFAULT_SECONDS_PER_SIGN = 1.0
 DEFAULT_GUIDANCE_SCALE = 7.5  # SD v1-4's; a run's training_info.json may name its own (the tiny preset: 3.0)
@@ -41,13 +41,6 @@ def expand_glosses(glosses: Sequence[str], known: dict | set | None) -> list[str
     return out
 
 
-def set_seed(seed: int):
-    """A CPU `torch.Generator` seeded with `seed` (the library's one way to seed generation)."""
-    import torch
-
-    return torch.Generator().manual_seed(seed)
-
-
 def generate_keyframes(pipe, glosses: Sequence[str], n_phases: int, seed: int = 0, num_inference_steps: int = 25,
                        guidance_scale: float = 7.5, batch_size: int = 8, resolution: int | None = None,
                        progress: bool = True) -> list[np.ndarray]:
@@ -67,7 +60,7 @@ def generate_keyframes(pipe, glosses: Sequence[str], n_phases: int, seed: int = 
     pipe.set_progress_bar_config(disable=True)
     resolution = resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
     latent_shape = (1, pipe.unet.config.in_channels, resolution // pipe.vae_scale_factor, resolution // pipe.vae_scale_factor)
-    noise = torch.randn(latent_shape, generator=set_seed(seed), dtype=torch.float32)
+    noise = torch.randn(latent_shape, generator=seeded_generator(seed), dtype=torch.float32)
     jobs = [(i, caption(g, k, n_phases)) for i, g in enumerate(glosses) for k in range(1, n_phases + 1)]
     images: list[np.ndarray] = []
     bar = tqdm(total=len(glosses), desc="diffusion keyframes", unit="gloss", disable=not progress)

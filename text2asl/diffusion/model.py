@@ -163,3 +163,13 @@ def training_info(run_dir: str | Path) -> dict:
     if not path.is_file():
         return {}
     return json.loads(path.read_text())
+
+
+def seeded_generator(seed: int):
+    """A CPU `torch.Generator` seeded with `seed`: every sampling, noise and validation draw takes one.
+
+    It seeds nothing global, so a run's noise depends only on the seeds it passes, not on what ran before.
+    """
+    import torch
+
+    return torch.Generator().manual_seed(int(seed))

@@ -23,7 +23,7 @@ import numpy as np
 
 from text2asl.diffusion.config import LoraConfig
 from text2asl.diffusion.dataset import SkeletonImageDataset, read_metadata
-from text2asl.diffusion.model import BaseModel
+from text2asl.diffusion.model import BaseModel, seeded_generator
 
 KL_WEIGHT = 1e-6  # latent diffusion's autoencoders use 1e-6: reconstructions stay sharp, latents stay bounded
 CAPTION_DROPOUT = 0.1  # SD v1 was trained with 10% empty prompts; without them guidance extrapolates from nonsense
@@ -49,7 +49,7 @@ def train_vae(vae, dataset: SkeletonImageDataset, steps: int, lr: float, batch_s
 
     vae.train().requires_grad_(True)
     opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_generator(seed)
     losses = []
     batches = _batches(dataset, batch_size, seed)
     for _ in tqdm(range(steps), desc="tiny base: VAE", unit="step", disable=not progress):

@@ -1,10 +1,11 @@
-"""Parts of lexicons and datasets: a few signs as a lexicon of their own, and the keyframes of chosen glosses.
+"""Parts of lexicons and datasets: a few signs as a lexicon of their own, a dataset of them, and the keyframes of chosen glosses.
 
 Quick runs (notebooks' SMOKE mode, demos, a first try of a new lexicon) train on a handful of
 signs, and figures put a gloss's real keyframes beside generated ones. `make_dataset` takes whole
 lexicon folders, so `sub_lexicon` writes a small lexicon folder whose index.csv lists only the
 chosen signs and points at the original .pose files (nothing is copied; the rows are the source
-rows, so spans, priorities and languages stay as they were).
+rows, so spans, priorities and languages stay as they were). `skeleton_dataset` is the whole
+recipe notebooks 02, 03 and 06 share: example glosses -> sub-lexicon -> `make_dataset`.
 """
 from __future__ import annotations
 
@@ -71,6 +72,35 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return folder
+
+
+def default_lexicons(paths: Sequence[str | Path] | None = None) -> list:
+    """`Lexicon`s of `paths`, else the ASL-App lexicon of ../shared/data, else the embedded alphabet."""
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+    from text2asl.paths import shared_dataset
+
+    if not paths:
+        paths = [shared_dataset("asl-app-lexicon") or Lexicon.embedded().path]
+    return [Lexicon(p) for p in paths]
+
+
+def skeleton_dataset(lexicons: Sequence, output_dir: str | Path, resolution: int, n_phases: int,
+                     glosses: Sequence[str] | None = None, n_examples: int | None = None, progress: bool = False) -> Path:
+    """`make_dataset` over whole `lexicons`, or over just some signs of the first one; returns the dataset folder.
+
+    glosses: the signs to keep; n_examples (without glosses): keep `example_glosses(lexicons[0], n_examples)`.
+    The sub-lexicon of kept signs is written beside the dataset, as `<output_dir>-lexicon`.
+    """
+    from text2asl.diffusion.dataset import make_dataset
+
+    output_dir = Path(output_dir)
+    if glosses is None and n_examples:
+        glosses = example_glosses(lexicons[0], n_examples)
+    if glosses:
+        sources = [sub_lexicon(lexicons[0], glosses, output_dir.with_name(output_dir.name + "-lexicon"))]
+    else:
+        sources = [lex.path for lex in lexicons]
+    return make_dataset(sources, output_dir, resolution=resolution, n_phases=n_phases, progress=progress)
 
 
 def _relative(path: Path, folder: Path) -> str:

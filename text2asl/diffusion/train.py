@@ -25,7 +25,7 @@ import numpy as np
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import LoraConfig
 from text2asl.diffusion.dataset import SkeletonImageDataset, parse_caption, read_info, read_metadata
-from text2asl.diffusion.model import LORA_WEIGHTS, TINY_BASE_SUBDIR, TRAINING_INFO, load_base_model
+from text2asl.diffusion.model import LORA_WEIGHTS, TINY_BASE_SUBDIR, TRAINING_INFO, load_base_model, seeded_generator
 from text2asl.errors import Text2ASLError
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
@@ -45,10 +45,8 @@ class TrainResult:
 
 def step_generator(seed: int, micro_step: int, process_index: int = 0, stream: int = 0):
     """A CPU torch.Generator for one micro-step: the noise depends only on (seed, stream, step, rank), not on history."""
-    import torch
-
     entropy = [seed, stream, micro_step, process_index]
-    return torch.Generator().manual_seed(int(np.random.SeedSequence(entropy).generate_state(1)[0]))
+    return seeded_generator(int(np.random.SeedSequence(entropy).generate_state(1)[0]))
 
 
 def encode_batch(base, batch: dict, generator, weight_dtype):
@@ -322,7 +320,7 @@ class LoraTrainer:
         images = []
         with torch.autocast(acc.device.type, enabled=acc.mixed_precision != "no"):
             for prompt in self.validation_prompts():
-                gen = torch.Generator().manual_seed(self.config.seed)
+                gen = seeded_generator(self.config.seed)
                 images.append(pipe(prompt, num_inference_steps=self.config.validation_inference_steps,
                                    guidance_scale=self.config.guidance_scale, generator=gen,
                                    height=self.config.resolution, width=self.config.resolution,

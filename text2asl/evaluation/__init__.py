@@ -1,4 +1,4 @@
-"""Evaluation: SSIM/PSNR (`metrics`), DTW-MJE (`dtw`), cross-signer recognition (`recognize`), baselines, held-out protocol, report.
+"""Evaluation: SSIM/PSNR (`metrics`), DTW-MJE (`dtw`), recognition (`recognize`), baselines, suites (`protocol`), one pair (`pair`), report.
 
 Submodules are imported on use (scikit-image, matplotlib and dtaidistance load only there).
 """

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND, PoseArray
+from text2asl.poses.layout import LEFT_HAND, N_POINTS, RIGHT_HAND, PoseArray
 
 
 def static_mean_pose(signs: Sequence[PoseArray], n_frames: int, fps: float = 25.0) -> PoseArray:
@@ -26,8 +26,8 @@ def static_mean_pose(signs: Sequence[PoseArray], n_frames: int, fps: float = 25.
 
     if not signs:
         raise ValueError("the static mean pose needs at least one sign")
-    total = np.zeros((543, 3), np.float64)
-    count = np.zeros(543, np.float64)
+    total = np.zeros((N_POINTS, 3), np.float64)
+    count = np.zeros(N_POINTS, np.float64)
     for arr in signs:
         norm = normalize(arr)
         ok = norm.conf > 0

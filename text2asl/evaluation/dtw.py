@@ -31,16 +31,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from text2asl.poses.layout import BODY, FACE, LEFT_HAND, RIGHT_HAND, PoseArray
+from text2asl.poses.layout import BODY, FACE, LEFT_HAND, N_POINTS, RIGHT_HAND, PoseArray
 
 UPPER_BODY = slice(0, 25)  # MediaPipe pose landmarks above the knees (face, arms, hands, hips).
 
 
 def point_indices(face: bool = False) -> np.ndarray:
-    """Indices into the 543-point canonical layout used by DTW-MJE: upper body + hands (+ face)."""
-    parts = [np.arange(543)[UPPER_BODY], np.arange(543)[LEFT_HAND], np.arange(543)[RIGHT_HAND]]
+    """Indices into the canonical layout (`N_POINTS`) used by DTW-MJE: upper body + hands (+ face)."""
+    points = np.arange(N_POINTS)
+    parts = [points[UPPER_BODY], points[LEFT_HAND], points[RIGHT_HAND]]
     if face:
-        parts.insert(1, np.arange(543)[FACE])
+        parts.insert(1, points[FACE])
     assert BODY.start == 0
     return np.concatenate(parts)
 

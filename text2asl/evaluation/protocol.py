@@ -6,6 +6,10 @@ track, which produces images only). `run_suite` scores each prediction with DTW-
 on identically rendered frames, and recognition (rank of the true gloss among the suite's real
 reference signs), and returns tidy rows `{suite, system, gloss, metric, value}`.
 
+`evaluate` runs the standard evaluation that `text2asl evaluate` prints, notebook 05 shows and
+the README quotes (`README_SETTINGS`): the alphabet suite, your own held-out lexicons, and with
+../shared/data the real-videos vs ASL-App suite and the recogniser's own cross-signer tables.
+
 Two suites come ready-made:
 * `embedded_suite`: the ASL alphabet inside spoken-to-signed (runs on a fresh clone): letters
   against controlled copies (noisy, re-timed), a wrong letter, the static mean pose, and, when
@@ -17,13 +21,17 @@ Two suites come ready-made:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from text2asl.errors import Text2ASLError
 from text2asl.poses.layout import PoseArray
 
-POSE_METRICS = ("dtw_mje", "ssim", "psnr", "rank", "top1", "top5")
+# The fresh-clone evaluation the README's table shows: `text2asl evaluate -o DIR --no-shared-data --size 128`.
+README_SETTINGS = {"size": 128, "align": "dtw"}
+REAL_VIDEOS_SUITE = "real-videos vs asl-app-lexicon"
 
 
 @dataclass
@@ -166,3 +174,132 @@ def _pose_track(gloss: str, training) -> PoseArray:
     from text2asl.pipeline import translate
 
     return translate(glosses=[gloss.replace(" ", "-")], lexicons=[training]).sequence()
+
+
+@dataclass
+class Evaluation:
+    """What `evaluate` measured: the suites, their tidy rows (per-frame rows included) and notes for the report."""
+
+    suites: list[Suite]
+    rows: list[dict]
+    notes: list[str]
+
+    def suite_rows(self, name: str) -> list[dict]:
+        return [r for r in self.rows if r["suite"] == name]
+
+    def table(self, suite: str | None = None) -> str:
+        """The markdown summary (`report.summary_table`) of one suite or of all, per-frame rows left out."""
+        from text2asl.evaluation.report import summary_table
+
+        return summary_table([r for r in self.rows if "frame" not in r and suite in (None, r["suite"])])
+
+
+def evaluate(embedded: bool = True, app=None, real=None, held_out=None, training=None,
+             diffusion: Callable[[str], np.ndarray] | None = None, align: str = "dtw", size: int = 256,
+             images: bool = True, workers: int | None = None, progress: bool = True) -> Evaluation:
+    """The standard evaluation (see module doc); lexicons left None are skipped.
+
+    app / real: the ASL-App lexicon (training signer) and the real-videos lexicon (held-out signer,
+    `real_videos_lexicon`); held_out / training: your own lexicon splits; diffusion: gloss -> frames
+    (`diffusion_generator`, `frames_folder`) scored in the held-out suites.
+    """
+    suites = []
+    if embedded:
+        suites.append(embedded_suite(other_signer_lexicon=app))
+    if held_out is not None:
+        suites.append(held_out_suite(held_out, training, "held-out", diffusion=diffusion))
+    if real is not None and app is not None:
+        suites.append(held_out_suite(real, app, REAL_VIDEOS_SUITE, diffusion=diffusion))
+    rows, notes = [], []
+    for suite in suites:
+        notes += [f"{suite.name}: {n}" for n in suite.notes]
+        rows += run_suite(suite, align, size, images, workers, progress)
+    rows += cross_signer_recognition(app, real)
+    if images:
+        notes.append(f"SSIM/PSNR: frames rendered at {size}² by one SkeletonRenderer, aligned by {align}; "
+                     "PSNR of identical frames capped at 100 dB")
+    return Evaluation(suites, rows, notes)
+
+
+def cross_signer_recognition(app=None, real=None) -> list[dict]:
+    """The recogniser's own tables: real-videos -> ASL-App, embedded alphabet -> ASL-App, ASL-App letters -> alphabet."""
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+
+    if app is None:
+        return []
+    signs = [(e.gloss, app.load(e)) for e in app.entries]
+    emb = Lexicon.embedded()
+    letters = [(e.gloss, emb.load(e)) for e in emb.entries]
+    rows = []
+    if real is not None:
+        rows += recognition_rows("recognition: real-videos -> asl-app-lexicon", [(e.gloss, real.load(e)) for e in real.entries], signs)
+    rows += recognition_rows("recognition: embedded alphabet -> asl-app-lexicon", letters, signs)
+    rows += recognition_rows("recognition: asl-app letters -> embedded alphabet", [(g, a) for g, a in signs if len(g) == 1], letters)
+    return rows
+
+
+def shared_lexicons(shared: Path | None, out: Path, n_clips: int | None = None, workers: int | None = None,
+                    progress: bool = True):
+    """(ASL-App lexicon, real-videos lexicon) from a shared data folder; either is None when absent.
+
+    The real-videos clips are extracted with MediaPipe into `out` (resumable, nothing is written
+    to the data); `n_clips` keeps only the first clips whose gloss ASL-App also has (quick runs).
+    """
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+
+    if shared is None:
+        return None, None
+    if not shared.is_dir():
+        raise Text2ASLError(f"--shared-data {shared} is not a folder; give the folder holding asl-app-lexicon and real-videos")
+    app_dir, labels = shared / "asl-app-lexicon", shared / "real-videos" / "labels.csv"
+    app = Lexicon(app_dir) if (app_dir / "index.csv").is_file() else None
+    if app is None or not labels.is_file():
+        return app, None
+    return app, real_videos_lexicon(labels, out, app if n_clips else None, n_clips, workers, progress)
+
+
+def real_videos_lexicon(labels: Path, out: Path, known=None, n_clips: int | None = None, workers: int | None = None,
+                        progress: bool = True):
+    """Labelled clips as a lexicon (MediaPipe poses extracted once into `out`, then reused).
+
+    With `known` (a lexicon) and `n_clips`, only the first `n_clips` clips whose gloss `known` has.
+    """
+    from text2asl.extract.datasets import load_labels
+    from text2asl.extract.lexicon_builder import build_lexicon, select
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+
+    clips = load_labels(labels)
+    if known is not None and n_clips is not None:
+        clips = select(clips, glosses=[s.gloss for s in clips.samples if known.find(s.gloss)][:n_clips])
+    build_lexicon(clips, out, workers=workers, progress=progress)
+    return Lexicon(out)
+
+
+def diffusion_generator(base: str, lora: Path | None = None, size: int = 256, device: str | None = None) -> Callable[[str], np.ndarray]:
+    """gloss -> (T, size, size, 3) uint8 frames from `text2asl.diffusion.generate` (the diffusion track)."""
+    from text2asl.diffusion.generate import render_glosses
+
+    def frames(gloss: str) -> np.ndarray:
+        return np.stack(list(render_glosses([gloss], base, lora, size=size, device=device, progress=False)))
+
+    return frames
+
+
+def frames_folder(folder: Path) -> Callable[[str], np.ndarray]:
+    """gloss -> (T, H, W, 3) uint8 frames read from <folder>/<gloss>.mp4/.gif (any case, '-' or '_' for spaces)."""
+    from text2asl.evaluation.pair import load_sign, prediction_files
+    from text2asl.gloss_to_pose.lexicon import gloss_key
+    from text2asl.io import VIDEO_READ_SUFFIXES
+
+    files = prediction_files(folder, "--diffusion-frames", VIDEO_READ_SUFFIXES)
+
+    def frames(gloss: str) -> np.ndarray:
+        path = files.get(gloss_key(gloss))
+        if path is None:
+            raise Text2ASLError(f"--diffusion-frames {folder} has no video for {gloss}; name it {gloss.lower().replace(' ', '-')}.mp4")
+        video = load_sign(path, "--diffusion-frames").frames
+        if video.shape[1] != video.shape[2]:
+            raise Text2ASLError(f"{path} is not a square video; the diffusion track is scored on square skeleton frames")
+        return video
+
+    return frames

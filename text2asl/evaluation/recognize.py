@@ -25,13 +25,13 @@ show it; when just one does (lexicon recordings often lack the resting hand), a 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from text2asl.gloss_to_pose.lexicon import gloss_key
 from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND, PoseArray
 
 # MediaPipe pose landmark pairs (signer's left, signer's right) swapped by `mirror`.
@@ -225,11 +225,6 @@ class Match:
             if gloss_key(g) == key:
                 return r
         return None
-
-
-def gloss_key(text: str) -> str:
-    """Comparable gloss: upper case, '-'/'_' as spaces (THANK-YOU == thank you)."""
-    return " ".join(re.sub(r"[-_]+", " ", text.upper()).split())
 
 
 class Recognizer:

@@ -6,22 +6,52 @@ other table or plot can be made from the CSV with a group-by.
 from __future__ import annotations
 
 import csv
-import math
-from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
 COLUMNS = ("suite", "system", "gloss", "metric", "value", "frame")
-# (metric, column title, format, higher is better)
-SUMMARY = (
-    ("dtw_mje", "DTW-MJE (sw) ↓", "{:.3f} ± {:.3f}", False),
-    ("ssim", "SSIM ↑", "{:.3f} ± {:.3f}", True),
-    ("psnr", "PSNR (dB) ↑", "{:.1f} ± {:.1f}", True),
-    ("top1", "top-1 ↑", "{:.0%}", True),
-    ("top5", "top-5 ↑", "{:.0%}", True),
-)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric's name for people, which way is better, and how one value is written (`fmt`)."""
+
+    key: str
+    name: str
+    higher_is_better: bool
+    fmt: str
+
+    @property
+    def title(self) -> str:
+        """Column title with the better direction: 'SSIM ↑'."""
+        return f"{self.name} {'↑' if self.higher_is_better else '↓'}"
+
+    def one(self, value: float) -> str:
+        return self.fmt.format(value) if np.isfinite(value) else "n/a"
+
+    def spread(self, values: Iterable[float]) -> str:
+        """'mean ± std' of the finite values (a rate: 'mean (hits/n)'), or 'n/a'."""
+        v = np.asarray([x for x in values if np.isfinite(x)], float)
+        if v.size == 0:
+            return "n/a"
+        if self.fmt.endswith("%}"):
+            return f"{self.fmt.format(v.mean())} ({int(round(v.sum()))}/{v.size})"
+        return f"{self.fmt.format(v.mean())} ± {self.fmt.format(v.std())}"
+
+
+# Every per-sign metric the package reports, in table order (rank: 1 means the true gloss came first).
+METRICS = {m.key: m for m in (
+    Metric("dtw_mje", "DTW-MJE (sw)", False, "{:.3f}"),
+    Metric("ssim", "SSIM", True, "{:.3f}"),
+    Metric("psnr", "PSNR (dB)", True, "{:.1f}"),
+    Metric("rank", "rank of the true gloss", False, "{:.1f}"),
+    Metric("top1", "top-1", True, "{:.0%}"),
+    Metric("top5", "top-5", True, "{:.0%}"),
+)}
+SUMMARY = ("dtw_mje", "ssim", "psnr", "top1", "top5")
 
 
 def write_csv(rows: Iterable[dict], path: str | Path) -> Path:
@@ -37,12 +67,6 @@ def write_csv(rows: Iterable[dict], path: str | Path) -> Path:
     return path
 
 
-def read_csv(path: str | Path) -> list[dict]:
-    """Tidy rows back from `write_csv` (values as floats)."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [{**r, "value": float(r["value"])} for r in csv.DictReader(fh)]
-
-
 def _values(rows: Sequence[dict], suite: str, system: str, metric: str) -> np.ndarray:
     return np.array([r["value"] for r in rows if r["suite"] == suite and r["system"] == system and r["metric"] == metric], float)
 
@@ -56,21 +80,13 @@ def summary_table(rows: Sequence[dict]) -> str:
     out = []
     for suite in _ordered(r["suite"] for r in rows):
         systems = _ordered(r["system"] for r in rows if r["suite"] == suite)
-        present = [m for m in SUMMARY if any(r["suite"] == suite and r["metric"] == m[0] for r in rows)]
+        present = [METRICS[m] for m in SUMMARY if any(r["suite"] == suite and r["metric"] == m for r in rows)]
         n_glosses = len(_ordered(r["gloss"] for r in rows if r["suite"] == suite))
         out.append(f"### {suite} ({n_glosses} glosses)\n")
-        out.append("| system | " + " | ".join(title for _, title, _, _ in present) + " |")
+        out.append("| system | " + " | ".join(m.title for m in present) + " |")
         out.append("|---|" + "---:|" * len(present))
         for system in systems:
-            cells = []
-            for metric, _, fmt, _ in present:
-                v = _values(rows, suite, system, metric)
-                if v.size == 0:
-                    cells.append("n/a")
-                elif "±" in fmt:
-                    cells.append(fmt.format(v.mean(), v.std()))
-                else:
-                    cells.append(fmt.format(v.mean()) + f" ({int(round(v.sum()))}/{v.size})")
+            cells = [m.spread(_values(rows, suite, system, m.key)) for m in present]
             out.append(f"| {system} | " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
@@ -113,9 +129,9 @@ def plot_distribution(rows: Sequence[dict], suite: str, metric: str = "frame_ssi
 
 
 def _title(metric: str) -> str:
-    names = {m: t.rstrip(" ↑↓") for m, t, _, _ in SUMMARY}
-    names.update(frame_ssim="SSIM per frame", frame_psnr="PSNR per frame (dB)", rank="rank of the true gloss")
-    return names.get(metric, metric)
+    if metric in METRICS:
+        return METRICS[metric].name
+    return {"frame_ssim": "SSIM per frame", "frame_psnr": "PSNR per frame (dB)"}.get(metric, metric)
 
 
 def write_report(rows: Sequence[dict], out_dir: str | Path, notes: Sequence[str] = ()) -> dict[str, Path]:
@@ -155,16 +171,3 @@ def write_report(rows: Sequence[dict], out_dir: str | Path, notes: Sequence[str]
         paths[suite] = out / f"{slug}.png"
     return paths
 
-
-def fmt_mean_std(values: Iterable[float]) -> str:
-    """'mean ± std' of finite values, or 'n/a'."""
-    v = [x for x in values if math.isfinite(x)]
-    return f"{np.mean(v):.3f} ± {np.std(v):.3f}" if v else "n/a"
-
-
-def group(rows: Iterable[dict], *keys: str) -> dict[tuple, list[float]]:
-    """{(row[k] for k in keys): [values]} for quick ad-hoc summaries."""
-    out: dict[tuple, list[float]] = defaultdict(list)
-    for r in rows:
-        out[tuple(r[k] for k in keys)].append(r["value"])
-    return dict(out)

@@ -23,11 +23,9 @@ from typing import Sequence
 
 import numpy as np
 
-# Which way is better, per metric (rank: 1 is the true gloss first).
-HIGHER_IS_BETTER = {"ssim": True, "psnr": True, "top1": True, "top5": True, "dtw_mje": False, "rank": False}
+from text2asl.evaluation.report import METRICS
+
 DEFAULT_METRICS = ("ssim", "psnr", "dtw_mje", "rank", "top1")
-_NAMES = {"ssim": "SSIM", "psnr": "PSNR (dB)", "dtw_mje": "DTW-MJE (sw)", "rank": "rank of the true gloss",
-          "top1": "top-1", "top5": "top-5"}
 
 
 def paired(rows: Sequence[dict], suite: str, system: str, baseline: str, metric: str) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -79,17 +77,18 @@ def compare(rows: Sequence[dict], suite: str, system: str, baseline: str,
     """
     out = []
     for metric in metrics:
-        if metric not in HIGHER_IS_BETTER:
-            raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(HIGHER_IS_BETTER)}")
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+        higher = METRICS[metric].higher_is_better
         glosses, a, b = paired(rows, suite, system, baseline, metric)
         if not glosses:
             continue
-        diff = (a - b) if HIGHER_IS_BETTER[metric] else (b - a)
+        diff = (a - b) if higher else (b - a)
         tie = np.isclose(a, b, rtol=1e-9, atol=1e-12)
         wins, ties = int(((diff > 0) & ~tie).sum()), int(tie.sum())
         out.append({"metric": metric, "n": len(glosses), "system_mean": float(a.mean()), "baseline_mean": float(b.mean()),
                     "wins": wins, "ties": ties, "losses": len(glosses) - wins - ties, "win_rate": wins / len(glosses),
-                    "auc": auc(a, b, HIGHER_IS_BETTER[metric])})
+                    "auc": auc(a, b, higher)})
         out[-1]["verdict"] = verdict(out[-1]["auc"])
     return out
 
@@ -101,9 +100,9 @@ def compare_markdown(rows: Sequence[dict], suite: str, system: str, baseline: st
              "| metric | better | system | baseline | paired: system better / tied / worse | AUC (unpaired) | verdict |",
              "|---|---|---:|---:|---:|---:|---|"]
     for c in compare(rows, suite, system, baseline, metrics):
-        fmt = "{:.0%}" if c["metric"] in ("top1", "top5") else "{:.1f}" if c["metric"] in ("psnr", "rank") else "{:.3f}"
-        lines.append(f"| {_NAMES[c['metric']]} | {'higher' if HIGHER_IS_BETTER[c['metric']] else 'lower'} "
-                     f"| {fmt.format(c['system_mean'])} | {fmt.format(c['baseline_mean'])} "
+        m = METRICS[c["metric"]]
+        lines.append(f"| {m.name} | {'higher' if m.higher_is_better else 'lower'} "
+                     f"| {m.one(c['system_mean'])} | {m.one(c['baseline_mean'])} "
                      f"| {c['wins']} / {c['ties']} / {c['losses']} of {c['n']} | {c['auc']:.2f} | {c['verdict']} |")
     return "\n".join(lines)
 
@@ -116,7 +115,8 @@ def plot_paired(rows: Sequence[dict], suite: str, system: str, baseline: str, me
 
     ax = ax or plt.figure(figsize=(3, 3.5)).gca()
     glosses, a, b = paired(rows, suite, system, baseline, metric)
-    better = (a > b) if HIGHER_IS_BETTER[metric] else (a < b)
+    m = METRICS[metric]
+    better = (a > b) if m.higher_is_better else (a < b)
     tie = np.isclose(a, b, rtol=1e-9, atol=1e-12)
     for va, vb, win, same in zip(a, b, better, tie):
         ax.plot([0, 1], [vb, va], "-o", ms=3, lw=1, alpha=0.7, color="0.6" if same else ("tab:green" if win else "tab:red"))
@@ -125,10 +125,10 @@ def plot_paired(rows: Sequence[dict], suite: str, system: str, baseline: str, me
         ax.legend(fontsize=7, loc="best")
     ax.set_xticks([0, 1], list(labels or (baseline, system)), fontsize=8)
     ax.set_xlim(-0.3, 1.3)
-    if metric in ("dtw_mje", "rank"):
+    if not m.higher_is_better:
         ax.invert_yaxis()  # better is up for every metric
     wins = int((better & ~tie).sum())
-    direction = "higher" if HIGHER_IS_BETTER[metric] else "lower"
-    ax.set_title(f"{_NAMES.get(metric, metric)} ({direction} is better, drawn up)\n"
+    direction = "higher" if m.higher_is_better else "lower"
+    ax.set_title(f"{m.name} ({direction} is better, drawn up)\n"
                  f"system better on {wins} of {len(glosses)} glosses", fontsize=9)
     return ax

@@ -23,13 +23,13 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from text2asl.errors import Text2ASLError
+from text2asl.poses.layout import BODY, N_POINTS
 
 # The legacy solution's only bundled weights; other complexities need a download that fails offline.
 HOLISTIC_CONFIG = {"model_complexity": 1, "static_image_mode": False}
 
-# Offsets of the image-space components in pose-format's holistic layout (POSE_WORLD is not image space).
-_IMAGE_POINTS = slice(0, 543)
-_BODY, _LEFT, _RIGHT = slice(0, 33), slice(501, 522), slice(522, 543)
+# The image-space components of pose-format's holistic layout come first (POSE_WORLD is not image space).
+_IMAGE_POINTS = slice(0, N_POINTS)
 
 # Failure reasons a batch reports; stable strings, so a failures report can be filtered by them.
 REASONS = ("missing", "zero-byte", "unreadable", "corrupt", "no-frames", "no-person", "error")
@@ -203,8 +203,8 @@ def _uncrop(pose, x0: int, y0: int, sx: float, sy: float) -> None:
     data[..., _IMAGE_POINTS, :] = image
     # pose-format scales POSE_WORLD by the frame size it was given; rescale to the full frame so a
     # cropped and an uncropped extraction of one video agree there too.
-    data[..., 543:, 0] *= sx
-    data[..., 543:, 1] *= sy
+    data[..., N_POINTS:, 0] *= sx
+    data[..., N_POINTS:, 1] *= sy
 
 
 def _video_frames(path: Path, clip: Clip):
@@ -279,7 +279,7 @@ def extract_video(path: str | Path, clip: Clip | None = None):
         start, end = clip.frame_range(fps)
         where = "" if clip == Clip(bbox=clip.bbox) else f" in frames [{start}, {end if end is not None else 'end'})"
         raise ExtractionError("no-frames", f"video {path} has no frames{where}; check the file or the frame range") from None
-    if not (np.asarray(pose.body.confidence)[:, 0, _BODY] > 0).any():
+    if not (np.asarray(pose.body.confidence)[:, 0, BODY] > 0).any():
         raise ExtractionError("no-person", f"no person was found in any of the {len(pose.body.data)} frames of {path}")
     return pose
 

@@ -26,8 +26,8 @@ from typing import Iterable
 from text2asl.errors import Text2ASLError
 from text2asl.extract.batch import BatchResult, ExtractJob, run_batch
 from text2asl.extract.datasets import Dataset, MissingVideo, Sample
+from text2asl.gloss_to_pose.lexicon import COLUMNS
 
-INDEX_COLUMNS = ("path", "spoken_language", "signed_language", "start", "end", "words", "glosses", "priority")
 SPLIT_COLUMNS = ("path", "gloss", "split", "signer", "video", "score")
 
 
@@ -213,7 +213,7 @@ def write_index(ranked: list[Ranked], path: Path) -> None:
          "words": r.sample.gloss.lower(), "glosses": r.sample.gloss, "priority": r.priority}
         for r in ranked
     ]
-    _write_csv(path, INDEX_COLUMNS, rows)
+    _write_csv(path, COLUMNS, rows)
 
 
 def write_splits(ranked: list[Ranked], path: Path) -> None:

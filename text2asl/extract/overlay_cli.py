@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pose", type=Path, default=None,
                         help="the video's .pose from `text2asl extract` (default: extract it now)")
     parser.add_argument("--frame", type=FRAME_INDEX, default=None,
-                        help=f"for .png: 0-based frame, in {FRAME_INDEX.range_text} (default: the frame where most landmarks were found)")
+                        help=f"for .png: 0-based frame, in {FRAME_INDEX.range_text} (default: mid-sign, the middle of the frames with the most hand points)")
     parser.add_argument("--filtered", action="store_true",
                         help="draw after gap filling and smoothing instead of the raw detections")
     parser.add_argument("--thickness", type=THICKNESS, default=2,

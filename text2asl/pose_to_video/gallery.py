@@ -28,22 +28,30 @@ def frame_grid(frames: Sequence[np.ndarray], ncols: int = 6, pad: int = 4, backg
 
 
 def show_frames(frames: Sequence[np.ndarray], ncols: int = 6, titles: Sequence[str] | None = None, ax=None, size: float = 2.0):
-    """Plot frames in a grid with matplotlib (one axes per frame when titled); returns the figure."""
+    """Plot frames in a grid with matplotlib; returns the figure.
+
+    ax: draw the whole grid into this axes (titles, if any, are written above each frame); without
+    it, titled frames get one axes each in a new figure, untitled ones one grid image.
+    """
     import matplotlib.pyplot as plt
 
-    if titles is None:
-        if ax is None:
-            nrows = -(-len(frames) // ncols)
-            fig, ax = plt.subplots(figsize=(size * min(ncols, len(frames)), size * nrows))
-        ax.imshow(frame_grid(frames, ncols))
-        ax.axis("off")
-        return ax.figure
     nrows = -(-len(frames) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
-    for a in axes.flat:
-        a.axis("off")
-    for a, f, t in zip(axes.flat, frames, titles):
-        a.imshow(f)
-        a.set_title(t, fontsize=8)
-    fig.tight_layout()
-    return fig
+    if titles is not None and ax is None:
+        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+        for a in axes.flat:
+            a.axis("off")
+        for a, f, t in zip(axes.flat, frames, titles):
+            a.imshow(f)
+            a.set_title(t, fontsize=8)
+        fig.tight_layout()
+        return fig
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(size * min(ncols, len(frames)), size * nrows))
+    h, w = frames[0].shape[:2]
+    pad = 4 if titles is None else max(4, h // 6)  # room for a title above each lower row
+    ax.imshow(frame_grid(frames, ncols, pad=pad))
+    for i, title in enumerate(titles or []):
+        r, c = divmod(i, min(ncols, len(frames)))
+        ax.text(c * (w + pad) + w / 2, r * (h + pad) - 1, title, ha="center", va="bottom", fontsize=8)
+    ax.axis("off")
+    return ax.figure

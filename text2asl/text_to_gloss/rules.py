@@ -221,7 +221,7 @@ def _time_phrases(tokens: list[Token], hits: list[RuleHit]) -> list[Token]:
             if j < len(tokens) and tokens[j].word in TIME_UNITS and tokens[j].word not in ("time",):
                 tokens[j].kind = "time"
                 tokens[j].gloss = tokens[j].word.upper()
-                hits.append(RuleHit("article", f"{' '.join(x.text for x in tokens[i:j])} (preposition of time not signed)"))
+                hits.append(RuleHit("preposition of time", f"{' '.join(x.text for x in tokens[i:j])} (not signed)"))
                 out.append(tokens[j])
                 i = j + 1
                 continue
@@ -266,7 +266,7 @@ def _sentence(tokens: list[Token], question: bool, hits: list[RuleHit]) -> list[
             hits.append(RuleHit("AND", t.text))
             continue
         if w in ("of",):
-            hits.append(RuleHit("article", f"{t.text} (not signed)"))
+            hits.append(RuleHit("preposition OF", f"{t.text} (not signed)"))
             continue
         if w in NEGATIONS:
             t.kind, t.gloss = "neg", NEGATIONS[w]
