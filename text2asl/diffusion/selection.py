@@ -10,7 +10,7 @@ recipe notebooks 02, 03 and 06 share: example glosses -> sub-lexicon -> `make_da
 from __future__ import annotations
 
 import csv
-import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,15 +40,15 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
 
     lexicon: a `Lexicon` or a lexicon folder. Glosses are looked up as `translate` looks them up
     (any case, THANK-YOU == thank you, lemmas), and every recorded instance of a gloss is kept.
-    Rows point at the source .pose files by a path relative to `folder`, so the two folders can
-    move together.
+    The chosen .pose files are copied into `folder` under their source names (lexicons refuse rows
+    whose path leaves their folder), so the sub-lexicon stands on its own.
     """
     from text2asl.gloss_to_pose.lexicon import Lexicon
-    from text2asl.io import atomic_path
+    from text2asl.io import atomic_path, contained_path
 
     lex = lexicon if isinstance(lexicon, Lexicon) else Lexicon(lexicon)
     if not glosses:
-        raise Text2ASLError(f"no glosses chosen from {lex.path}; name at least one of its signs.")
+        raise Text2ASLError(f"no glosses chosen from {lex.path}; name at least one of its signs")
     wanted: set[int] = set()
     missing = []
     for gloss in glosses:
@@ -58,7 +58,7 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
         wanted.update(e.row for e in found if e.gloss.upper() == found[0].gloss.upper())
     if missing:
         known = ", ".join(sorted({e.gloss for e in lex.entries})[:12])
-        raise Text2ASLError(f"lexicon {lex.path} has no sign for {', '.join(map(repr, missing))}; it has e.g. {known}.")
+        raise Text2ASLError(f"lexicon {lex.path} has no sign for {', '.join(map(repr, missing))}; it has e.g. {known}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with open(lex.path / "index.csv", newline="", encoding="utf-8") as fh:
@@ -66,7 +66,11 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
         fields = list(reader.fieldnames or [])
         rows = [row for row_no, row in enumerate(reader, start=1) if row_no in wanted]
     for row in rows:
-        row["path"] = _relative(lex.path / row["path"].strip(), folder)
+        name = row["path"].strip()
+        target = contained_path(folder, name, f"{lex.path / 'index.csv'}", "lexicon folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(contained_path(lex.path, name, f"{lex.path / 'index.csv'}", "lexicon folder"), target)
+        row["path"] = name
     with atomic_path(folder / "index.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fields)
         writer.writeheader()
@@ -101,13 +105,6 @@ def skeleton_dataset(lexicons: Sequence, output_dir: str | Path, resolution: int
     else:
         sources = [lex.path for lex in lexicons]
     return make_dataset(sources, output_dir, resolution=resolution, n_phases=n_phases, progress=progress)
-
-
-def _relative(path: Path, folder: Path) -> str:
-    try:
-        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
-    except ValueError:  # another drive on Windows: no relative path exists
-        return str(path.resolve())
 
 
 def gloss_keyframes(data_dir: str | Path, glosses: Sequence[str] | None = None,
