@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from text2asl.diffusion.config import TINY
+from text2asl.diffusion.config import TINY_ASL
 from text2asl.errors import Text2ASLError
 
 LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 TRAINING_INFO = "training_info.json"  # written by train.py beside the LoRA weights
-TINY_BASE_SUBDIR = "base"  # where the tiny preset keeps its (pre-trained) base inside the run folder
+TINY_ASL_DIR = Path(__file__).with_name("tiny_asl")  # the shipped base, made by `text2asl train-base`
 
 
 @dataclass
@@ -34,22 +34,16 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith(("/", "./", "../", "~", ".\\")) or name.count("/") > 1 or "\\" in name
 
 
-def resolve_base_model(base_model: str, lora_dir: str | Path | None = None) -> str:
-    """A hub id or a local folder; 'tiny' means the base that `train-lora --base-model tiny` saved in the run folder."""
-    if base_model != TINY:
+def resolve_base_model(base_model: str) -> str:
+    """A hub id or a local folder; 'tiny-asl' means the base shipped inside the package."""
+    if base_model != TINY_ASL:
         return base_model
-    if lora_dir is None:
+    if not (TINY_ASL_DIR / "model_index.json").is_file():
         raise Text2ASLError(
-            "--base-model tiny needs --lora RUN_DIR, the folder `text2asl train-lora --base-model tiny` wrote "
-            "(its tiny base is trained on your dataset and kept in RUN_DIR/base)."
+            f"the tiny-asl base is missing from this install ({TINY_ASL_DIR}); reinstall text2asl or retrain it with "
+            "`text2asl train-base --lexicon ../shared/data/asl-app-lexicon -o DIR` and pass --base-model DIR/model"
         )
-    base = Path(lora_dir) / TINY_BASE_SUBDIR
-    if not (base / "model_index.json").is_file():
-        raise Text2ASLError(
-            f"{lora_dir} has no tiny base model in {base}; train one with "
-            f"`text2asl train-lora --base-model tiny --data DATASET -o {lora_dir}`."
-        )
-    return str(base)
+    return str(TINY_ASL_DIR)
 
 
 def check_base_model(base_model: str) -> tuple[str, bool]:
@@ -84,7 +78,7 @@ def load_base_model(base_model: str, dtype=None) -> BaseModel:
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     from transformers import AutoTokenizer, CLIPTextModel
 
-    name, local = check_base_model(base_model)
+    name, local = check_base_model(resolve_base_model(base_model))
     dtype = dtype or torch.float32
     kwargs = {"local_files_only": True} if local else {}
     try:
@@ -112,7 +106,7 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
     import torch
     from diffusers import StableDiffusionPipeline
 
-    name, local = check_base_model(resolve_base_model(base_model, lora_dir))
+    name, local = check_base_model(resolve_base_model(base_model))
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = dtype or (torch.float16 if device.startswith("cuda") else torch.float32)
     try:
