@@ -15,8 +15,8 @@ Outputs in OUT/:
     loss.csv            step, epoch, loss, lr, elapsed_s
     model/              the base as a diffusers folder (fp16 safetensors), for `--base-model OUT/model`
 
-Running the same command again after a kill continues from the newest checkpoint, and `--minutes`
-counts the time of all runs together. The tokenizer knows the words of every lexicon caption, the
+Running the same command again after a kill continues from the newest checkpoint. `--minutes`
+bounds the wall time of the UNet stage, all runs together; the VAE stage is a fixed number of steps. The tokenizer knows the words of every lexicon caption, the
 held-out glosses included (their embeddings stay untrained), so a LoRA can learn them later.
 """
 from __future__ import annotations
@@ -79,7 +79,7 @@ def train_vae(vae, dataset: SkeletonImageDataset, config: BaseConfig, seed: int,
     losses = []
     for step in tqdm(range(config.vae_steps), desc="train-base: VAE", unit="step", disable=not progress):
         gen = step_generator(seed, step, stream=VAE_STREAM)
-        x = pixels[torch.randperm(len(pixels), generator=gen)[: config.train_batch_size]]
+        x = pixels[torch.randperm(len(pixels), generator=gen)[: config.vae_batch_size]]
         dist = vae.encode(x).latent_dist
         recon = vae.decode(sample_latents(dist.mean, dist.std, 1.0, gen)).sample
         loss = torch.nn.functional.mse_loss(recon, x) + config.kl_weight * dist.kl().mean()
@@ -127,8 +127,8 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
                seed: int = 0, max_train_steps: int | None = None, progress: bool = True) -> BaseResult:
     """Pre-train a tiny base on the keyframes of `lexicon_dir` (minus the held-out glosses); see the module doc.
 
-    Stops after `max_train_steps` UNet steps or `minutes` of wall time (all runs into `output_dir`
-    together), whichever comes first, and always writes OUT/model.
+    Stops after `max_train_steps` UNet steps or `minutes` of UNet-stage wall time (all runs into
+    `output_dir` together), whichever comes first, and always writes OUT/model.
     """
     import torch
     from diffusers import DDPMScheduler

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="DIR",
                         help="run folder: dataset, checkpoints, loss.csv and the finished base in DIR/model")
     parser.add_argument("--minutes", type=_MINUTES, default=None,
-                        help=f"wall-clock budget of all runs into DIR together, in {_MINUTES.range_text}")
+                        help=f"wall-clock budget of the UNet stage, all runs into DIR together, in {_MINUTES.range_text}")
     parser.add_argument("--seed", type=_SEED, default=0, help=f"seeds weights, data order and noise, in {_SEED.range_text}")
     parser.add_argument("--max-train-steps", type=_STEPS, default=None,
                         help=f"UNet steps (default: the preset's, in practice --minutes ends the run), in {_STEPS.range_text}")

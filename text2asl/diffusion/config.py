@@ -132,9 +132,10 @@ class BaseConfig:
     resolution: int = 64
     n_phases: int = 4  # keyframes per sign, captioned "asl skeleton, BOOK, phase 2 of 4"
     arch: TinyArchitecture = TinyArchitecture()
-    train_batch_size: int = 16
-    vae_steps: int = 400
-    vae_learning_rate: float = 1e-3
+    train_batch_size: int = 8
+    vae_steps: int = 300
+    vae_batch_size: int = 8
+    vae_learning_rate: float = 2e-3
     kl_weight: float = 1e-6  # latent diffusion's autoencoders: reconstructions stay sharp, latents bounded
     learning_rate: float = 2e-3
     lr_scheduler: str = "constant_with_warmup"
@@ -144,7 +145,7 @@ class BaseConfig:
     max_train_steps: int = 200_000  # in practice `--minutes` ends the run
     caption_dropout: float = 0.1  # SD v1's 10% empty prompts: classifier-free guidance needs an unconditional branch
     snr_gamma: float = 5.0  # min-SNR weighting (Hang et al. 2023): several times faster from scratch
-    checkpointing_steps: int = 500
+    checkpointing_steps: int = 250
     checkpoints_total_limit: int = 2
     held_out: tuple[str, ...] = HELD_OUT_GLOSSES
 
@@ -160,7 +161,7 @@ BASE_PRESETS: dict[str, BaseConfig] = {
     TINY_ASL: BaseConfig(),
     # Seconds, not minutes: tests and notebooks' SMOKE mode exercise every step of pre-training.
     "smoke": BaseConfig(
-        resolution=32, n_phases=2, train_batch_size=4, vae_steps=5, lr_warmup_steps=2, checkpointing_steps=5,
+        resolution=32, n_phases=2, train_batch_size=4, vae_steps=5, vae_batch_size=4, lr_warmup_steps=2, checkpointing_steps=5,
         arch=TinyArchitecture(unet_channels=(16, 32), vae_channels=(16, 32, 32), cross_attention_dim=32,
                               text_layers=1, norm_groups=8),
     ),

@@ -32,7 +32,7 @@ class TinyArchitecture:
     layers_per_block: int = 1
     attention_head_dim: int = 8
     cross_attention_dim: int = 64
-    vae_channels: tuple[int, ...] = (32, 64, 64)
+    vae_channels: tuple[int, ...] = (16, 32, 64)  # 16 channels at 64²: line drawings need few, and that level costs most
     latent_channels: int = 4
     text_layers: int = 2
     text_heads: int = 4
