@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build-lexicon": ("text2asl.extract.lexicon_cli", "build a sign lexicon + splits from WLASL, ASL Citizen or labelled clips"),
     "overlay": ("text2asl.extract.overlay_cli", "draw the extracted skeleton over a video's own frames"),
     "make-dataset": ("text2asl.diffusion.cli_dataset", "render lexicon poses into a captioned skeleton-image dataset"),
+    "train-base": ("text2asl.diffusion.cli_base", "pre-train the toy Stable Diffusion base (tiny-asl) on a lexicon's keyframes"),
     "train-lora": ("text2asl.diffusion.cli_train", "fine-tune Stable Diffusion with LoRA on a skeleton dataset"),
     "evaluate": ("text2asl.evaluation.cli", "compare a generated sign with its reference, or run the suites with baselines"),
     "recognize": ("text2asl.evaluation.recognize_cli", "nearest-neighbour DTW sign recognition against a lexicon"),

@@ -4,10 +4,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from text2asl.diffusion.tiny import TinyArchitecture
 from text2asl.errors import Text2ASLError
 
 SD_V1_4 = "CompVis/stable-diffusion-v1-4"
-TINY = "tiny"
+TINY_ASL = "tiny-asl"  # the pre-trained toy base shipped inside the package (text2asl/diffusion/tiny_asl)
+
+# Glosses of the MIT asl-app lexicon that the shipped tiny-asl base never sees in training, so a LoRA
+# on them shows the base learning new signs. Emotions, family, time and question words: signs
+# made with different hands, places and movements, none of them a fingerspelled letter or number.
+HELD_OUT_GLOSSES = ("ANGRY", "FAMILY", "HAPPY", "HUNGRY", "MOTHER", "SLEEP", "SORRY", "THIRSTY", "TIRED",
+                    "WHERE", "YESTERDAY", "FRIEND")
 
 
 @dataclass
@@ -19,7 +26,7 @@ class LoraConfig:
     LoRA parameters are always kept in fp32, also when the frozen base runs in fp16.
     """
 
-    base_model: str = field(default=SD_V1_4, metadata={"help": "hub id or local diffusers folder, or 'tiny'"})
+    base_model: str = field(default=SD_V1_4, metadata={"help": "hub id, local diffusers folder, or 'tiny-asl' (the shipped toy base)"})
     resolution: int = field(default=512, metadata={"help": "training image size in pixels (square)"})
     train_batch_size: int = field(default=8, metadata={"help": "images per step per device"})
     num_train_epochs: int = field(default=10, metadata={"help": "passes over the dataset"})
@@ -53,13 +60,6 @@ class LoraConfig:
     max_minutes: float | None = field(
         default=None, metadata={"help": "stop (with a checkpoint) after this many minutes; --resume latest continues"}
     )
-    # The tiny preset's base is random: LoRA alone cannot turn a random UNet and a random VAE into a
-    # skeleton generator, so before the LoRA stage the tiny base is trained on the same dataset
-    # (VAE reconstruction, then the full UNet). Ignored for any other base model.
-    base_vae_steps: int = field(default=0, metadata={"help": "tiny only: VAE reconstruction steps before LoRA"})
-    base_unet_steps: int = field(default=0, metadata={"help": "tiny only: full-UNet steps before LoRA"})
-    base_learning_rate: float = field(default=1e-3, metadata={"help": "tiny only: lr of the base pre-training"})
-    base_max_minutes: float | None = field(default=None, metadata={"help": "tiny only: stop the full-UNet stage after this many minutes"})
 
     def __post_init__(self) -> None:
         self.validation_prompts = tuple(self.validation_prompts)
@@ -76,10 +76,6 @@ class LoraConfig:
     def alpha(self) -> int:
         return self.lora_alpha if self.lora_alpha is not None else self.rank
 
-    @property
-    def is_tiny(self) -> bool:
-        return self.base_model == TINY
-
     def replace(self, **changes) -> "LoraConfig":
         return dataclasses.replace(self, **changes)
 
@@ -90,15 +86,12 @@ class LoraConfig:
 PRESETS: dict[str, LoraConfig] = {
     # The course's run: SD v1-4 at 512², pure LoRA on the UNet attention projections.
     "sd-v1-4": LoraConfig(),
-    # Same architecture at toy size on 2 CPU cores: 64² images, a few minutes per stage.
+    # LoRA on the shipped tiny-asl base (64² images) on 2 CPU cores: a few minutes per run.
     # A higher lr than the course because the model is small and the budget is minutes, not hours.
-    # Base pre-training: 150 VAE steps already reconstruct the skeletons (SSIM ~0.95), and the
-    # UNet + text encoder need thousands of steps before gloss conditioning appears (~1,000 steps:
-    # one skeleton for every prompt), so the UNet stage gets the steps (0.1 s each on one thread).
-    # Guidance 3, not SD's 7.5: an undertrained toy's conditional/unconditional gap is noisy, and
-    # 7.5 amplifies it into smeared colour blobs.
-    "tiny": LoraConfig(
-        base_model=TINY,
+    # Guidance 3, not SD's 7.5: a toy base's conditional/unconditional gap is noisy, and 7.5
+    # amplifies it into smeared colour blobs.
+    TINY_ASL: LoraConfig(
+        base_model=TINY_ASL,
         resolution=64,
         train_batch_size=8,
         num_train_epochs=10,
@@ -108,13 +101,12 @@ PRESETS: dict[str, LoraConfig] = {
         checkpointing_steps=100,
         validation_inference_steps=20,
         guidance_scale=3.0,
-        base_vae_steps=150,
-        base_unet_steps=4000,
-        base_learning_rate=2e-3,
         lr_scheduler="constant_with_warmup",
         lr_warmup_steps=20,
     ),
 }
+# Notebooks' SMOKE mode and tests: a LoRA on tiny-asl in well under a minute on 2 CPU cores.
+PRESETS["smoke"] = PRESETS[TINY_ASL].replace(max_train_steps=30, checkpointing_steps=10, validation_inference_steps=10)
 
 
 def get_preset(name: str, **overrides) -> LoraConfig:
@@ -125,5 +117,55 @@ def get_preset(name: str, **overrides) -> LoraConfig:
 
 
 def preset_for(base_model: str) -> str:
-    """The preset whose defaults fit `base_model`: 'tiny' for the toy model, 'sd-v1-4' otherwise."""
-    return "tiny" if base_model == TINY else "sd-v1-4"
+    """The preset whose defaults fit `base_model`: 'tiny-asl' for the shipped toy base, 'sd-v1-4' otherwise."""
+    return TINY_ASL if base_model == TINY_ASL else "sd-v1-4"
+
+
+@dataclass(frozen=True)
+class BaseConfig:
+    """Everything `train-base` needs to pre-train a toy base from scratch: model size, data, optimiser, budget.
+
+    Two stages, as in latent diffusion: the VAE learns to reconstruct the keyframes (pixel MSE + a
+    small KL term), then the UNet and the text encoder learn to denoise its latents together. The
+    text encoder trains too because a random CLIP encoder barely separates the prompts (their
+    embeddings differ by ~10%), and a UNet conditioned on them draws one skeleton for every prompt.
+    """
+
+    resolution: int = 64
+    n_phases: int = 4  # keyframes per sign, captioned "asl skeleton, BOOK, phase 2 of 4"
+    arch: TinyArchitecture = TinyArchitecture()
+    train_batch_size: int = 8
+    vae_steps: int = 300
+    vae_batch_size: int = 8
+    vae_learning_rate: float = 2e-3
+    kl_weight: float = 1e-6  # latent diffusion's autoencoders: reconstructions stay sharp, latents bounded
+    learning_rate: float = 2e-3
+    lr_scheduler: str = "constant_with_warmup"
+    lr_warmup_steps: int = 100
+    adam_weight_decay: float = 1e-2
+    max_grad_norm: float = 1.0
+    max_train_steps: int = 200_000  # in practice `--minutes` ends the run
+    caption_dropout: float = 0.1  # SD v1's 10% empty prompts: classifier-free guidance needs an unconditional branch
+    snr_gamma: float = 5.0  # min-SNR weighting (Hang et al. 2023): several times faster from scratch
+    checkpointing_steps: int = 250
+    checkpoints_total_limit: int = 2
+    held_out: tuple[str, ...] = HELD_OUT_GLOSSES
+    guidance_scale: float = 3.0  # recorded for generation: SD's 7.5 smears an undertrained toy's colours into blobs
+
+    def replace(self, **changes) -> "BaseConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+BASE_PRESETS: dict[str, BaseConfig] = {
+    # The shipped base (text2asl/diffusion/tiny_asl): 64² keyframes, 16² latents, ~2.5M parameters.
+    TINY_ASL: BaseConfig(),
+    # Seconds, not minutes: tests and notebooks' SMOKE mode exercise every step of pre-training.
+    "smoke": BaseConfig(
+        resolution=32, n_phases=2, train_batch_size=4, vae_steps=5, vae_batch_size=4, lr_warmup_steps=2, checkpointing_steps=5,
+        arch=TinyArchitecture(unet_channels=(16, 32), vae_channels=(16, 32, 32), cross_attention_dim=32,
+                              text_layers=1, norm_groups=8),
+    ),
+}

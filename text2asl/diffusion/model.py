@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from text2asl.diffusion.config import TINY
+from text2asl.diffusion.config import TINY_ASL
 from text2asl.errors import Text2ASLError
 
 LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 TRAINING_INFO = "training_info.json"  # written by train.py beside the LoRA weights
-TINY_BASE_SUBDIR = "base"  # where the tiny preset keeps its (pre-trained) base inside the run folder
+BASE_INFO = "train_base.json"  # written by base_train.py into the base it made
+TINY_ASL_DIR = Path(__file__).with_name("tiny_asl")  # the shipped base, made by `text2asl train-base`
 
 
 @dataclass
@@ -34,22 +35,16 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith(("/", "./", "../", "~", ".\\")) or name.count("/") > 1 or "\\" in name
 
 
-def resolve_base_model(base_model: str, lora_dir: str | Path | None = None) -> str:
-    """A hub id or a local folder; 'tiny' means the base that `train-lora --base-model tiny` saved in the run folder."""
-    if base_model != TINY:
+def resolve_base_model(base_model: str) -> str:
+    """A hub id or a local folder; 'tiny-asl' means the base shipped inside the package."""
+    if base_model != TINY_ASL:
         return base_model
-    if lora_dir is None:
+    if not (TINY_ASL_DIR / "model_index.json").is_file():
         raise Text2ASLError(
-            "--base-model tiny needs --lora RUN_DIR, the folder `text2asl train-lora --base-model tiny` wrote "
-            "(its tiny base is trained on your dataset and kept in RUN_DIR/base)."
+            f"the tiny-asl base is missing from this install ({TINY_ASL_DIR}); reinstall text2asl or retrain it with "
+            "`text2asl train-base --lexicon ../shared/data/asl-app-lexicon -o DIR` and pass --base-model DIR/model"
         )
-    base = Path(lora_dir) / TINY_BASE_SUBDIR
-    if not (base / "model_index.json").is_file():
-        raise Text2ASLError(
-            f"{lora_dir} has no tiny base model in {base}; train one with "
-            f"`text2asl train-lora --base-model tiny --data DATASET -o {lora_dir}`."
-        )
-    return str(base)
+    return str(TINY_ASL_DIR)
 
 
 def check_base_model(base_model: str) -> tuple[str, bool]:
@@ -78,13 +73,26 @@ def _offline_error(base_model: str, exc: Exception) -> Text2ASLError:
     )
 
 
+def refuse_non_finite(name: str, parts: dict) -> None:
+    """Raise if any weight of `parts` ({subfolder: module}) is NaN or inf: such a base draws only noise or black."""
+    import torch
+
+    for part, module in parts.items():
+        for pname, param in module.named_parameters():
+            if not torch.isfinite(param).all():
+                raise Text2ASLError(
+                    f"base model {name} has NaN or inf weights ({part}/{pname}); re-download it, or retrain it "
+                    "with `text2asl train-base` if it is a tiny base"
+                )
+
+
 def load_base_model(base_model: str, dtype=None) -> BaseModel:
     """Tokenizer, text encoder, VAE, UNet and DDPM noise schedule of `base_model`, frozen, on the CPU."""
     import torch
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     from transformers import AutoTokenizer, CLIPTextModel
 
-    name, local = check_base_model(base_model)
+    name, local = check_base_model(resolve_base_model(base_model))
     dtype = dtype or torch.float32
     kwargs = {"local_files_only": True} if local else {}
     try:
@@ -97,6 +105,7 @@ def load_base_model(base_model: str, dtype=None) -> BaseModel:
         if local:
             raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it.") from exc
         raise _offline_error(name, exc) from exc
+    refuse_non_finite(name, {"text_encoder": text_encoder, "vae": vae, "unet": unet})
     for module in (text_encoder, vae, unet):
         module.requires_grad_(False)
         module.eval()
@@ -112,7 +121,7 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
     import torch
     from diffusers import StableDiffusionPipeline
 
-    name, local = check_base_model(resolve_base_model(base_model, lora_dir))
+    name, local = check_base_model(resolve_base_model(base_model))
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = dtype or (torch.float16 if device.startswith("cuda") else torch.float32)
     try:
@@ -124,6 +133,7 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
         if local:
             raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it.") from exc
         raise _offline_error(name, exc) from exc
+    refuse_non_finite(name, {"text_encoder": pipe.text_encoder, "vae": pipe.vae, "unet": pipe.unet})
     pipe.set_progress_bar_config(disable=True)
     if lora_dir is not None:
         load_lora(pipe, lora_dir)
@@ -155,6 +165,12 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
         ) from exc
     finally:
         diffusers_logging.set_verbosity(verbosity)
+
+
+def base_info(base_model: str) -> dict:
+    """What `train-base` recorded about a base it made (train_base.json: phases, resolution, glosses); {} otherwise."""
+    path = Path(resolve_base_model(base_model)).expanduser() / BASE_INFO
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def training_info(run_dir: str | Path) -> dict:

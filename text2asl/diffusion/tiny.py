@@ -1,8 +1,8 @@
 """The `tiny` base model: Stable Diffusion's architecture at toy size with a word-level tokenizer, built from configs.
 
 Same classes as SD v1-4 (UNet2DConditionModel, AutoencoderKL, CLIPTextModel, DDPMScheduler), so the
-training and generation code cannot tell the difference; random weights, about two million
-parameters, 64² images, trainable on 2 CPU cores in minutes. The model hub is never contacted: the
+training and generation code cannot tell the difference; about 2.5 million parameters, 64² images,
+trainable on 2 CPU cores in tens of minutes (`text2asl train-base`, see base_train.py). The model hub is never contacted: the
 tokenizer's vocabulary is the set of words in the dataset's captions, and the pipeline is written
 with `save_pretrained` and read back through the same `from_pretrained` path as a real base model.
 """
@@ -18,24 +18,26 @@ MAX_LENGTH = 77  # CLIP's context length: the position embeddings' size and the 
 
 @dataclass(frozen=True)
 class TinyArchitecture:
-    """Sizes of the toy model. The VAE downsamples 4x (64² images -> 16² latents), SD v1-4's does 8x.
+    """Sizes of the toy model (the default is the shipped tiny-asl base). The VAE downsamples 4x, SD v1-4's 8x.
 
-    Why 4x and not 2x: the UNet step on 16² latents costs a quarter of one on 32² (0.10 vs 0.45 s
-    for a batch of 8 on one CPU thread), so a 10-minute budget trains the base four times as many
-    steps; the skeletons still decode sharply (VAE reconstruction SSIM ~0.95 after 150 steps).
+    Why 4x: 64² images become 16² latents, in which a hand (~8 px) is still two latent cells; an
+    8x VAE would leave one. The UNet has cross-attention at every level but the lowest, like
+    SD v1-4, so the gloss token's attention map is 16² and can land on the hands.
     `max_length` pads prompts to 16 tokens instead of CLIP's 77: captions are ~11 tokens, and 66
     padding tokens would take most of every cross-attention softmax from the gloss and phase words.
     """
 
-    unet_channels: tuple[int, ...] = (32, 64)
+    unet_channels: tuple[int, ...] = (32, 64, 64)
+    attention_top: bool = True  # cross-attention also at the full latent resolution
     layers_per_block: int = 1
     attention_head_dim: int = 8
-    cross_attention_dim: int = 32
-    vae_channels: tuple[int, ...] = (32, 64, 64)
+    cross_attention_dim: int = 64
+    vae_channels: tuple[int, ...] = (16, 32, 64)  # 16 channels at 64²: line drawings need few, and that level costs most
     latent_channels: int = 4
     text_layers: int = 2
     text_heads: int = 4
     max_length: int = 16
+    norm_groups: int = 16
 
 
 def build_word_tokenizer(captions: Iterable[str], max_length: int = MAX_LENGTH):
@@ -77,7 +79,10 @@ def build_word_tokenizer(captions: Iterable[str], max_length: int = MAX_LENGTH):
 
 def build_tiny_pipeline(captions: Iterable[str], resolution: int = 64, seed: int = 0,
                         arch: TinyArchitecture = TinyArchitecture()):
-    """A randomly initialised `StableDiffusionPipeline` (fp32, CPU) for images of `resolution`² pixels."""
+    """A randomly initialised `StableDiffusionPipeline` (fp32, CPU) for images of `resolution`² pixels.
+
+    Deterministic: the same captions, resolution, seed and architecture give the same weights.
+    """
     import torch
     from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
@@ -87,19 +92,22 @@ def build_tiny_pipeline(captions: Iterable[str], resolution: int = 64, seed: int
     vae_factor = 2 ** (len(arch.vae_channels) - 1)
     if resolution % (vae_factor * 2 ** (len(arch.unet_channels) - 1)):
         raise ValueError(f"resolution {resolution} must be divisible by the tiny model's downsampling")
+    # SD v1-4's layout: cross-attention at every level but the lowest (a 2-level UNet keeps it at the
+    # lowest, or it would have none); `attention_top=False` drops it at the full latent resolution.
+    levels = len(arch.unet_channels)
+    down = tuple("CrossAttnDownBlock2D" if (i > 0 or arch.attention_top) and (i < levels - 1 or levels <= 2)
+                 else "DownBlock2D" for i in range(levels))
     unet = UNet2DConditionModel(
         sample_size=resolution // vae_factor,
         in_channels=arch.latent_channels,
         out_channels=arch.latent_channels,
         layers_per_block=arch.layers_per_block,
         block_out_channels=arch.unet_channels,
-        # Attention only below the top level (SD v1-4 has it at every level except the lowest): self-attention
-        # over the 32² top-level latents costs more than the rest of the tiny UNet on a CPU.
-        down_block_types=("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (len(arch.unet_channels) - 1),
-        up_block_types=("CrossAttnUpBlock2D",) * (len(arch.unet_channels) - 1) + ("UpBlock2D",),
+        down_block_types=down,
+        up_block_types=tuple(block.replace("Down", "Up") for block in reversed(down)),
         cross_attention_dim=arch.cross_attention_dim,
         attention_head_dim=arch.attention_head_dim,
-        norm_num_groups=min(32, arch.unet_channels[0]),
+        norm_num_groups=arch.norm_groups,
     )
     vae = AutoencoderKL(
         in_channels=3,
@@ -108,9 +116,9 @@ def build_tiny_pipeline(captions: Iterable[str], resolution: int = 64, seed: int
         up_block_types=("UpDecoderBlock2D",) * len(arch.vae_channels),
         block_out_channels=arch.vae_channels,
         latent_channels=arch.latent_channels,
-        norm_num_groups=min(32, arch.vae_channels[0]),
+        norm_num_groups=arch.norm_groups,
         sample_size=resolution,
-        mid_block_add_attention=False,  # same reason: full-resolution self-attention dominates CPU time
+        mid_block_add_attention=False,  # self-attention over 16² latents costs the CPU more than line drawings gain
     )
     text_encoder = CLIPTextModel(
         CLIPTextConfig(
@@ -141,8 +149,9 @@ def build_tiny_pipeline(captions: Iterable[str], resolution: int = 64, seed: int
     )
 
 
-def save_tiny_pipeline(captions: Iterable[str], path: str | Path, resolution: int = 64, seed: int = 0) -> Path:
+def save_tiny_pipeline(captions: Iterable[str], path: str | Path, resolution: int = 64, seed: int = 0,
+                       arch: TinyArchitecture = TinyArchitecture()) -> Path:
     """Build the tiny pipeline and write it as a diffusers folder (model_index.json, unet/, vae/, ...)."""
     path = Path(path)
-    build_tiny_pipeline(captions, resolution, seed).save_pretrained(path, safe_serialization=True)
+    build_tiny_pipeline(captions, resolution, seed, arch).save_pretrained(path, safe_serialization=True)
     return path

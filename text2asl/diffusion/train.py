@@ -8,8 +8,7 @@ interrupted at any checkpoint and resumed with `--resume latest` ends with the s
 uninterrupted run. `accelerate launch -m text2asl train-lora ...` runs the same code on several GPUs.
 
 Outputs in RUN/: pytorch_lora_weights.safetensors (loads with `pipe.load_lora_weights(RUN)`),
-training_info.json, loss.csv, validation/*.png, checkpoint-N/ (see checkpoint.py) and, for the
-tiny preset, base/ (its pre-trained base model, see pretrain.py).
+training_info.json, loss.csv, validation/*.png and checkpoint-N/ (see checkpoint.py).
 """
 from __future__ import annotations
 
@@ -25,7 +24,8 @@ import numpy as np
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import LoraConfig
 from text2asl.diffusion.dataset import SkeletonImageDataset, parse_caption, read_info, read_metadata
-from text2asl.diffusion.model import LORA_WEIGHTS, TINY_BASE_SUBDIR, TRAINING_INFO, load_base_model, seeded_generator
+from text2asl.diffusion.model import LORA_WEIGHTS, TRAINING_INFO, load_base_model, resolve_base_model, seeded_generator
+from text2asl.diffusion.objective import diffusion_loss, encode_batch, step_generator
 from text2asl.errors import Text2ASLError
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
@@ -41,51 +41,6 @@ class TrainResult:
     max_train_steps: int
     stopped: str  # "done" or "time budget"
     last_loss: float | None
-
-
-def step_generator(seed: int, micro_step: int, process_index: int = 0, stream: int = 0):
-    """A CPU torch.Generator for one micro-step: the noise depends only on (seed, stream, step, rank), not on history."""
-    entropy = [seed, stream, micro_step, process_index]
-    return seeded_generator(int(np.random.SeedSequence(entropy).generate_state(1)[0]))
-
-
-def encode_batch(base, batch: dict, generator, weight_dtype):
-    """(latents (B, 4, h, w), text embeddings (B, L, D)) of a batch, with the frozen VAE and text encoder."""
-    import torch
-
-    device = base.unet.device
-    with torch.no_grad():
-        pixels = batch["pixel_values"].to(device, weight_dtype)
-        dist = base.vae.encode(pixels).latent_dist
-        noise = torch.randn(dist.mean.shape, generator=generator, dtype=torch.float32).to(device, dist.mean.dtype)
-        latents = (dist.mean + dist.std * noise) * base.vae.config.scaling_factor
-        hidden = base.text_encoder(batch["input_ids"].to(device), return_dict=False)[0]
-    return latents, hidden
-
-
-def diffusion_loss(unet, noise_scheduler, latents, encoder_hidden_states, generator, snr_gamma: float | None = None):
-    """Scalar fp32 denoising loss of one batch: MSE to the noise (or velocity), min-SNR weighted if `snr_gamma`."""
-    import torch
-    import torch.nn.functional as F
-    from diffusers.training_utils import compute_snr
-
-    bsz = latents.shape[0]
-    noise = torch.randn(latents.shape, generator=generator, dtype=torch.float32).to(latents.device, latents.dtype)
-    timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (bsz,), generator=generator)
-    timesteps = timesteps.to(latents.device)
-    noisy = noise_scheduler.add_noise(latents, noise, timesteps)
-    if noise_scheduler.config.prediction_type == "v_prediction":
-        target = noise_scheduler.get_velocity(latents, noise, timesteps)
-    else:
-        target = noise
-    pred = unet(noisy, timesteps, encoder_hidden_states, return_dict=False)[0]
-    if snr_gamma is None:
-        return F.mse_loss(pred.float(), target.float(), reduction="mean")
-    snr = compute_snr(noise_scheduler, timesteps)
-    weights = torch.stack([snr, snr_gamma * torch.ones_like(snr)], dim=1).min(dim=1)[0]
-    weights = weights / (snr + 1) if noise_scheduler.config.prediction_type == "v_prediction" else weights / snr
-    loss = F.mse_loss(pred.float(), target.float(), reduction="none").mean(dim=(1, 2, 3))
-    return (loss * weights).mean()
 
 
 def epoch_order(n: int, seed: int, epoch: int, num_processes: int = 1, process_index: int = 0) -> list[int]:
@@ -123,7 +78,7 @@ class LoraTrainer:
         )
         self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(acc.mixed_precision, torch.float32)
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.base_path = self._base_model_path()
+        self.base_path = resolve_base_model(c.base_model)
 
         self.base = base = load_base_model(self.base_path, dtype=self.weight_dtype)
         base.vae.to(acc.device)
@@ -151,18 +106,6 @@ class LoraTrainer:
         self.unet, self.optimizer, self.lr_scheduler = acc.prepare(base.unet, optimizer, lr_scheduler)
 
     # -- set-up helpers -------------------------------------------------------------------------
-
-    def _base_model_path(self) -> str:
-        """The base model to load; for the tiny preset, pre-train it first (once) into RUN/base."""
-        if not self.config.is_tiny:
-            return self.config.base_model
-        from text2asl.diffusion.pretrain import pretrain_tiny_base
-
-        base_dir = self.output_dir / TINY_BASE_SUBDIR
-        with self.accelerator.main_process_first():
-            if self.accelerator.is_main_process and not (base_dir / "model_index.json").is_file():
-                pretrain_tiny_base(self.config, self.data_dir, base_dir, progress=self.progress)
-        return str(base_dir)
 
     def _batches(self, epoch: int, skip: int):
         """Micro-batches of `epoch` for this process, skipping the first `skip` (already trained) ones."""
