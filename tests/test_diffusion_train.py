@@ -87,6 +87,35 @@ def test_saved_lora_loads_into_fresh_pipeline(tiny, tmp_path):
     assert files <= {".safetensors", ".json", ".csv"}  # nothing pickled
 
 
+def test_lora_alpha_loads_at_the_trained_strength(tiny, tmp_path):
+    """rank 4, alpha 8: diffusers' plain loader must apply the update the trainer's UNet applied (not half of it)."""
+    from diffusers import StableDiffusionPipeline
+
+    data, base = tiny
+    trainer = LoraTrainer(cfg(base, max_train_steps=2, rank=4, lora_alpha=8, learning_rate=1e-2), data,
+                          tmp_path / "run", progress=False)
+    trainer.train()
+    unet = trainer.accelerator.unwrap_model(trainer.unet).eval()
+    pipe = StableDiffusionPipeline.from_pretrained(str(base), local_files_only=True, safety_checker=None,
+                                                   feature_extractor=None, requires_safety_checker=False)
+    plain = pipe.unet.eval()
+    gen = torch.Generator().manual_seed(0)
+    ucfg = plain.config
+    sample = torch.randn(2, ucfg.in_channels, ucfg.sample_size, ucfg.sample_size, generator=gen)
+    hidden = torch.randn(2, 7, ucfg.cross_attention_dim, generator=gen)
+    t = torch.tensor([500, 20])
+    with torch.no_grad():
+        without = plain(sample, t, hidden).sample
+        trained = unet(sample, t, hidden).sample
+        pipe.load_lora_weights(str(tmp_path / "run"))  # diffusers' own loader, as a user would
+        loaded = plain(sample, t, hidden).sample
+    trained_update, loaded_update = trained - without, loaded - without
+    assert trained_update.abs().max() > 1e-4, "the LoRA learned nothing, so the test cannot tell strengths apart"
+    ratio = (loaded_update * trained_update).sum() / (trained_update * trained_update).sum()
+    assert ratio.item() == pytest.approx(1.0, abs=1e-3)
+    torch.testing.assert_close(loaded, trained, rtol=1e-4, atol=1e-5)
+
+
 def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch):
     data, base = tiny
     straight = LoraTrainer(cfg(base), data, tmp_path / "straight", progress=False)

@@ -265,12 +265,19 @@ class LoraTrainer:
     # -- outputs --------------------------------------------------------------------------------
 
     def lora_state_dict(self) -> dict:
-        """The LoRA tensors in diffusers' naming (what `save_lora_weights` writes), fp32 on the CPU."""
+        """The LoRA tensors in diffusers' naming (what `save_lora_weights` writes), fp32 on the CPU.
+
+        The up (B) weights carry the factor alpha / rank: a LoRA file holds no alpha, so every loader
+        (diffusers' `load_lora_weights`, translate) applies B @ A at scale 1, and folding the factor
+        in makes that the update the trainer's UNet applied.
+        """
         from diffusers.utils import convert_state_dict_to_diffusers
         from peft.utils import get_peft_model_state_dict
 
         unet = self.accelerator.unwrap_model(self.unet)
-        return {k: v.detach().float().cpu() for k, v in convert_state_dict_to_diffusers(get_peft_model_state_dict(unet)).items()}
+        fold = self.config.alpha / self.config.rank
+        state = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+        return {k: v.detach().float().cpu() * (fold if ".lora.up." in k else 1.0) for k, v in state.items()}
 
     def save_lora(self, step: int) -> Path:
         """Write pytorch_lora_weights.safetensors and training_info.json into the run folder."""
