@@ -30,6 +30,35 @@ class BaseModel:
     path: str
 
 
+def stable_diffusion_pipeline():
+    """diffusers' `StableDiffusionPipeline` class, imported without transformers' torchvision notice.
+
+    Its module imports CLIPImageProcessor, the safety checker's feature extractor; without
+    torchvision, transformers falls back to its PIL implementation and logs that on the import. This
+    package never loads a feature extractor (the safety checker is left out, see `load_pipeline`),
+    so the notice says nothing about the run and is kept off the console.
+    """
+    import logging
+
+    notice = logging.getLogger("transformers.utils.import_utils")
+    level = notice.level
+    notice.setLevel(logging.ERROR)
+    try:
+        from diffusers import StableDiffusionPipeline
+    finally:
+        notice.setLevel(level)
+    return StableDiffusionPipeline
+
+
+def hide_library_progress_bars() -> None:
+    """Turn off the progress bars diffusers and transformers draw themselves (loading weights, denoising steps)."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+
+
 def _looks_like_path(name: str) -> bool:
     return name.startswith(("/", "./", "../", "~", ".\\")) or name.count("/") > 1 or "\\" in name
 
@@ -107,17 +136,17 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
     """A `StableDiffusionPipeline` for `base_model` (no safety checker), with the LoRA in `lora_dir` loaded.
 
     The safety checker is left out: it is trained on photographs and only adds memory and false
-    positives on skeleton drawings.
+    positives on skeleton drawings. So is its feature extractor, which only feeds the checker.
     """
     import torch
-    from diffusers import StableDiffusionPipeline
 
+    StableDiffusionPipeline = stable_diffusion_pipeline()
     name, local = check_base_model(resolve_base_model(base_model, lora_dir))
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = dtype or (torch.float16 if device.startswith("cuda") else torch.float32)
     try:
         pipe = StableDiffusionPipeline.from_pretrained(
-            name, dtype=dtype, safety_checker=None, requires_safety_checker=False,
+            name, dtype=dtype, safety_checker=None, feature_extractor=None, requires_safety_checker=False,
             local_files_only=local or None,
         )
     except (OSError, ValueError) as exc:

@@ -79,8 +79,12 @@ def build_tiny_pipeline(captions: Iterable[str], resolution: int = 64, seed: int
                         arch: TinyArchitecture = TinyArchitecture()):
     """A randomly initialised `StableDiffusionPipeline` (fp32, CPU) for images of `resolution`² pixels."""
     import torch
-    from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
+
+    from text2asl.diffusion.model import stable_diffusion_pipeline
+
+    StableDiffusionPipeline = stable_diffusion_pipeline()
 
     tokenizer = build_word_tokenizer(captions, arch.max_length)
     torch.manual_seed(seed)

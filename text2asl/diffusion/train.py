@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ import numpy as np
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import LoraConfig
 from text2asl.diffusion.dataset import SkeletonImageDataset, parse_caption, read_info, read_metadata
-from text2asl.diffusion.model import LORA_WEIGHTS, TINY_BASE_SUBDIR, TRAINING_INFO, load_base_model
+from text2asl.diffusion.model import (LORA_WEIGHTS, TINY_BASE_SUBDIR, TRAINING_INFO, hide_library_progress_bars,
+                                      load_base_model, stable_diffusion_pipeline)
 from text2asl.errors import Text2ASLError
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
@@ -116,11 +118,19 @@ class LoraTrainer:
         self.data_dir = Path(data_dir)
         self.output_dir = Path(output_dir)
         self.progress = progress
+        if not progress:
+            hide_library_progress_bars()
         read_metadata(self.data_dir)  # fail on a bad dataset before any model is loaded
         on_gpu = torch.cuda.is_available()
+        self.requested_precision = c.mixed_precision
+        if not on_gpu and c.mixed_precision != "no":
+            # Mixed precision needs a GPU; record what runs, so training_info.json never claims fp16 on a CPU run.
+            print(f"train-lora: --mixed-precision {c.mixed_precision} needs a GPU; this CPU run trains in fp32",
+                  file=sys.stderr)
+            self.config = c = c.replace(mixed_precision="no")
         self.accelerator = acc = Accelerator(
             gradient_accumulation_steps=c.gradient_accumulation_steps,
-            mixed_precision=c.mixed_precision if on_gpu else "no",
+            mixed_precision=c.mixed_precision,
             cpu=not on_gpu,
         )
         self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(acc.mixed_precision, torch.float32)
@@ -281,8 +291,7 @@ class LoraTrainer:
 
     def save_lora(self, step: int) -> Path:
         """Write pytorch_lora_weights.safetensors and training_info.json into the run folder."""
-        from diffusers import StableDiffusionPipeline
-
+        StableDiffusionPipeline = stable_diffusion_pipeline()
         acc = self.accelerator
         acc.wait_for_everyone()
         if acc.is_main_process:
@@ -300,7 +309,8 @@ class LoraTrainer:
                 "glosses": info_glosses,
                 "global_step": step,
                 "max_train_steps": self.max_train_steps,
-                "config": self.config.to_dict(),
+                "config": self.config.to_dict(),  # mixed_precision: what ran
+                "requested_mixed_precision": self.requested_precision,
             }, indent=1))
         return self.output_dir / LORA_WEIGHTS
 
@@ -313,9 +323,10 @@ class LoraTrainer:
     def validate(self, step: int, epoch: int) -> Path | None:
         """Draw the validation prompts with a fixed seed into validation/step-N.png (main process only)."""
         import torch
-        from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
+        from diffusers import DPMSolverMultistepScheduler
         from PIL import Image
 
+        StableDiffusionPipeline = stable_diffusion_pipeline()
         acc = self.accelerator
         if not acc.is_main_process:
             return None
