@@ -37,11 +37,11 @@ def find_checkpoint(run_dir: str | Path, resume: str) -> Path:
     if resume == "latest":
         found = checkpoints(run_dir)
         if not found:
-            raise Text2ASLError(f"--resume latest: {run_dir} holds no checkpoint yet; start without --resume.")
+            raise Text2ASLError(f"--resume latest: {run_dir} holds no checkpoint yet; start without --resume")
         return found[-1]
     path = Path(resume) if Path(resume).is_absolute() else Path(run_dir) / resume
     if not (path / "state.json").is_file():
-        raise Text2ASLError(f"--resume {resume}: {path} is not a complete checkpoint; use --resume latest or a {PREFIX}N folder.")
+        raise Text2ASLError(f"--resume {resume}: {path} is not a complete checkpoint; use --resume latest or a {PREFIX}N folder")
     return path
 
 
@@ -113,7 +113,7 @@ def load_checkpoint(path: str | Path, model, optimizer, lr_scheduler, scaler=Non
     if mismatched:
         raise Text2ASLError(
             f"checkpoint {path} does not fit this model ({len(mismatched)} tensors differ, e.g. {mismatched[0]}); "
-            "resume with the same --base-model and --rank, or start a new output folder."
+            "resume with the same --base-model and --rank, or start a new output folder"
         )
     with torch.no_grad():
         for name, tensor in weights.items():

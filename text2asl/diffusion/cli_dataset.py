@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import argparse
 
+from text2asl.diffusion.dataset import PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
+from text2asl.options import number
+
+RESOLUTION, PHASES, THICKNESS = (number(int, *r) for r in (RESOLUTION_RANGE, PHASES_RANGE, THICKNESS_RANGE))
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lexicon", action="append", required=True, metavar="DIR",
                         help="lexicon folder with index.csv (repeat for several); 'embedded' = the ASL alphabet")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="dataset folder to create or complete")
-    parser.add_argument("--resolution", type=int, default=512, help="image size in pixels (default 512; 64 for --base-model tiny)")
-    parser.add_argument("--phases", type=int, default=8, help="keyframes per sign (default 8)")
-    parser.add_argument("--thickness", type=int, default=None, help="line thickness in pixels (default: scaled to the resolution)")
+    parser.add_argument("--resolution", type=RESOLUTION, default=512,
+                        help=f"image size in pixels {RESOLUTION.range_text} (default 512; 64 for --base-model tiny)")
+    parser.add_argument("--phases", type=PHASES, default=8, help=f"keyframes per sign {PHASES.range_text} (default 8)")
+    parser.add_argument("--thickness", type=THICKNESS, default=None,
+                        help=f"line thickness in pixels {THICKNESS.range_text} (default: scaled to the resolution)")
     parser.add_argument("--no-face", action="store_true", help="leave the face contour out of the images")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

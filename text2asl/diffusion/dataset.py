@@ -25,6 +25,9 @@ from text2asl.errors import Text2ASLError
 METADATA = "metadata.jsonl"
 INFO = "dataset.json"
 CAPTION = "asl skeleton, {gloss}, phase {phase} of {n}"
+RESOLUTION_RANGE = (16, 2048)  # pixels; 2048² RGB is 12 MB a keyframe
+PHASES_RANGE = (1, 64)
+THICKNESS_RANGE = (1, 64)
 _CAPTION_RE = re.compile(r"^asl skeleton, (?P<gloss>.+), phase (?P<phase>\d+) of (?P<n>\d+)$")
 
 
@@ -89,10 +92,14 @@ def make_dataset(
     from text2asl.poses.normalize import normalize
 
     if not lexicons:
-        raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv).")
-    if resolution < 16 or n_phases < 1:
-        raise Text2ASLError(f"--resolution must be at least 16 and --phases at least 1, got {resolution} and {n_phases}.")
+        raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv)")
+    for flag, value, (lo, hi) in (("--resolution", resolution, RESOLUTION_RANGE), ("--phases", n_phases, PHASES_RANGE),
+                                  ("--thickness", THICKNESS_RANGE[0] if thickness is None else thickness, THICKNESS_RANGE)):
+        if not lo <= value <= hi:
+            raise Text2ASLError(f"{flag} must be in [{lo}, {hi}], got {value}")
     output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise Text2ASLError(f"-o {output_dir} is a file, not a dataset folder; give a new or existing folder")
     thickness = thickness if thickness is not None else max(1, round(2 * resolution / 512))
     render = RenderConfig(size=resolution, caption=False, hands_inset=False, thickness=thickness, face=face)
     settings = {"resolution": resolution, "n_phases": n_phases, "render": asdict(render)}
@@ -101,12 +108,12 @@ def make_dataset(
         previous = json.loads(old.read_text())
         if {k: previous.get(k) for k in settings} != json.loads(json.dumps(settings)):
             raise Text2ASLError(
-                f"{output_dir} already holds a dataset made with other settings ({old}); choose another -o or delete it."
+                f"{output_dir} already holds a dataset made with other settings ({old}); choose another -o or delete it"
             )
     opened = [lex if isinstance(lex, Lexicon) else Lexicon(lex) for lex in lexicons]
     entries = [(lex, e) for lex in opened for e in lex.entries]
     if not entries:
-        raise Text2ASLError(f"the lexicons {', '.join(str(lex.path) for lex in opened)} hold no signs.")
+        raise Text2ASLError(f"the lexicons {', '.join(str(lex.path) for lex in opened)} hold no signs")
     output_dir.mkdir(parents=True, exist_ok=True)
     renderer = SkeletonRenderer(render)
     rows: list[dict] = []
@@ -140,10 +147,10 @@ def read_metadata(data_dir: str | Path) -> list[dict]:
     """The rows of `data_dir/metadata.jsonl`, checked: the folder exists, rows have file_name and text, images exist."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise Text2ASLError(f"dataset folder {data_dir} does not exist; create it with `text2asl make-dataset`.")
+        raise Text2ASLError(f"dataset folder {data_dir} does not exist; create it with `text2asl make-dataset`")
     meta = data_dir / METADATA
     if not meta.is_file():
-        raise Text2ASLError(f"dataset folder {data_dir} has no {METADATA}; create the dataset with `text2asl make-dataset`.")
+        raise Text2ASLError(f"dataset folder {data_dir} has no {METADATA}; create the dataset with `text2asl make-dataset`")
     rows = []
     for line_no, line in enumerate(meta.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -151,17 +158,17 @@ def read_metadata(data_dir: str | Path) -> list[dict]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
-            raise Text2ASLError(f"{meta} line {line_no} is not valid JSON; fix or regenerate the dataset.") from None
+            raise Text2ASLError(f"{meta} line {line_no} is not valid JSON; fix or regenerate the dataset") from None
         if not isinstance(row, dict) or not row.get("file_name") or not isinstance(row.get("text"), str):
-            raise Text2ASLError(f"{meta} line {line_no} needs a file_name and a text caption.")
+            raise Text2ASLError(f"{meta} line {line_no} needs a file_name and a text caption")
         rows.append(row)
     if not rows:
-        raise Text2ASLError(f"{meta} is empty; the dataset holds no images, rebuild it with `text2asl make-dataset`.")
+        raise Text2ASLError(f"{meta} is empty; the dataset holds no images, rebuild it with `text2asl make-dataset`")
     missing = [r["file_name"] for r in rows if not (data_dir / r["file_name"]).is_file()]
     if missing:
         raise Text2ASLError(
             f"{meta} names {len(missing)} image(s) that do not exist in {data_dir} (first: {missing[0]}); "
-            "rebuild the dataset or remove those rows."
+            "rebuild the dataset or remove those rows"
         )
     return rows
 

@@ -70,13 +70,13 @@ def resolve_base_model(base_model: str, lora_dir: str | Path | None = None) -> s
     if lora_dir is None:
         raise Text2ASLError(
             "--base-model tiny needs --lora RUN_DIR, the folder `text2asl train-lora --base-model tiny` wrote "
-            "(its tiny base is trained on your dataset and kept in RUN_DIR/base)."
+            "(its tiny base is trained on your dataset and kept in RUN_DIR/base)"
         )
     base = Path(lora_dir) / TINY_BASE_SUBDIR
     if not (base / "model_index.json").is_file():
         raise Text2ASLError(
             f"{lora_dir} has no tiny base model in {base}; train one with "
-            f"`text2asl train-lora --base-model tiny --data DATASET -o {lora_dir}`."
+            f"`text2asl train-lora --base-model tiny --data DATASET -o {lora_dir}`"
         )
     return str(base)
 
@@ -88,12 +88,12 @@ def check_base_model(base_model: str) -> tuple[str, bool]:
         if not path.is_dir():
             raise Text2ASLError(
                 f"base model folder {base_model} does not exist; pass a diffusers folder (model_index.json, unet/, "
-                "vae/, text_encoder/, tokenizer/) or a hub id such as CompVis/stable-diffusion-v1-4."
+                "vae/, text_encoder/, tokenizer/) or a hub id such as CompVis/stable-diffusion-v1-4"
             )
         if not (path / "unet" / "config.json").is_file():
             raise Text2ASLError(
                 f"base model folder {base_model} has no UNet (unet/config.json is missing); point --base-model "
-                "at a complete diffusers pipeline folder, e.g. one saved with `StableDiffusionPipeline.save_pretrained`."
+                "at a complete diffusers pipeline folder, e.g. one saved with `StableDiffusionPipeline.save_pretrained`"
             )
         return str(path), True
     return base_model, False
@@ -103,7 +103,7 @@ def _offline_error(base_model: str, exc: Exception) -> Text2ASLError:
     return Text2ASLError(
         f"could not load base model {base_model!r}: it is not in the local Hugging Face cache and the hub is "
         f"unreachable or offline ({type(exc).__name__}); on a connected machine run `hf download {base_model} "
-        "--local-dir DIR` and pass --base-model DIR."
+        "--local-dir DIR` and pass --base-model DIR"
     )
 
 
@@ -124,7 +124,7 @@ def load_base_model(base_model: str, dtype=None) -> BaseModel:
         noise_scheduler = DDPMScheduler.from_pretrained(name, subfolder="scheduler", **kwargs)
     except (OSError, ValueError) as exc:
         if local:
-            raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it.") from exc
+            raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it") from exc
         raise _offline_error(name, exc) from exc
     for module in (text_encoder, vae, unet):
         module.requires_grad_(False)
@@ -151,7 +151,7 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
         )
     except (OSError, ValueError) as exc:
         if local:
-            raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it.") from exc
+            raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it") from exc
         raise _offline_error(name, exc) from exc
     pipe.set_progress_bar_config(disable=True)
     if lora_dir is not None:
@@ -165,7 +165,7 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
     weights = lora_dir / LORA_WEIGHTS if lora_dir.is_dir() else lora_dir
     if not weights.is_file():
         raise Text2ASLError(
-            f"no LoRA weights at {weights}; pass the output folder of `text2asl train-lora` (it holds {LORA_WEIGHTS})."
+            f"no LoRA weights at {weights}; pass the output folder of `text2asl train-lora` (it holds {LORA_WEIGHTS})"
         )
     from diffusers.utils import logging as diffusers_logging
 
@@ -180,7 +180,7 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
         trained_on = training_info(weights.parent).get("base_model", "the base model it was trained on")
         raise Text2ASLError(
             f"the LoRA in {weights} does not fit base model {getattr(pipe, 'name_or_path', None) or '(given)'} "
-            f"({detail[:200]}); use {trained_on}."
+            f"({detail[:200]}); use {trained_on}"
         ) from exc
     finally:
         diffusers_logging.set_verbosity(verbosity)

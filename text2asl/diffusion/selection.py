@@ -47,7 +47,7 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
 
     lex = lexicon if isinstance(lexicon, Lexicon) else Lexicon(lexicon)
     if not glosses:
-        raise Text2ASLError(f"no glosses chosen from {lex.path}; name at least one of its signs.")
+        raise Text2ASLError(f"no glosses chosen from {lex.path}; name at least one of its signs")
     wanted: set[int] = set()
     missing = []
     for gloss in glosses:
@@ -57,7 +57,7 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
         wanted.update(e.row for e in found if e.gloss.upper() == found[0].gloss.upper())
     if missing:
         known = ", ".join(sorted({e.gloss for e in lex.entries})[:12])
-        raise Text2ASLError(f"lexicon {lex.path} has no sign for {', '.join(map(repr, missing))}; it has e.g. {known}.")
+        raise Text2ASLError(f"lexicon {lex.path} has no sign for {', '.join(map(repr, missing))}; it has e.g. {known}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with open(lex.path / "index.csv", newline="", encoding="utf-8") as fh:
@@ -103,7 +103,7 @@ def gloss_keyframes(data_dir: str | Path, glosses: Sequence[str] | None = None,
     chosen = list(first) if glosses is None else [gloss_token(g) for g in glosses]
     unknown = [g for g in chosen if g not in first]
     if unknown:
-        raise Text2ASLError(f"dataset {data_dir} has no images of {', '.join(unknown)}; it has {', '.join(list(first)[:12])}.")
+        raise Text2ASLError(f"dataset {data_dir} has no images of {', '.join(unknown)}; it has {', '.join(list(first)[:12])}")
     out = {}
     for gloss in chosen:
         paths = [first[gloss][k] for k in sorted(first[gloss])]

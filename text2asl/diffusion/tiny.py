@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from text2asl.errors import Text2ASLError
+
 BOS, EOS, UNK = "<|startoftext|>", "<|endoftext|>", "<|unk|>"
 MAX_LENGTH = 77  # CLIP's context length: the position embeddings' size and the tokenizer's upper bound
 
@@ -89,8 +91,9 @@ def build_tiny_pipeline(captions: Iterable[str], resolution: int = 64, seed: int
     tokenizer = build_word_tokenizer(captions, arch.max_length)
     torch.manual_seed(seed)
     vae_factor = 2 ** (len(arch.vae_channels) - 1)
-    if resolution % (vae_factor * 2 ** (len(arch.unet_channels) - 1)):
-        raise ValueError(f"resolution {resolution} must be divisible by the tiny model's downsampling")
+    multiple = vae_factor * 2 ** (len(arch.unet_channels) - 1)
+    if resolution % multiple:
+        raise Text2ASLError(f"--resolution {resolution} does not fit the tiny model; give a multiple of {multiple}")
     unet = UNet2DConditionModel(
         sample_size=resolution // vae_factor,
         in_channels=arch.latent_channels,

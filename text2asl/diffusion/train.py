@@ -262,7 +262,7 @@ class LoraTrainer:
         where = (f"the last good checkpoint is {self.output_dir / f'{ckpt.PREFIX}{last_saved}'}; "
                  "lower --learning-rate (or use --mixed-precision no) and rerun with --resume latest"
                  if last_saved else "no checkpoint was saved yet; lower --learning-rate and start again")
-        raise Text2ASLError(f"training loss became {value} at step {step}, so training stopped without saving it; {where}.")
+        raise Text2ASLError(f"training loss became {value} at step {step}, so training stopped without saving it; {where}")
 
     def _checkpoint(self, step: int, epoch: int) -> None:
         acc = self.accelerator
@@ -386,5 +386,13 @@ class _LossLog:
 
 def train_lora(config: LoraConfig, data_dir: str | Path, output_dir: str | Path, resume: str | None = None,
                progress: bool = True) -> TrainResult:
-    """Train (or resume) a LoRA for `config.base_model` on the skeleton dataset in `data_dir`; see module doc."""
+    """Train (or resume) a LoRA for `config.base_model` on the skeleton dataset in `data_dir`; see module doc.
+
+    Everything a user can get wrong (the run folder, the checkpoint to resume, the dataset files) is
+    checked before any model is loaded or trained.
+    """
+    if Path(output_dir).exists() and not Path(output_dir).is_dir():
+        raise Text2ASLError(f"-o {output_dir} is a file, not a run folder; give a new or existing folder")
+    if resume:
+        ckpt.find_checkpoint(output_dir, resume)
     return LoraTrainer(config, data_dir, output_dir, progress=progress).train(resume=resume)
