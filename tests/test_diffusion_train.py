@@ -152,8 +152,9 @@ def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch):
     assert all(float(s["step"]) == 4 for s in state.values())
 
 
-@pytest.mark.parametrize("bad_step, expected", [(3, "checkpoint-2"), (1, "no checkpoint was saved yet")])
-def test_non_finite_loss_stops_and_keeps_last_checkpoint(tiny, tmp_path, monkeypatch, bad_step, expected):
+@pytest.mark.parametrize("bad_step, good, aside", [(3, ["checkpoint-1"], ["diverged-checkpoint-2"]), (1, [], [])])
+def test_non_finite_loss_stops_and_sets_the_checkpoint_that_made_it_aside(tiny, tmp_path, monkeypatch, bad_step,
+                                                                          good, aside):
     data, base = tiny
     calls = {"n": 0}
     real_loss = train_mod.diffusion_loss
@@ -164,11 +165,56 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tiny, tmp_path, monkeyp
         return loss * float("nan") if calls["n"] == bad_step else loss
 
     monkeypatch.setattr(train_mod, "diffusion_loss", nan_at)
-    with pytest.raises(Text2ASLError, match=rf"nan at step {bad_step}.*{expected}"):
-        LoraTrainer(cfg(base), data, tmp_path / "run", progress=False).train()
-    kept = [p.name for p in checkpoints(tmp_path / "run")]
-    assert kept == (["checkpoint-2"] if bad_step == 3 else [])
+    expected = "last good checkpoint is checkpoint-1" if good else "no good checkpoint is left"
+    with pytest.raises(Text2ASLError, match=rf"diverged at step {bad_step} \(the loss became nan\).*{expected}"):
+        LoraTrainer(cfg(base, checkpointing_steps=1), data, tmp_path / "run", progress=False).train()
+    assert [p.name for p in checkpoints(tmp_path / "run")] == good
+    assert sorted(p.name for p in (tmp_path / "run").glob("diverged-*")) == aside
     assert not (tmp_path / "run" / LORA_WEIGHTS).exists()
+
+
+def test_non_finite_weights_after_the_step_stop_and_resume_takes_the_new_learning_rate(tiny, tmp_path, capsys):
+    data, base = tiny
+    trainer = LoraTrainer(cfg(base, checkpointing_steps=1), data, tmp_path / "run", progress=False)
+    real_step, calls = trainer.optimizer.step, {"n": 0}
+
+    def step_to_inf(*args, **kwargs):
+        real_step(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            with torch.no_grad():
+                trainer.trainable[0].fill_(float("inf"))
+
+    trainer.optimizer.step = step_to_inf
+    with pytest.raises(Text2ASLError, match=r"diverged at step 3 \(the LoRA weights became infinite or NaN\).*"
+                                            r"checkpoint-2.*--resume latest --learning-rate 1e-04"):
+        trainer.train()
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["checkpoint-1", "checkpoint-2"]  # step 3 was the bad one
+    capsys.readouterr()
+    resumed = LoraTrainer(cfg(base, checkpointing_steps=1, learning_rate=1e-4), data, tmp_path / "run", progress=False)
+    result = resumed.train(resume="latest")
+    assert result.global_step == 4
+    assert "resuming with --learning-rate 0.0001 instead of the checkpoint's 0.001" in capsys.readouterr().err
+    warmup = resumed.config.lr_warmup_steps  # the tiny preset warms up: the factor is kept, the base rate is new
+    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4 * min(1.0, 4 / warmup))
+    with open(tmp_path / "run" / "loss.csv", newline="") as fh:
+        assert float(list(csv.DictReader(fh))[-1]["lr"]) == pytest.approx(1e-4 * min(1.0, 4 / warmup), rel=1e-2)
+
+
+def test_a_base_with_nan_weights_is_refused(tiny, tmp_path):
+    import shutil
+
+    from diffusers import UNet2DConditionModel
+
+    data, base = tiny
+    broken = tmp_path / "nan-base"
+    shutil.copytree(base, broken)
+    unet = UNet2DConditionModel.from_pretrained(str(broken), subfolder="unet", local_files_only=True)
+    with torch.no_grad():
+        next(unet.parameters()).fill_(float("nan"))
+    unet.save_pretrained(broken / "unet", safe_serialization=True)
+    with pytest.raises(Text2ASLError, match="NaN or infinite weights in its unet"):
+        LoraTrainer(cfg(broken), data, tmp_path / "run", progress=False)
 
 
 def test_min_snr_accumulation_checkpointing_scheduler_validation(tiny, tmp_path):

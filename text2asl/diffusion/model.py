@@ -107,6 +107,18 @@ def _offline_error(base_model: str, exc: Exception) -> Text2ASLError:
     )
 
 
+def check_finite(name: str, **modules) -> None:
+    """Refuse a base model with NaN or infinite weights (a diverged training run saved it), naming the part."""
+    import torch
+
+    for part, module in modules.items():
+        with torch.no_grad():
+            finite = all(bool(torch.isfinite(p).all()) for p in module.parameters())
+        if not finite:
+            raise Text2ASLError(f"base model {name} has NaN or infinite weights in its {part}, so it cannot draw anything; "
+                                "retrain it with a lower learning rate, or re-download it")
+
+
 def load_base_model(base_model: str, dtype=None) -> BaseModel:
     """Tokenizer, text encoder, VAE, UNet and DDPM noise schedule of `base_model`, frozen, on the CPU."""
     import torch
@@ -126,6 +138,7 @@ def load_base_model(base_model: str, dtype=None) -> BaseModel:
         if local:
             raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it") from exc
         raise _offline_error(name, exc) from exc
+    check_finite(name, text_encoder=text_encoder, vae=vae, unet=unet)
     for module in (text_encoder, vae, unet):
         module.requires_grad_(False)
         module.eval()
@@ -153,6 +166,7 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
         if local:
             raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it") from exc
         raise _offline_error(name, exc) from exc
+    check_finite(name, text_encoder=pipe.text_encoder, vae=pipe.vae, unet=pipe.unet)
     pipe.set_progress_bar_config(disable=True)
     if lora_dir is not None:
         load_lora(pipe, lora_dir)

@@ -147,7 +147,7 @@ class LoraTrainer:
         cast_training_params(base.unet, dtype=torch.float32)  # LoRA params stay fp32 under fp16 mixed precision
         if c.gradient_checkpointing:
             base.unet.enable_gradient_checkpointing()
-        params = [p for p in base.unet.parameters() if p.requires_grad]
+        self.trainable = params = [p for p in base.unet.parameters() if p.requires_grad]
 
         self.dataset = SkeletonImageDataset(self.data_dir, base.tokenizer, c.resolution)
         per_rank = math.ceil(len(self.dataset) / acc.num_processes)
@@ -202,11 +202,11 @@ class LoraTrainer:
             state = ckpt.load_checkpoint(ckpt.find_checkpoint(self.output_dir, resume), acc.unwrap_model(self.unet),
                                          self.optimizer, self.lr_scheduler, acc.scaler)
             global_step = state["step"]
+            self._keep_learning_rate()
         log = _LossLog(self.output_dir / LOSS_LOG, global_step, enabled=acc.is_main_process)
         bar = tqdm(total=self.max_train_steps, initial=global_step, desc="train-lora", unit="step",
                    disable=not (self.progress and acc.is_main_process))
         start, stopped, last_loss = time.monotonic(), "done", None
-        last_saved = global_step if resume else None
         accum = c.gradient_accumulation_steps
         first_epoch = global_step // self.steps_per_epoch
         try:
@@ -221,14 +221,15 @@ class LoraTrainer:
                         latents, hidden = encode_batch(self.base, batch, gen, self.weight_dtype)
                         loss = diffusion_loss(self.unet, self.base.noise_scheduler, latents, hidden, gen, c.snr_gamma)
                         mean_loss = acc.gather(loss.detach().reshape(1)).mean().item()
-                        if not math.isfinite(mean_loss):
-                            self._stop_non_finite(mean_loss, global_step + 1, last_saved)
                         acc.backward(loss)
                         if acc.sync_gradients:
-                            acc.clip_grad_norm_([p for p in self.unet.parameters() if p.requires_grad], c.max_grad_norm)
+                            acc.clip_grad_norm_(self.trainable, c.max_grad_norm)
                         self.optimizer.step()
                         self.lr_scheduler.step()
                         self.optimizer.zero_grad(set_to_none=True)
+                        # After the step, so that neither a non-finite loss nor weights it broke get saved.
+                        if not math.isfinite(mean_loss) or not self._weights_finite():
+                            self._stop_diverged(global_step + 1, mean_loss)
                     running.append(mean_loss)
                     if not acc.sync_gradients:
                         continue
@@ -242,7 +243,6 @@ class LoraTrainer:
                     over_budget = c.max_minutes is not None and time.monotonic() - start > 60 * c.max_minutes
                     if global_step % c.checkpointing_steps == 0 or global_step == self.max_train_steps or over_budget:
                         self._checkpoint(global_step, epoch)
-                        last_saved = global_step
                     if over_budget and global_step < self.max_train_steps:
                         stopped = "time budget"
                     if global_step >= self.max_train_steps or stopped != "done":
@@ -258,11 +258,52 @@ class LoraTrainer:
         self.save_lora(global_step)
         return TrainResult(self.output_dir, global_step, self.max_train_steps, stopped, last_loss)
 
-    def _stop_non_finite(self, value: float, step: int, last_saved: int | None) -> None:
-        where = (f"the last good checkpoint is {self.output_dir / f'{ckpt.PREFIX}{last_saved}'}; "
-                 "lower --learning-rate (or use --mixed-precision no) and rerun with --resume latest"
-                 if last_saved else "no checkpoint was saved yet; lower --learning-rate and start again")
-        raise Text2ASLError(f"training loss became {value} at step {step}, so training stopped without saving it; {where}")
+    def _weights_finite(self) -> bool:
+        import torch
+
+        return bool(torch.stack([torch.isfinite(p).all() for p in self.trainable]).all())
+
+    def _stop_diverged(self, step: int, loss: float) -> None:
+        """Stop at a non-finite loss or weights, keeping only checkpoints that are known good; raises.
+
+        A non-finite loss at `step` comes from the weights after step - 1, so checkpoint-(step - 1),
+        if there is one, is moved aside as diverged-checkpoint-(step - 1) (kept for inspection):
+        `--resume latest` then picks the newest checkpoint whose next step was still finite.
+        """
+        import shutil
+
+        what = f"the loss became {loss}" if not math.isfinite(loss) else "the LoRA weights became infinite or NaN"
+        suspect = self.output_dir / f"{ckpt.PREFIX}{step - 1}"
+        if self.accelerator.is_main_process and not math.isfinite(loss) and suspect.is_dir():
+            aside = self.output_dir / f"diverged-{suspect.name}"
+            shutil.rmtree(aside, ignore_errors=True)
+            suspect.rename(aside)
+        self.accelerator.wait_for_everyone()
+        good = ckpt.checkpoints(self.output_dir)
+        lower = f"{self.config.learning_rate / 10:.0e}"
+        where = (f"the last good checkpoint is {good[-1].name}, so rerun with --resume latest --learning-rate {lower}"
+                 if good else f"no good checkpoint is left, so start again with a lower --learning-rate such as {lower}")
+        raise Text2ASLError(f"training diverged at step {step} ({what}) and stopped without saving it; {where}")
+
+    def _keep_learning_rate(self) -> None:
+        """After a resume, train at this run's --learning-rate, not the one restored from the checkpoint.
+
+        The optimiser and scheduler state carry the old run's base learning rate; a rerun after a
+        divergence gives a lower one, and must get it (with the schedule's warm-up/decay factor kept).
+        """
+        scheduler = getattr(self.lr_scheduler, "scheduler", self.lr_scheduler)  # accelerate wraps it
+        lr = self.config.learning_rate
+        if all(math.isclose(base, lr, rel_tol=1e-9) for base in scheduler.base_lrs):
+            return
+        if self.accelerator.is_main_process:
+            print(f"train-lora: resuming with --learning-rate {lr:g} instead of the checkpoint's "
+                  f"{scheduler.base_lrs[0]:g}", file=sys.stderr)
+        scheduler.base_lrs = [lr] * len(scheduler.base_lrs)
+        factors = [f(scheduler.last_epoch) for f in scheduler.lr_lambdas]
+        for group, factor in zip(self.optimizer.param_groups, factors):
+            group["initial_lr"] = lr
+            group["lr"] = lr * factor
+        scheduler._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def _checkpoint(self, step: int, epoch: int) -> None:
         acc = self.accelerator
