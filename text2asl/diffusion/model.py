@@ -154,6 +154,8 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
     import torch
 
     StableDiffusionPipeline = stable_diffusion_pipeline()
+    if lora_dir is not None:
+        lora_weights(lora_dir)  # a missing or damaged LoRA fails before the base model loads
     name, local = check_base_model(resolve_base_model(base_model, lora_dir))
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = dtype or (torch.float16 if device.startswith("cuda") else torch.float32)
@@ -173,14 +175,21 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
     return pipe.to(device)
 
 
-def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> None:
-    """Load `lora_dir/pytorch_lora_weights.safetensors` into `pipe` via diffusers' own `load_lora_weights`."""
+def lora_weights(lora_dir: str | Path) -> Path:
+    """The LoRA file of a `train-lora` output folder (or the file itself), read once to prove it is intact."""
     lora_dir = Path(lora_dir)
     weights = lora_dir / LORA_WEIGHTS if lora_dir.is_dir() else lora_dir
     if not weights.is_file():
         raise Text2ASLError(
             f"no LoRA weights at {weights}; pass the output folder of `text2asl train-lora` (it holds {LORA_WEIGHTS})"
         )
+    _check_lora_file(weights)
+    return weights
+
+
+def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> None:
+    """Load `lora_dir/pytorch_lora_weights.safetensors` into `pipe` via diffusers' own `load_lora_weights`."""
+    weights = lora_weights(lora_dir)
     from diffusers.utils import logging as diffusers_logging
 
     # diffusers logs the whole state-dict diff (hundreds of lines) before raising; one sentence is enough.
@@ -200,9 +209,53 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
         diffusers_logging.set_verbosity(verbosity)
 
 
+def _check_lora_file(weights: Path) -> None:
+    """Read the LoRA file once through safetensors: a truncated or non-safetensors file is one sentence, not a traceback."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(weights))
+    except (OSError, SafetensorError, ValueError) as exc:
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise Text2ASLError(f"the LoRA file {weights} is unreadable ({detail}); train it again or copy it again") from None
+    if not tensors:
+        raise Text2ASLError(f"the LoRA file {weights} holds no tensors; train it again with `text2asl train-lora`")
+
+
 def training_info(run_dir: str | Path) -> dict:
-    """What train.py recorded about a run (base model, dataset glosses, phases, durations); {} when absent."""
+    """What train.py recorded about a run (base model, dataset glosses, phases, durations); {} when absent.
+
+    The fields that generation reads are checked, so a damaged file is one sentence naming it.
+    """
     path = Path(run_dir) / TRAINING_INFO
     if not path.is_file():
         return {}
-    return json.loads(path.read_text())
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Text2ASLError(f"{path} is not valid JSON ({type(exc).__name__}); train the LoRA again or delete the file") from None
+    problem = None
+    if not isinstance(info, dict):
+        problem = "it is not a JSON object"
+    elif not isinstance(info.get("base_model", ""), str):
+        problem = "base_model is not a string"
+    elif not all(_is_int(info.get(k), 1, hi) for k, hi in (("n_phases", 64), ("resolution", 2048)) if info.get(k) is not None):
+        problem = "n_phases or resolution is not a sensible integer"
+    elif not (isinstance(info.get("glosses", {}), dict) and all(isinstance(v, dict) for v in info.get("glosses", {}).values())):
+        problem = "glosses is not an object of objects"
+    elif not all(_is_number(v.get("duration_s"), 0, 3600) for v in info.get("glosses", {}).values() if v.get("duration_s") is not None):
+        problem = "a gloss duration_s is not a number of seconds"
+    elif not isinstance(info.get("config", {}), dict) or not _is_number(info.get("config", {}).get("guidance_scale", 1.0), 0, 100):
+        problem = "config.guidance_scale is not a number in [0, 100]"
+    if problem:
+        raise Text2ASLError(f"{path} is damaged ({problem}); train the LoRA again or delete the file")
+    return info
+
+
+def _is_number(value, lo: float, hi: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _is_int(value, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and _is_number(value, lo, hi)

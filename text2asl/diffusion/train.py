@@ -25,7 +25,7 @@ import numpy as np
 
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import LoraConfig
-from text2asl.diffusion.dataset import SkeletonImageDataset, parse_caption, read_info, read_metadata
+from text2asl.diffusion.dataset import SkeletonImageDataset, check_images, parse_caption, read_info, read_metadata
 from text2asl.diffusion.model import (LORA_WEIGHTS, TINY_BASE_SUBDIR, TRAINING_INFO, hide_library_progress_bars,
                                       load_base_model, stable_diffusion_pipeline)
 from text2asl.errors import Text2ASLError
@@ -120,7 +120,8 @@ class LoraTrainer:
         self.progress = progress
         if not progress:
             hide_library_progress_bars()
-        read_metadata(self.data_dir)  # fail on a bad dataset before any model is loaded
+        check_images(self.data_dir, read_metadata(self.data_dir))  # a bad dataset fails before any model is loaded
+        read_info(self.data_dir)
         on_gpu = torch.cuda.is_available()
         self.requested_precision = c.mixed_precision
         if not on_gpu and c.mixed_precision != "no":
@@ -199,7 +200,8 @@ class LoraTrainer:
         c, acc = self.config, self.accelerator
         global_step = 0
         if resume:
-            state = ckpt.load_checkpoint(ckpt.find_checkpoint(self.output_dir, resume), acc.unwrap_model(self.unet),
+            state = ckpt.load_checkpoint(ckpt.intact_checkpoint(self.output_dir, resume, note=self._note),
+                                         acc.unwrap_model(self.unet),
                                          self.optimizer, self.lr_scheduler, acc.scaler)
             global_step = state["step"]
             self._keep_learning_rate()
@@ -285,6 +287,10 @@ class LoraTrainer:
                  if good else f"no good checkpoint is left, so start again with a lower --learning-rate such as {lower}")
         raise Text2ASLError(f"training diverged at step {step} ({what}) and stopped without saving it; {where}")
 
+    def _note(self, line: str) -> None:
+        if self.accelerator.is_main_process:
+            print(line, file=sys.stderr)
+
     def _keep_learning_rate(self) -> None:
         """After a resume, train at this run's --learning-rate, not the one restored from the checkpoint.
 
@@ -295,9 +301,7 @@ class LoraTrainer:
         lr = self.config.learning_rate
         if all(math.isclose(base, lr, rel_tol=1e-9) for base in scheduler.base_lrs):
             return
-        if self.accelerator.is_main_process:
-            print(f"train-lora: resuming with --learning-rate {lr:g} instead of the checkpoint's "
-                  f"{scheduler.base_lrs[0]:g}", file=sys.stderr)
+        self._note(f"train-lora: resuming with --learning-rate {lr:g} instead of the checkpoint's {scheduler.base_lrs[0]:g}")
         scheduler.base_lrs = [lr] * len(scheduler.base_lrs)
         factors = [f(scheduler.last_epoch) for f in scheduler.lr_lambdas]
         for group, factor in zip(self.optimizer.param_groups, factors):
@@ -435,5 +439,5 @@ def train_lora(config: LoraConfig, data_dir: str | Path, output_dir: str | Path,
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise Text2ASLError(f"-o {output_dir} is a file, not a run folder; give a new or existing folder")
     if resume:
-        ckpt.find_checkpoint(output_dir, resume)
+        resume = str(ckpt.intact_checkpoint(output_dir, resume, note=lambda line: print(line, file=sys.stderr)).resolve())
     return LoraTrainer(config, data_dir, output_dir, progress=progress).train(resume=resume)
