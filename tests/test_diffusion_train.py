@@ -116,6 +116,17 @@ def test_lora_alpha_loads_at_the_trained_strength(tiny, tmp_path):
     torch.testing.assert_close(loaded, trained, rtol=1e-4, atol=1e-5)
 
 
+def test_fp16_on_a_cpu_says_it_trains_in_fp32_and_records_that(tiny, tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU fp16 mixed precision really runs")
+    data, base = tiny
+    result = train_lora(cfg(base, max_train_steps=1, mixed_precision="fp16"), data, tmp_path / "run", progress=False)
+    assert result.global_step == 1
+    assert "--mixed-precision fp16 needs a GPU; this CPU run trains in fp32" in capsys.readouterr().err
+    info = training_info(tmp_path / "run")
+    assert info["config"]["mixed_precision"] == "no" and info["requested_mixed_precision"] == "fp16"
+
+
 def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch):
     data, base = tiny
     straight = LoraTrainer(cfg(base), data, tmp_path / "straight", progress=False)

@@ -7,9 +7,12 @@ and the noise of each micro-step are derived from the seed and the step number, 
 interrupted at any checkpoint and resumed with `--resume latest` ends with the same weights as an
 uninterrupted run. `accelerate launch -m text2asl train-lora ...` runs the same code on several GPUs.
 
-Outputs in RUN/: pytorch_lora_weights.safetensors (loads with `pipe.load_lora_weights(RUN)`),
-training_info.json, loss.csv, validation/*.png, checkpoint-N/ (see checkpoint.py) and, for the
-tiny preset, base/ (its pre-trained base model, see pretrain.py).
+Outputs in RUN/: pytorch_lora_weights.safetensors (loads with `pipe.load_lora_weights(RUN)` at the
+trained strength: alpha / rank is folded into the up weights), training_info.json (the settings
+that actually ran), loss.csv, validation/*.png, checkpoint-N/ (see checkpoint.py) and, for the
+tiny preset, base/ (its pre-trained base model, see pretrain.py). A run whose loss or LoRA weights
+turn NaN or infinite stops at once; the checkpoint whose weights made the NaN loss is renamed
+diverged-checkpoint-N, so `--resume latest --learning-rate LOWER` starts from a good one.
 """
 from __future__ import annotations
 
