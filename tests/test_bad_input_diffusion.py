@@ -20,6 +20,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from text2asl.cli import main  # noqa: E402
 from text2asl.diffusion import checkpoint as ckpt  # noqa: E402
+from text2asl.diffusion.config import OPTIONAL, RANGES, flag, get_preset  # noqa: E402
 from text2asl.diffusion.dataset import INFO, METADATA, read_info, read_metadata  # noqa: E402
 from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, TRAINING_INFO, training_info  # noqa: E402
@@ -286,3 +287,29 @@ def test_checkpoint_reader_gives_contents_or_one_sentence(made, state):
         assert str(exc) and "\n" not in str(exc)
         return
     assert isinstance(read["step"], int) and weights
+
+
+# -- every training setting: a valid config or one sentence ------------------------------------
+
+NUMBERS = st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                    st.none(), st.text(max_size=4))
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(sorted(RANGES)), value=NUMBERS, tiny=st.booleans())
+def test_every_setting_is_in_its_range_or_one_sentence(name, value, tiny):
+    import math
+
+    try:
+        config = get_preset("tiny" if tiny else "sd-v1-4").replace(**{name: value})
+    except Text2ASLError as exc:
+        assert str(exc).startswith(flag(name)) or str(exc).startswith("--resolution"), str(exc)
+        assert "\n" not in str(exc) and not str(exc).endswith(".")
+        return
+    kind, lo, hi, lo_open = RANGES[name]
+    got = getattr(config, name)
+    if got is None:
+        assert name in OPTIONAL
+        return
+    assert not isinstance(got, bool) and math.isfinite(got) and lo <= got <= hi and not (lo_open and got == lo)
+    assert kind is float or isinstance(got, int)

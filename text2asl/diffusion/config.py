@@ -65,17 +65,17 @@ class LoraConfig:
     def __post_init__(self) -> None:
         self.validation_prompts = tuple(self.validation_prompts)
         for name, (kind, lo, hi, lo_open) in RANGES.items():
-            value = getattr(self, name)
-            if value is None and name in OPTIONAL:
+            value = getattr(self, name, None)
+            if value is None and (name in OPTIONAL or not hasattr(self, name)):
                 continue
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if (not number or (kind is int and value != int(value)) or not math.isfinite(value) or value < lo
+            number = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
+            if (not number or not math.isfinite(value) or value < lo
                     or (lo_open and value == lo) or value > hi):
-                raise Text2ASLError(f"{_flag(name)} must be {'an integer' if kind is int else 'a number'} in "
+                raise Text2ASLError(f"{flag(name)} must be {'an integer' if kind is int else 'a number'} in "
                                     f"{range_text(name)}, got {value!r}")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
-                raise Text2ASLError(f"{_flag(name)} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+                raise Text2ASLError(f"{flag(name)} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         multiple = tiny_downsampling() if self.is_tiny else VAE_FACTOR
         if self.resolution % multiple:
             which = "the tiny preset's model" if self.is_tiny else "Stable Diffusion's VAE"
@@ -133,7 +133,8 @@ CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS, "mixed_pre
 VAE_FACTOR = 8  # Stable Diffusion's VAE: 512² images -> 64² latents
 
 
-def _flag(name: str) -> str:
+def flag(name: str) -> str:
+    """The CLI option of setting `name`: learning_rate -> --learning-rate."""
     return "--" + name.replace("_", "-")
 
 
