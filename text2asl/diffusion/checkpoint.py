@@ -7,7 +7,8 @@
 accelerate's `save_state` would do most of this, but it stores the optimiser with `torch.save`
 (pickle); the project loads nothing with pickle. A checkpoint is written under a temporary name and
 renamed when complete, so a run killed while saving never leaves a half checkpoint that
-`--resume latest` would pick.
+`--resume latest` would pick; one damaged later (a truncated file, a bad state.json) is skipped,
+with a note, for the newest checkpoint that reads intact.
 """
 from __future__ import annotations
 

@@ -310,7 +310,6 @@ class LoraTrainer:
         for group, factor in zip(self.optimizer.param_groups, factors):
             group["initial_lr"] = lr
             group["lr"] = lr * factor
-        scheduler._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def _checkpoint(self, step: int, epoch: int) -> None:
         acc = self.accelerator
