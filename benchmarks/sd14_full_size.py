@@ -77,8 +77,12 @@ def clip_merges(bpe_vocab: Path | None) -> list[str]:
 def learned_merges(words: list[str], n_merges: int = 300) -> list[str]:
     """A small valid BPE: the most frequent adjacent pairs of `words` (lower-cased, '</w>' ends a word)."""
     table = bytes_to_unicode()
-    corpus = Counter(tuple("".join(table[b] for b in w.encode("utf-8"))[:-1]) + ("".join(table[b] for b in w.encode("utf-8"))[-1] + "</w>",)
-                     for w in words if w)
+
+    def symbols(word: str) -> tuple[str, ...]:
+        chars = [table[b] for b in word.lower().encode("utf-8")]
+        return tuple(chars[:-1]) + (chars[-1] + "</w>",)
+
+    corpus = Counter(symbols(w) for w in words if w)
     merges: list[str] = []
     for _ in range(n_merges):
         pairs: Counter = Counter()
