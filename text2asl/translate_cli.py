@@ -4,8 +4,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from text2asl.options import number
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", nargs="?", help="English text to sign (quote it)")
@@ -24,12 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skeleton: lexicon poses drawn as a skeleton (default); diffusion: Stable Diffusion + LoRA keyframes")
     p.add_argument("--base-model", default=None, help="diffusion renderer: hub id or local folder of the base model, or 'tiny'")
     p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: a train-lora output folder")
-    lora_scale, steps, seed = number(float, 0, 4), number(int, 1, 1000), number(int, 0, 2**32 - 1)
-    p.add_argument("--lora-scale", type=lora_scale, default=1.0,
-                   help=f"diffusion renderer: strength of the LoRA {lora_scale.range_text} (default: %(default)s)")
-    p.add_argument("--steps", type=steps, default=25,
-                   help=f"diffusion renderer: denoising steps per keyframe {steps.range_text} (default: %(default)s)")
-    p.add_argument("--seed", type=seed, default=0, help=f"diffusion renderer: noise seed {seed.range_text} (default: %(default)s)")
+    p.add_argument("--lora-scale", type=float, default=1.0, help="diffusion renderer: strength of the LoRA (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=25, help="diffusion renderer: denoising steps per keyframe (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="diffusion renderer: noise seed (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
