@@ -106,10 +106,7 @@ ROWS = [
     ("make-dataset --lexicon embedded -o ds --phases 0", ["--phases", "range"]),
     ("make-dataset --lexicon embedded -o ds --thickness nan", ["--thickness", "integer"]),
     ("make-dataset --lexicon embedded -o afile --resolution 32", ["afile", "is a file"]),
-    # translate --renderer diffusion
-    ("translate --glosses A --renderer diffusion --lora {run} --lora-scale nan -o out.mp4", ["--lora-scale", "finite"]),
-    ("translate --glosses A --renderer diffusion --lora {run} --steps 0 -o out.mp4", ["--steps", "range"]),
-    ("translate --glosses A --renderer diffusion --lora {run} --seed -1 -o out.mp4", ["--seed", "range"]),
+    # translate --renderer diffusion (its numeric options are in tests/test_bad_input.py with translate's others)
     ("translate --glosses A --renderer diffusion --lora nowhere -o out.mp4", ["nowhere", "no LoRA weights"]),
     ("translate --glosses A --renderer diffusion --base-model {base} --lora {lora-text} -o out.mp4",
      ["pytorch_lora_weights.safetensors", "unreadable"]),
