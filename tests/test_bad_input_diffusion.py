@@ -20,7 +20,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from text2asl.cli import main  # noqa: E402
 from text2asl.diffusion import checkpoint as ckpt  # noqa: E402
-from text2asl.diffusion.config import OPTIONAL, RANGES, flag, get_preset  # noqa: E402
+from text2asl.diffusion.config import OPTIONAL, PRESETS, RANGES, flag, get_preset  # noqa: E402
 from text2asl.diffusion.dataset import INFO, METADATA, read_info, read_metadata  # noqa: E402
 from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, TRAINING_INFO, training_info  # noqa: E402
@@ -293,12 +293,12 @@ NUMBERS = st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=True, allo
 
 
 @settings(max_examples=200, deadline=None)
-@given(name=st.sampled_from(sorted(RANGES)), value=NUMBERS, tiny=st.booleans())
-def test_every_setting_is_in_its_range_or_one_sentence(name, value, tiny):
+@given(name=st.sampled_from(sorted(RANGES)), value=NUMBERS, preset=st.sampled_from(sorted(PRESETS)))
+def test_every_setting_is_in_its_range_or_one_sentence(name, value, preset):
     import math
 
     try:
-        config = get_preset("tiny" if tiny else "sd-v1-4").replace(**{name: value})
+        config = get_preset(preset).replace(**{name: value})
     except Text2ASLError as exc:
         assert str(exc).startswith(flag(name)) or str(exc).startswith("--resolution"), str(exc)
         assert "\n" not in str(exc) and not str(exc).endswith(".")

@@ -186,7 +186,8 @@ def test_non_finite_loss_stops_and_sets_the_checkpoint_that_made_it_aside(tiny, 
 
 def test_non_finite_weights_after_the_step_stop_and_resume_takes_the_new_learning_rate(tiny, tmp_path, capsys):
     data, base = tiny
-    trainer = LoraTrainer(cfg(base, checkpointing_steps=1), data, tmp_path / "run", progress=False)
+    schedule = dict(checkpointing_steps=1, lr_scheduler="constant_with_warmup", lr_warmup_steps=20)
+    trainer = LoraTrainer(cfg(base, learning_rate=1e-3, **schedule), data, tmp_path / "run", progress=False)
     real_step, calls = trainer.optimizer.step, {"n": 0}
 
     def step_to_inf(*args, **kwargs):
@@ -202,14 +203,14 @@ def test_non_finite_weights_after_the_step_stop_and_resume_takes_the_new_learnin
         trainer.train()
     assert [p.name for p in checkpoints(tmp_path / "run")] == ["checkpoint-1", "checkpoint-2"]  # step 3 was the bad one
     capsys.readouterr()
-    resumed = LoraTrainer(cfg(base, checkpointing_steps=1, learning_rate=1e-4), data, tmp_path / "run", progress=False)
+    resumed = LoraTrainer(cfg(base, learning_rate=1e-4, **schedule), data, tmp_path / "run", progress=False)
     result = resumed.train(resume="latest")
     assert result.global_step == 4
     assert "resuming with --learning-rate 0.0001 instead of the checkpoint's 0.001" in capsys.readouterr().err
-    warmup = resumed.config.lr_warmup_steps  # the tiny preset warms up: the factor is kept, the base rate is new
-    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4 * min(1.0, 4 / warmup))
+    # still warming up at step 4 of 20: the schedule's factor is kept, the base rate is the new one
+    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4 * 4 / 20)
     with open(tmp_path / "run" / "loss.csv", newline="") as fh:
-        assert float(list(csv.DictReader(fh))[-1]["lr"]) == pytest.approx(1e-4 * min(1.0, 4 / warmup), rel=1e-2)
+        assert float(list(csv.DictReader(fh))[-1]["lr"]) == pytest.approx(1e-4 * 4 / 20, rel=1e-2)
 
 
 def test_a_base_with_nan_weights_is_refused(tiny, tmp_path):
