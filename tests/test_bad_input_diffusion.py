@@ -86,7 +86,7 @@ ROWS = [
     ("train-lora --data {data} -o run --resolution 100000", ["--resolution", "range"]),
     ("train-lora --data {data} -o run --lora-alpha 1.5", ["--lora-alpha", "integer"]),
     # train-lora: settings that only make sense together, and the run folder
-    ("train-lora --base-model tiny --data {data} -o run --resolution 60", ["--resolution 60", "multiple of 8"]),
+    ("train-lora --base-model tiny --data {data} -o run --resolution 60", ["--resolution 60", "multiple of"]),
     ("train-lora --base-model {base} --data {data} -o run --resume latest", ["--resume latest", "no checkpoint"]),
     ("train-lora --base-model {base} --data {data} -o run --resume checkpoint-9", ["checkpoint-9", "not a complete"]),
     ("train-lora --base-model {base} --data {data} -o afile", ["afile", "is a file"]),

@@ -225,7 +225,7 @@ def test_a_base_with_nan_weights_is_refused(tiny, tmp_path):
     with torch.no_grad():
         next(unet.parameters()).fill_(float("nan"))
     unet.save_pretrained(broken / "unet", safe_serialization=True)
-    with pytest.raises(Text2ASLError, match="NaN or infinite weights in its unet"):
+    with pytest.raises(Text2ASLError, match=r"NaN or inf.*unet"):
         LoraTrainer(cfg(broken), data, tmp_path / "run", progress=False)
 
 
