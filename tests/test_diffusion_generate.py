@@ -87,10 +87,17 @@ def test_translate_with_diffusion_renderer_writes_playable_video(run, tmp_path, 
     from text2asl.cli import main
     from text2asl.io import read_video
 
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.enable_progress_bar()  # as in a fresh process: -q must turn the libraries' own bars off
+    transformers_logging.enable_progress_bar()
     out = tmp_path / "out.mp4"
     code = main(["translate", "--glosses", "A B", "--renderer", "diffusion", "--lora", str(run), "--size", "32",
                  "--fps", "8", "-o", str(out), "-q"])
-    assert code == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert err == "", err  # -q: no progress bar of ours, diffusers' or transformers' (loading weights)
     frames, meta = read_video(out)
     decoded = list(frames)
     info = training_info(run)

@@ -87,6 +87,46 @@ def test_saved_lora_loads_into_fresh_pipeline(tiny, tmp_path):
     assert files <= {".safetensors", ".json", ".csv"}  # nothing pickled
 
 
+def test_lora_alpha_loads_at_the_trained_strength(tiny, tmp_path):
+    """rank 4, alpha 8: diffusers' plain loader must apply the update the trainer's UNet applied (not half of it)."""
+    from diffusers import StableDiffusionPipeline
+
+    data, base = tiny
+    trainer = LoraTrainer(cfg(base, max_train_steps=2, rank=4, lora_alpha=8, learning_rate=1e-2), data,
+                          tmp_path / "run", progress=False)
+    trainer.train()
+    unet = trainer.accelerator.unwrap_model(trainer.unet).eval()
+    pipe = StableDiffusionPipeline.from_pretrained(str(base), local_files_only=True, safety_checker=None,
+                                                   feature_extractor=None, requires_safety_checker=False)
+    plain = pipe.unet.eval()
+    gen = torch.Generator().manual_seed(0)
+    ucfg = plain.config
+    sample = torch.randn(2, ucfg.in_channels, ucfg.sample_size, ucfg.sample_size, generator=gen)
+    hidden = torch.randn(2, 7, ucfg.cross_attention_dim, generator=gen)
+    t = torch.tensor([500, 20])
+    with torch.no_grad():
+        without = plain(sample, t, hidden).sample
+        trained = unet(sample, t, hidden).sample
+        pipe.load_lora_weights(str(tmp_path / "run"))  # diffusers' own loader, as a user would
+        loaded = plain(sample, t, hidden).sample
+    trained_update, loaded_update = trained - without, loaded - without
+    assert trained_update.abs().max() > 1e-4, "the LoRA learned nothing, so the test cannot tell strengths apart"
+    ratio = (loaded_update * trained_update).sum() / (trained_update * trained_update).sum()
+    assert ratio.item() == pytest.approx(1.0, abs=1e-3)
+    torch.testing.assert_close(loaded, trained, rtol=1e-4, atol=1e-5)
+
+
+def test_fp16_on_a_cpu_says_it_trains_in_fp32_and_records_that(tiny, tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU fp16 mixed precision really runs")
+    data, base = tiny
+    result = train_lora(cfg(base, max_train_steps=1, mixed_precision="fp16"), data, tmp_path / "run", progress=False)
+    assert result.global_step == 1
+    assert "--mixed-precision fp16 needs a GPU; this CPU run trains in fp32" in capsys.readouterr().err
+    info = training_info(tmp_path / "run")
+    assert info["config"]["mixed_precision"] == "no" and info["requested_mixed_precision"] == "fp16"
+
+
 def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch):
     data, base = tiny
     straight = LoraTrainer(cfg(base), data, tmp_path / "straight", progress=False)
@@ -123,8 +163,9 @@ def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch):
     assert all(float(s["step"]) == 4 for s in state.values())
 
 
-@pytest.mark.parametrize("bad_step, expected", [(3, "checkpoint-2"), (1, "no checkpoint was saved yet")])
-def test_non_finite_loss_stops_and_keeps_last_checkpoint(tiny, tmp_path, monkeypatch, bad_step, expected):
+@pytest.mark.parametrize("bad_step, good, aside", [(3, ["checkpoint-1"], ["diverged-checkpoint-2"]), (1, [], [])])
+def test_non_finite_loss_stops_and_sets_the_checkpoint_that_made_it_aside(tiny, tmp_path, monkeypatch, bad_step,
+                                                                          good, aside):
     data, base = tiny
     calls = {"n": 0}
     real_loss = train_mod.diffusion_loss
@@ -135,11 +176,57 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tiny, tmp_path, monkeyp
         return loss * float("nan") if calls["n"] == bad_step else loss
 
     monkeypatch.setattr(train_mod, "diffusion_loss", nan_at)
-    with pytest.raises(Text2ASLError, match=rf"nan at step {bad_step}.*{expected}"):
-        LoraTrainer(cfg(base), data, tmp_path / "run", progress=False).train()
-    kept = [p.name for p in checkpoints(tmp_path / "run")]
-    assert kept == (["checkpoint-2"] if bad_step == 3 else [])
+    expected = "last good checkpoint is checkpoint-1" if good else "no good checkpoint is left"
+    with pytest.raises(Text2ASLError, match=rf"diverged at step {bad_step} \(the loss became nan\).*{expected}"):
+        LoraTrainer(cfg(base, checkpointing_steps=1), data, tmp_path / "run", progress=False).train()
+    assert [p.name for p in checkpoints(tmp_path / "run")] == good
+    assert sorted(p.name for p in (tmp_path / "run").glob("diverged-*")) == aside
     assert not (tmp_path / "run" / LORA_WEIGHTS).exists()
+
+
+def test_non_finite_weights_after_the_step_stop_and_resume_takes_the_new_learning_rate(tiny, tmp_path, capsys):
+    data, base = tiny
+    schedule = dict(checkpointing_steps=1, lr_scheduler="constant_with_warmup", lr_warmup_steps=20)
+    trainer = LoraTrainer(cfg(base, learning_rate=1e-3, **schedule), data, tmp_path / "run", progress=False)
+    real_step, calls = trainer.optimizer.step, {"n": 0}
+
+    def step_to_inf(*args, **kwargs):
+        real_step(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            with torch.no_grad():
+                trainer.trainable[0].fill_(float("inf"))
+
+    trainer.optimizer.step = step_to_inf
+    with pytest.raises(Text2ASLError, match=r"diverged at step 3 \(the LoRA weights became infinite or NaN\).*"
+                                            r"checkpoint-2.*--resume latest --learning-rate 1e-04"):
+        trainer.train()
+    assert [p.name for p in checkpoints(tmp_path / "run")] == ["checkpoint-1", "checkpoint-2"]  # step 3 was the bad one
+    capsys.readouterr()
+    resumed = LoraTrainer(cfg(base, learning_rate=1e-4, **schedule), data, tmp_path / "run", progress=False)
+    result = resumed.train(resume="latest")
+    assert result.global_step == 4
+    assert "resuming with --learning-rate 0.0001 instead of the checkpoint's 0.001" in capsys.readouterr().err
+    # still warming up at step 4 of 20: the schedule's factor is kept, the base rate is the new one
+    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4 * 4 / 20)
+    with open(tmp_path / "run" / "loss.csv", newline="") as fh:
+        assert float(list(csv.DictReader(fh))[-1]["lr"]) == pytest.approx(1e-4 * 4 / 20, rel=1e-2)
+
+
+def test_a_base_with_nan_weights_is_refused(tiny, tmp_path):
+    import shutil
+
+    from diffusers import UNet2DConditionModel
+
+    data, base = tiny
+    broken = tmp_path / "nan-base"
+    shutil.copytree(base, broken)
+    unet = UNet2DConditionModel.from_pretrained(str(broken), subfolder="unet", local_files_only=True)
+    with torch.no_grad():
+        next(unet.parameters()).fill_(float("nan"))
+    unet.save_pretrained(broken / "unet", safe_serialization=True)
+    with pytest.raises(Text2ASLError, match=r"NaN or inf.*unet"):
+        LoraTrainer(cfg(broken), data, tmp_path / "run", progress=False)
 
 
 def test_min_snr_accumulation_checkpointing_scheduler_validation(tiny, tmp_path):

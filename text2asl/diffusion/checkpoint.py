@@ -7,7 +7,8 @@
 accelerate's `save_state` would do most of this, but it stores the optimiser with `torch.save`
 (pickle); the project loads nothing with pickle. A checkpoint is written under a temporary name and
 renamed when complete, so a run killed while saving never leaves a half checkpoint that
-`--resume latest` would pick.
+`--resume latest` would pick; one damaged later (a truncated file, a bad state.json) is skipped,
+with a note, for the newest checkpoint that reads intact.
 """
 from __future__ import annotations
 
@@ -37,12 +38,69 @@ def find_checkpoint(run_dir: str | Path, resume: str) -> Path:
     if resume == "latest":
         found = checkpoints(run_dir)
         if not found:
-            raise Text2ASLError(f"--resume latest: {run_dir} holds no checkpoint yet; start without --resume.")
+            raise Text2ASLError(f"--resume latest: {run_dir} holds no checkpoint yet; start without --resume")
         return found[-1]
     path = Path(resume) if Path(resume).is_absolute() else Path(run_dir) / resume
     if not (path / "state.json").is_file():
-        raise Text2ASLError(f"--resume {resume}: {path} is not a complete checkpoint; use --resume latest or a {PREFIX}N folder.")
+        raise Text2ASLError(f"--resume {resume}: {path} is not a complete checkpoint; use --resume latest or a {PREFIX}N folder")
     return path
+
+
+class DamagedCheckpoint(Text2ASLError):
+    """A checkpoint file that cannot be read (truncated, not safetensors, state.json not what save_checkpoint wrote)."""
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict, dict, dict]:
+    """(state.json, weights, optimiser tensors) of the checkpoint at `path`, all read and checked; DamagedCheckpoint if not."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    try:
+        state = json.loads((path / "state.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DamagedCheckpoint(f"{path / 'state.json'} is unreadable ({type(exc).__name__})") from None
+    shape = (isinstance(state, dict) and type(state.get("step")) is int and state["step"] >= 0
+             and isinstance(state.get("optimizer"), dict) and isinstance(state["optimizer"].get("param_groups"), list)
+             and isinstance(state["optimizer"].get("scalars"), dict) and isinstance(state.get("lr_scheduler"), dict))
+    if not shape:
+        raise DamagedCheckpoint(f"{path / 'state.json'} lacks the step, optimizer or lr_scheduler that a checkpoint holds")
+    tensors = []
+    for name in ("weights.safetensors", "optimizer.safetensors"):
+        try:
+            tensors.append(load_file(str(path / name)))
+        except (OSError, SafetensorError, ValueError) as exc:
+            detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            raise DamagedCheckpoint(f"{path / name} is unreadable ({detail})") from None
+    return state, tensors[0], tensors[1]
+
+
+def intact_checkpoint(run_dir: str | Path, resume: str, note=print) -> Path:
+    """The checkpoint to resume from: the one `resume` names, or for 'latest' the newest one that reads intact.
+
+    Each damaged checkpoint skipped on the way is reported through `note` (one line each); a named
+    checkpoint that is damaged, or a run whose checkpoints are all damaged, is a Text2ASLError.
+    """
+    path = find_checkpoint(run_dir, resume)
+    if resume != "latest":
+        try:
+            read_checkpoint(path)
+        except DamagedCheckpoint as exc:
+            raise Text2ASLError(f"--resume {resume}: {exc}; resume from another checkpoint or use --resume latest") from None
+        return path
+    damaged = []
+    for candidate in reversed(checkpoints(run_dir)):
+        try:
+            read_checkpoint(candidate)
+        except DamagedCheckpoint as exc:
+            damaged.append(str(exc))
+            note(f"train-lora: skipping damaged checkpoint {candidate.name}: {exc}")
+            continue
+        if damaged:
+            note(f"train-lora: resuming from {candidate.name}, the newest intact checkpoint")
+        return candidate
+    raise Text2ASLError(f"--resume latest: every checkpoint in {run_dir} is damaged (newest: {damaged[0]}); "
+                        "start again without --resume")
 
 
 def _split_optimizer(state_dict: dict) -> tuple[dict, dict]:
@@ -103,23 +161,25 @@ def save_checkpoint(run_dir: str | Path, step: int, epoch: int, model, optimizer
 def load_checkpoint(path: str | Path, model, optimizer, lr_scheduler, scaler=None) -> dict:
     """Restore weights, optimiser, scheduler and scaler from `path` in place; returns state.json."""
     import torch
-    from safetensors.torch import load_file
 
     path = Path(path)
-    state = json.loads((path / "state.json").read_text())
-    weights = load_file(str(path / "weights.safetensors"))
+    state, weights, opt_tensors = read_checkpoint(path)
     params = dict(model.named_parameters())
     mismatched = [n for n, t in weights.items() if n not in params or params[n].shape != t.shape]
     if mismatched:
         raise Text2ASLError(
             f"checkpoint {path} does not fit this model ({len(mismatched)} tensors differ, e.g. {mismatched[0]}); "
-            "resume with the same --base-model and --rank, or start a new output folder."
+            "resume with the same --base-model and --rank, or start a new output folder"
         )
     with torch.no_grad():
         for name, tensor in weights.items():
             params[name].copy_(tensor.to(params[name].dtype))
-    optimizer.load_state_dict(_join_optimizer(load_file(str(path / "optimizer.safetensors")), state["optimizer"]))
-    lr_scheduler.load_state_dict(state["lr_scheduler"])
-    if scaler is not None and state.get("scaler"):
-        scaler.load_state_dict(state["scaler"])
+    try:
+        optimizer.load_state_dict(_join_optimizer(opt_tensors, state["optimizer"]))
+        lr_scheduler.load_state_dict(state["lr_scheduler"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Text2ASLError(f"checkpoint {path} holds an optimiser or scheduler state that does not fit this run "
+                            f"({type(exc).__name__}); resume with the same settings, or start a new output folder") from None
     return state

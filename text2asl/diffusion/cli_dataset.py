@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import argparse
 
+from text2asl.diffusion.dataset import PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
+from text2asl.options import number
+
+RESOLUTION, PHASES, THICKNESS = (number(int, *r) for r in (RESOLUTION_RANGE, PHASES_RANGE, THICKNESS_RANGE))
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lexicon", action="append", required=True, metavar="DIR",
@@ -10,9 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="dataset folder to create or complete")
     parser.add_argument("--base-model", default=None, metavar="NAME",
                         help="fit the images to a base: 'tiny-asl' sets its resolution and phases (64 and 4)")
-    parser.add_argument("--resolution", type=int, default=None, help="image size in pixels (default 512, or the base's)")
-    parser.add_argument("--phases", type=int, default=None, help="keyframes per sign (default 8, or the base's)")
-    parser.add_argument("--thickness", type=int, default=None, help="line thickness in pixels (default: scaled to the resolution)")
+    parser.add_argument("--resolution", type=RESOLUTION, default=None,
+                        help=f"image size in pixels {RESOLUTION.range_text} (default 512, or the base's)")
+    parser.add_argument("--phases", type=PHASES, default=None, help=f"keyframes per sign {PHASES.range_text} (default 8, or the base's)")
+    parser.add_argument("--thickness", type=THICKNESS, default=None,
+                        help=f"line thickness in pixels {THICKNESS.range_text} (default: scaled to the resolution)")
     parser.add_argument("--no-face", action="store_true", help="leave the face contour out of the images")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

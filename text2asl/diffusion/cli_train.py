@@ -5,14 +5,11 @@ import argparse
 import dataclasses
 import typing
 
-from text2asl.diffusion.config import PRESETS, LoraConfig, get_preset, preset_for
+from text2asl.diffusion.config import CHOICES, PRESETS, RANGES, LoraConfig, flag, get_preset, preset_for, range_text
+from text2asl.options import number
 
 # Fields with their own flag (or set by another option) rather than the generic --field-name one.
 _SPECIAL = {"base_model", "validation_prompts"}
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,10 +32,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         kind = hints[f.name]
         help_ = f.metadata.get("help", "")
         if kind is bool:
-            group.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, default=None, help=help_)
+            group.add_argument(flag(f.name), action=argparse.BooleanOptionalAction, default=None, help=help_)
             continue
         base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
-        group.add_argument(_flag(f.name), type=base, default=None, metavar=base.__name__.upper(), help=help_)
+        if f.name in CHOICES:
+            group.add_argument(flag(f.name), choices=CHOICES[f.name], default=None, help=help_)
+            continue
+        if f.name in RANGES:
+            kind_, lo, hi, lo_open = RANGES[f.name]
+            group.add_argument(flag(f.name), type=number(kind_, lo, hi, lo_open=lo_open), default=None,
+                               metavar=base.__name__.upper(), help=f"{help_} {range_text(f.name)}".strip())
+            continue
+        group.add_argument(flag(f.name), type=base, default=None, metavar=base.__name__.upper(), help=help_)
 
 
 def config_from_args(args: argparse.Namespace) -> LoraConfig:
@@ -55,7 +60,6 @@ def config_from_args(args: argparse.Namespace) -> LoraConfig:
 
 def run(args: argparse.Namespace) -> int:
     from text2asl.diffusion.train import train_lora
-
     config = config_from_args(args)
     result = train_lora(config, args.data, args.output, resume=args.resume, progress=not args.quiet)
     if result.stopped == "time budget":

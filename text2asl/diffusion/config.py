@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from text2asl.diffusion.tiny import TinyArchitecture
@@ -63,14 +64,24 @@ class LoraConfig:
 
     def __post_init__(self) -> None:
         self.validation_prompts = tuple(self.validation_prompts)
-        positive = ("resolution", "train_batch_size", "gradient_accumulation_steps", "rank", "checkpointing_steps")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise Text2ASLError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}.")
-        if self.learning_rate <= 0:
-            raise Text2ASLError(f"--learning-rate must be positive, got {self.learning_rate}.")
-        if self.mixed_precision not in ("no", "fp16", "bf16"):
-            raise Text2ASLError(f"--mixed-precision must be no, fp16 or bf16, got {self.mixed_precision!r}.")
+        for name, (kind, lo, hi, lo_open) in RANGES.items():
+            value = getattr(self, name, None)
+            if value is None and (name in OPTIONAL or not hasattr(self, name)):
+                continue
+            number = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
+            if (not number or not math.isfinite(value) or value < lo
+                    or (lo_open and value == lo) or value > hi):
+                raise Text2ASLError(f"{flag(name)} must be {'an integer' if kind is int else 'a number'} in "
+                                    f"{range_text(name)}, got {value!r}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise Text2ASLError(f"{flag(name)} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        tiny = self.base_model == TINY_ASL
+        multiple = tiny_downsampling() if tiny else VAE_FACTOR
+        if self.resolution % multiple:
+            which = "the tiny-asl model" if tiny else "Stable Diffusion's VAE"
+            raise Text2ASLError(f"--resolution {self.resolution} does not fit {which}; give a multiple of {multiple}, "
+                                f"e.g. {max(multiple, self.resolution // multiple * multiple)}")
 
     @property
     def alpha(self) -> int:
@@ -81,6 +92,61 @@ class LoraConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+# The valid values of every numeric setting: (type, low, high, low excluded). The CLI's parser and
+# LoraConfig itself both check against this one table, so a library caller gets the same sentence.
+RANGES: dict[str, tuple[type, float, float, bool]] = {
+    "resolution": (int, 16, 2048, False),
+    "train_batch_size": (int, 1, 4096, False),
+    "num_train_epochs": (int, 1, 100_000, False),
+    "max_train_steps": (int, 1, 10_000_000, False),
+    "gradient_accumulation_steps": (int, 1, 1024, False),
+    "learning_rate": (float, 0.0, 1.0, True),
+    "lr_warmup_steps": (int, 0, 10_000_000, False),
+    "adam_beta1": (float, 0.0, 0.9999, False),
+    "adam_beta2": (float, 0.0, 0.9999999, False),
+    "adam_weight_decay": (float, 0.0, 10.0, False),
+    "adam_epsilon": (float, 0.0, 1.0, True),
+    "max_grad_norm": (float, 0.0, 1e6, True),
+    "rank": (int, 1, 1024, False),
+    "lora_alpha": (int, 1, 65_536, False),
+    "snr_gamma": (float, 0.0, 1000.0, True),
+    "seed": (int, 0, 2**32 - 1, False),
+    "checkpointing_steps": (int, 1, 10_000_000, False),
+    "checkpoints_total_limit": (int, 1, 1_000_000, False),
+    "validation_epochs": (int, 0, 1_000_000, False),
+    "validation_inference_steps": (int, 1, 1000, False),
+    "guidance_scale": (float, 0.0, 100.0, False),
+    "max_minutes": (float, 0.0, 1e6, False),
+    "base_vae_steps": (int, 0, 10_000_000, False),
+    "base_unet_steps": (int, 0, 10_000_000, False),
+    "base_learning_rate": (float, 0.0, 1.0, True),
+    "base_max_minutes": (float, 0.0, 1e6, False),
+}
+OPTIONAL = {"max_train_steps", "lora_alpha", "snr_gamma", "checkpoints_total_limit", "max_minutes", "base_max_minutes"}
+LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
+CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS, "mixed_precision": ("no", "fp16", "bf16")}
+VAE_FACTOR = 8  # Stable Diffusion's VAE: 512² images -> 64² latents
+
+
+def flag(name: str) -> str:
+    """The CLI option of setting `name`: learning_rate -> --learning-rate."""
+    return "--" + name.replace("_", "-")
+
+
+def range_text(name: str) -> str:
+    """'[1, 1024]' or '(0, 1]': the valid values of setting `name`, as the CLI's help and errors give them."""
+    _, lo, hi, lo_open = RANGES[name]
+    return f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+
+
+def tiny_downsampling() -> int:
+    """Pixels per latent cell times the UNet's downsampling: the tiny preset's resolution must be a multiple of it."""
+    from text2asl.diffusion.tiny import TinyArchitecture
+
+    arch = TinyArchitecture()
+    return 2 ** (len(arch.vae_channels) - 1) * 2 ** (len(arch.unet_channels) - 1)
 
 
 PRESETS: dict[str, LoraConfig] = {
@@ -112,7 +178,7 @@ PRESETS["smoke"] = PRESETS[TINY_ASL].replace(max_train_steps=30, checkpointing_s
 def get_preset(name: str, **overrides) -> LoraConfig:
     """The named preset with `overrides` applied (None values are ignored)."""
     if name not in PRESETS:
-        raise Text2ASLError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
+        raise Text2ASLError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name].replace(**{k: v for k, v in overrides.items() if v is not None})
 
 

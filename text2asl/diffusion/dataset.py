@@ -25,6 +25,9 @@ from text2asl.errors import Text2ASLError
 METADATA = "metadata.jsonl"
 INFO = "dataset.json"
 CAPTION = "asl skeleton, {gloss}, phase {phase} of {n}"
+RESOLUTION_RANGE = (16, 2048)  # pixels; 2048² RGB is 12 MB a keyframe
+PHASES_RANGE = (1, 64)
+THICKNESS_RANGE = (1, 64)
 _CAPTION_RE = re.compile(r"^asl skeleton, (?P<gloss>.+), phase (?P<phase>\d+) of (?P<n>\d+)$")
 
 
@@ -89,24 +92,28 @@ def make_dataset(
     from text2asl.poses.normalize import normalize
 
     if not lexicons:
-        raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv).")
-    if resolution < 16 or n_phases < 1:
-        raise Text2ASLError(f"--resolution must be at least 16 and --phases at least 1, got {resolution} and {n_phases}.")
+        raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv)")
+    for flag, value, (lo, hi) in (("--resolution", resolution, RESOLUTION_RANGE), ("--phases", n_phases, PHASES_RANGE),
+                                  ("--thickness", THICKNESS_RANGE[0] if thickness is None else thickness, THICKNESS_RANGE)):
+        if not lo <= value <= hi:
+            raise Text2ASLError(f"{flag} must be in [{lo}, {hi}], got {value}")
     output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise Text2ASLError(f"-o {output_dir} is a file, not a dataset folder; give a new or existing folder")
     thickness = thickness if thickness is not None else max(1, round(2 * resolution / 512))
     render = RenderConfig(size=resolution, caption=False, hands_inset=False, thickness=thickness, face=face)
     settings = {"resolution": resolution, "n_phases": n_phases, "render": asdict(render)}
     old = output_dir / INFO
     if old.is_file():
-        previous = json.loads(old.read_text())
+        previous = read_info(output_dir)
         if {k: previous.get(k) for k in settings} != json.loads(json.dumps(settings)):
             raise Text2ASLError(
-                f"{output_dir} already holds a dataset made with other settings ({old}); choose another -o or delete it."
+                f"{output_dir} already holds a dataset made with other settings ({old}); choose another -o or delete it"
             )
     opened = [lex if isinstance(lex, Lexicon) else Lexicon(lex) for lex in lexicons]
     entries = [(lex, e) for lex in opened for e in lex.entries]
     if not entries:
-        raise Text2ASLError(f"the lexicons {', '.join(str(lex.path) for lex in opened)} hold no signs.")
+        raise Text2ASLError(f"the lexicons {', '.join(str(lex.path) for lex in opened)} hold no signs")
     output_dir.mkdir(parents=True, exist_ok=True)
     renderer = SkeletonRenderer(render)
     rows: list[dict] = []
@@ -137,54 +144,108 @@ def make_dataset(
 
 
 def read_metadata(data_dir: str | Path) -> list[dict]:
-    """The rows of `data_dir/metadata.jsonl`, checked: the folder exists, rows have file_name and text, images exist."""
+    """The rows of `data_dir/metadata.jsonl`, checked: the folder exists, rows have file_name and text, images exist.
+
+    Every file_name must stay inside `data_dir` (no absolute or ../ paths) and name an image file.
+    """
+    from text2asl.io import contained_path
+
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise Text2ASLError(f"dataset folder {data_dir} does not exist; create it with `text2asl make-dataset`.")
+        raise Text2ASLError(f"dataset folder {data_dir} does not exist; create it with `text2asl make-dataset`")
     meta = data_dir / METADATA
     if not meta.is_file():
-        raise Text2ASLError(f"dataset folder {data_dir} has no {METADATA}; create the dataset with `text2asl make-dataset`.")
+        raise Text2ASLError(f"dataset folder {data_dir} has no {METADATA}; create the dataset with `text2asl make-dataset`")
+    try:
+        text = meta.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Text2ASLError(f"{meta} is unreadable ({type(exc).__name__}); regenerate the dataset with `text2asl make-dataset`") from None
     rows = []
-    for line_no, line in enumerate(meta.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError:
-            raise Text2ASLError(f"{meta} line {line_no} is not valid JSON; fix or regenerate the dataset.") from None
-        if not isinstance(row, dict) or not row.get("file_name") or not isinstance(row.get("text"), str):
-            raise Text2ASLError(f"{meta} line {line_no} needs a file_name and a text caption.")
+        except (json.JSONDecodeError, RecursionError):
+            raise Text2ASLError(f"{meta} line {line_no} is not valid JSON; fix or regenerate the dataset") from None
+        if not isinstance(row, dict) or not isinstance(row.get("file_name"), str) or not isinstance(row.get("text"), str):
+            raise Text2ASLError(f"{meta} line {line_no} needs a file_name and a text caption, both strings")
+        contained_path(data_dir, row["file_name"], f"{meta} line {line_no}", "dataset folder")
+        for key, kind in (("gloss", str), ("phase", int), ("n_phases", int)):
+            if key in row and (not isinstance(row[key], kind) or isinstance(row[key], bool)):
+                raise Text2ASLError(f"{meta} line {line_no} gives {key} {row[key]!r}, not a{'n integer' if kind is int else ' string'}")
+        if "n_phases" in row and not PHASES_RANGE[0] <= row["n_phases"] <= PHASES_RANGE[1]:
+            raise Text2ASLError(f"{meta} line {line_no} gives n_phases {row['n_phases']}, not in [{PHASES_RANGE[0]}, {PHASES_RANGE[1]}]")
         rows.append(row)
     if not rows:
-        raise Text2ASLError(f"{meta} is empty; the dataset holds no images, rebuild it with `text2asl make-dataset`.")
+        raise Text2ASLError(f"{meta} is empty; the dataset holds no images, rebuild it with `text2asl make-dataset`")
     missing = [r["file_name"] for r in rows if not (data_dir / r["file_name"]).is_file()]
     if missing:
         raise Text2ASLError(
             f"{meta} names {len(missing)} image(s) that do not exist in {data_dir} (first: {missing[0]}); "
-            "rebuild the dataset or remove those rows."
+            "rebuild the dataset or remove those rows"
         )
     return rows
 
 
 def read_info(data_dir: str | Path) -> dict:
-    """dataset.json of a dataset made by `make_dataset` ({} for a hand-made imagefolder)."""
+    """dataset.json of a dataset made by `make_dataset` ({} for a hand-made imagefolder), checked field by field."""
     path = Path(data_dir) / INFO
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Text2ASLError(f"{path} is not valid JSON ({type(exc).__name__}); regenerate the dataset with "
+                            "`text2asl make-dataset` or delete the file") from None
+    if not isinstance(info, dict):
+        raise Text2ASLError(f"{path} must hold a JSON object; regenerate the dataset with `text2asl make-dataset`")
+    for key, lo, hi in (("resolution", *RESOLUTION_RANGE), ("n_phases", *PHASES_RANGE)):
+        value = info.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi):
+            raise Text2ASLError(f"{path} gives {key} {value!r}, not an integer in [{lo}, {hi}]; regenerate the dataset")
+    glosses = info.get("glosses")
+    if glosses is not None and not (isinstance(glosses, dict) and all(isinstance(v, dict) for v in glosses.values())):
+        raise Text2ASLError(f"{path} gives glosses that are not an object of objects; regenerate the dataset")
+    for gloss, entry in (glosses or {}).items():
+        duration = entry.get("duration_s")
+        if duration is not None and (not isinstance(duration, (int, float)) or isinstance(duration, bool)
+                                     or not 0 < duration < 3600):
+            raise Text2ASLError(f"{path} gives {gloss} a duration_s of {duration!r}; regenerate the dataset")
+    return info
 
 
 def load_image(path: str | Path, resolution: int) -> np.ndarray:
     """(resolution, resolution, 3) uint8 RGB: shorter side resized to `resolution`, centre-cropped, never flipped."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as im:
-        im = im.convert("RGB")
-        w, h = im.size
-        s = resolution / min(w, h)
-        if (w, h) != (resolution, resolution):
-            im = im.resize((max(resolution, round(w * s)), max(resolution, round(h * s))), Image.Resampling.LANCZOS)
-        w, h = im.size
-        left, top = (w - resolution) // 2, (h - resolution) // 2
-        return np.asarray(im.crop((left, top, left + resolution, top + resolution)))
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+        raise Text2ASLError(f"dataset image {path} is unreadable ({type(exc).__name__}); "
+                            "regenerate the dataset or remove its row from metadata.jsonl") from None
+    w, h = im.size
+    s = resolution / min(w, h)
+    if (w, h) != (resolution, resolution):
+        im = im.resize((max(resolution, round(w * s)), max(resolution, round(h * s))), Image.Resampling.LANCZOS)
+    w, h = im.size
+    left, top = (w - resolution) // 2, (h - resolution) // 2
+    return np.asarray(im.crop((left, top, left + resolution, top + resolution)))
+
+
+def check_images(data_dir: str | Path, rows: Sequence[dict]) -> None:
+    """Open every image's header (cheap: no pixels are decoded), so a non-image fails before training, in one sentence."""
+    from PIL import Image, UnidentifiedImageError
+
+    for row in rows:
+        path = Path(data_dir) / row["file_name"]
+        try:
+            with Image.open(path) as im:
+                im.size  # noqa: B018 - the header is parsed on open; size proves it is an image
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+            raise Text2ASLError(f"dataset image {path} is not a readable image ({type(exc).__name__}); "
+                                "regenerate the dataset or remove its row from metadata.jsonl") from None
 
 
 class SkeletonImageDataset:

@@ -16,7 +16,7 @@ import numpy as np
 
 from text2asl.diffusion.config import SD_V1_4
 from text2asl.diffusion.dataset import caption, gloss_token
-from text2asl.diffusion.model import base_info, load_pipeline, seeded_generator, training_info
+from text2asl.diffusion.model import base_info, hide_library_progress_bars, load_pipeline, seeded_generator, training_info
 
 DEFAULT_SECONDS_PER_SIGN = 1.0
 DEFAULT_GUIDANCE_SCALE = 7.5  # SD v1-4's; a run's training_info.json or a base's train_base.json may name its own
@@ -143,6 +143,8 @@ def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | P
     if guidance_scale is None:
         guidance_scale = float((info.get("config") or {}).get("guidance_scale") or made.get("guidance_scale")
                                or DEFAULT_GUIDANCE_SCALE)
+    if not progress:
+        hide_library_progress_bars()
     pipe = load_pipeline(base_model, lora_dir=lora_dir, device=device)
     if lora_dir is not None:
         if fuse:

@@ -31,6 +31,35 @@ class BaseModel:
     path: str
 
 
+def stable_diffusion_pipeline():
+    """diffusers' `StableDiffusionPipeline` class, imported without transformers' torchvision notice.
+
+    Its module imports CLIPImageProcessor, the safety checker's feature extractor; without
+    torchvision, transformers falls back to its PIL implementation and logs that on the import. This
+    package never loads a feature extractor (the safety checker is left out, see `load_pipeline`),
+    so the notice says nothing about the run and is kept off the console.
+    """
+    import logging
+
+    notice = logging.getLogger("transformers.utils.import_utils")
+    level = notice.level
+    notice.setLevel(logging.ERROR)
+    try:
+        from diffusers import StableDiffusionPipeline
+    finally:
+        notice.setLevel(level)
+    return StableDiffusionPipeline
+
+
+def hide_library_progress_bars() -> None:
+    """Turn off the progress bars diffusers and transformers draw themselves (loading weights, denoising steps)."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+
+
 def _looks_like_path(name: str) -> bool:
     return name.startswith(("/", "./", "../", "~", ".\\")) or name.count("/") > 1 or "\\" in name
 
@@ -54,12 +83,12 @@ def check_base_model(base_model: str) -> tuple[str, bool]:
         if not path.is_dir():
             raise Text2ASLError(
                 f"base model folder {base_model} does not exist; pass a diffusers folder (model_index.json, unet/, "
-                "vae/, text_encoder/, tokenizer/) or a hub id such as CompVis/stable-diffusion-v1-4."
+                "vae/, text_encoder/, tokenizer/) or a hub id such as CompVis/stable-diffusion-v1-4"
             )
         if not (path / "unet" / "config.json").is_file():
             raise Text2ASLError(
                 f"base model folder {base_model} has no UNet (unet/config.json is missing); point --base-model "
-                "at a complete diffusers pipeline folder, e.g. one saved with `StableDiffusionPipeline.save_pretrained`."
+                "at a complete diffusers pipeline folder, e.g. one saved with `StableDiffusionPipeline.save_pretrained`"
             )
         return str(path), True
     return base_model, False
@@ -69,7 +98,7 @@ def _offline_error(base_model: str, exc: Exception) -> Text2ASLError:
     return Text2ASLError(
         f"could not load base model {base_model!r}: it is not in the local Hugging Face cache and the hub is "
         f"unreachable or offline ({type(exc).__name__}); on a connected machine run `hf download {base_model} "
-        "--local-dir DIR` and pass --base-model DIR."
+        "--local-dir DIR` and pass --base-model DIR"
     )
 
 
@@ -103,7 +132,7 @@ def load_base_model(base_model: str, dtype=None) -> BaseModel:
         noise_scheduler = DDPMScheduler.from_pretrained(name, subfolder="scheduler", **kwargs)
     except (OSError, ValueError) as exc:
         if local:
-            raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it.") from exc
+            raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it") from exc
         raise _offline_error(name, exc) from exc
     refuse_non_finite(name, {"text_encoder": text_encoder, "vae": vae, "unet": unet})
     for module in (text_encoder, vae, unet):
@@ -116,22 +145,24 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
     """A `StableDiffusionPipeline` for `base_model` (no safety checker), with the LoRA in `lora_dir` loaded.
 
     The safety checker is left out: it is trained on photographs and only adds memory and false
-    positives on skeleton drawings.
+    positives on skeleton drawings. So is its feature extractor, which only feeds the checker.
     """
     import torch
-    from diffusers import StableDiffusionPipeline
 
+    StableDiffusionPipeline = stable_diffusion_pipeline()
+    if lora_dir is not None:
+        lora_weights(lora_dir)  # a missing or damaged LoRA fails before the base model loads
     name, local = check_base_model(resolve_base_model(base_model))
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = dtype or (torch.float16 if device.startswith("cuda") else torch.float32)
     try:
         pipe = StableDiffusionPipeline.from_pretrained(
-            name, dtype=dtype, safety_checker=None, requires_safety_checker=False,
+            name, dtype=dtype, safety_checker=None, feature_extractor=None, requires_safety_checker=False,
             local_files_only=local or None,
         )
     except (OSError, ValueError) as exc:
         if local:
-            raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it.") from exc
+            raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it") from exc
         raise _offline_error(name, exc) from exc
     refuse_non_finite(name, {"text_encoder": pipe.text_encoder, "vae": pipe.vae, "unet": pipe.unet})
     pipe.set_progress_bar_config(disable=True)
@@ -140,14 +171,21 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
     return pipe.to(device)
 
 
-def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> None:
-    """Load `lora_dir/pytorch_lora_weights.safetensors` into `pipe` via diffusers' own `load_lora_weights`."""
+def lora_weights(lora_dir: str | Path) -> Path:
+    """The LoRA file of a `train-lora` output folder (or the file itself), read once to prove it is intact."""
     lora_dir = Path(lora_dir)
     weights = lora_dir / LORA_WEIGHTS if lora_dir.is_dir() else lora_dir
     if not weights.is_file():
         raise Text2ASLError(
-            f"no LoRA weights at {weights}; pass the output folder of `text2asl train-lora` (it holds {LORA_WEIGHTS})."
+            f"no LoRA weights at {weights}; pass the output folder of `text2asl train-lora` (it holds {LORA_WEIGHTS})"
         )
+    _check_lora_file(weights)
+    return weights
+
+
+def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> None:
+    """Load `lora_dir/pytorch_lora_weights.safetensors` into `pipe` via diffusers' own `load_lora_weights`."""
+    weights = lora_weights(lora_dir)
     from diffusers.utils import logging as diffusers_logging
 
     # diffusers logs the whole state-dict diff (hundreds of lines) before raising; one sentence is enough.
@@ -161,7 +199,7 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
         trained_on = training_info(weights.parent).get("base_model", "the base model it was trained on")
         raise Text2ASLError(
             f"the LoRA in {weights} does not fit base model {getattr(pipe, 'name_or_path', None) or '(given)'} "
-            f"({detail[:200]}); use {trained_on}."
+            f"({detail[:200]}); use {trained_on}"
         ) from exc
     finally:
         diffusers_logging.set_verbosity(verbosity)
@@ -173,12 +211,56 @@ def base_info(base_model: str) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def _check_lora_file(weights: Path) -> None:
+    """Read the LoRA file once through safetensors: a truncated or non-safetensors file is one sentence, not a traceback."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(weights))
+    except (OSError, SafetensorError, ValueError) as exc:
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise Text2ASLError(f"the LoRA file {weights} is unreadable ({detail}); train it again or copy it again") from None
+    if not tensors:
+        raise Text2ASLError(f"the LoRA file {weights} holds no tensors; train it again with `text2asl train-lora`")
+
+
 def training_info(run_dir: str | Path) -> dict:
-    """What train.py recorded about a run (base model, dataset glosses, phases, durations); {} when absent."""
+    """What train.py recorded about a run (base model, dataset glosses, phases, durations); {} when absent.
+
+    The fields that generation reads are checked, so a damaged file is one sentence naming it.
+    """
     path = Path(run_dir) / TRAINING_INFO
     if not path.is_file():
         return {}
-    return json.loads(path.read_text())
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Text2ASLError(f"{path} is not valid JSON ({type(exc).__name__}); train the LoRA again or delete the file") from None
+    problem = None
+    if not isinstance(info, dict):
+        problem = "it is not a JSON object"
+    elif not isinstance(info.get("base_model", ""), str):
+        problem = "base_model is not a string"
+    elif not all(_is_int(info.get(k), 1, hi) for k, hi in (("n_phases", 64), ("resolution", 2048)) if info.get(k) is not None):
+        problem = "n_phases or resolution is not a sensible integer"
+    elif not (isinstance(info.get("glosses", {}), dict) and all(isinstance(v, dict) for v in info.get("glosses", {}).values())):
+        problem = "glosses is not an object of objects"
+    elif not all(_is_number(v.get("duration_s"), 0, 3600) for v in info.get("glosses", {}).values() if v.get("duration_s") is not None):
+        problem = "a gloss duration_s is not a number of seconds"
+    elif not isinstance(info.get("config", {}), dict) or not _is_number(info.get("config", {}).get("guidance_scale", 1.0), 0, 100):
+        problem = "config.guidance_scale is not a number in [0, 100]"
+    if problem:
+        raise Text2ASLError(f"{path} is damaged ({problem}); train the LoRA again or delete the file")
+    return info
+
+
+def _is_number(value, lo: float, hi: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _is_int(value, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and _is_number(value, lo, hi)
 
 
 def seeded_generator(seed: int):

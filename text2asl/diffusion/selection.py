@@ -130,7 +130,7 @@ def gloss_keyframes(data_dir: str | Path, glosses: Sequence[str] | None = None,
     chosen = list(first) if glosses is None else [gloss_token(g) for g in glosses]
     unknown = [g for g in chosen if g not in first]
     if unknown:
-        raise Text2ASLError(f"dataset {data_dir} has no images of {', '.join(unknown)}; it has {', '.join(list(first)[:12])}.")
+        raise Text2ASLError(f"dataset {data_dir} has no images of {', '.join(unknown)}; it has {', '.join(list(first)[:12])}")
     out = {}
     for gloss in chosen:
         paths = [first[gloss][k] for k in sorted(first[gloss])]

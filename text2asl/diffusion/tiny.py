@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from text2asl.errors import Text2ASLError
+
 BOS, EOS, UNK = "<|startoftext|>", "<|endoftext|>", "<|unk|>"
 MAX_LENGTH = 77  # CLIP's context length: the position embeddings' size and the tokenizer's upper bound
 
@@ -84,14 +86,19 @@ def build_tiny_pipeline(captions: Iterable[str], resolution: int = 64, seed: int
     Deterministic: the same captions, resolution, seed and architecture give the same weights.
     """
     import torch
-    from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
+
+    from text2asl.diffusion.model import stable_diffusion_pipeline
+
+    StableDiffusionPipeline = stable_diffusion_pipeline()
 
     tokenizer = build_word_tokenizer(captions, arch.max_length)
     torch.manual_seed(seed)
     vae_factor = 2 ** (len(arch.vae_channels) - 1)
-    if resolution % (vae_factor * 2 ** (len(arch.unet_channels) - 1)):
-        raise ValueError(f"resolution {resolution} must be divisible by the tiny model's downsampling")
+    multiple = vae_factor * 2 ** (len(arch.unet_channels) - 1)
+    if resolution % multiple:
+        raise Text2ASLError(f"--resolution {resolution} does not fit the tiny model; give a multiple of {multiple}")
     # SD v1-4's layout: cross-attention at every level but the lowest (a 2-level UNet keeps it at the
     # lowest, or it would have none); `attention_top=False` drops it at the full latent resolution.
     levels = len(arch.unet_channels)

@@ -7,14 +7,18 @@ and the noise of each micro-step are derived from the seed and the step number, 
 interrupted at any checkpoint and resumed with `--resume latest` ends with the same weights as an
 uninterrupted run. `accelerate launch -m text2asl train-lora ...` runs the same code on several GPUs.
 
-Outputs in RUN/: pytorch_lora_weights.safetensors (loads with `pipe.load_lora_weights(RUN)`),
-training_info.json, loss.csv, validation/*.png and checkpoint-N/ (see checkpoint.py).
+Outputs in RUN/: pytorch_lora_weights.safetensors (loads with `pipe.load_lora_weights(RUN)` at the
+trained strength: alpha / rank is folded into the up weights), training_info.json (the settings
+that actually ran), loss.csv, validation/*.png and checkpoint-N/ (see checkpoint.py). A run whose loss or LoRA weights
+turn NaN or infinite stops at once; the checkpoint whose weights made the NaN loss is renamed
+diverged-checkpoint-N, so `--resume latest --learning-rate LOWER` starts from a good one.
 """
 from __future__ import annotations
 
 import csv
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +27,9 @@ import numpy as np
 
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import LoraConfig
-from text2asl.diffusion.dataset import SkeletonImageDataset, parse_caption, read_info, read_metadata
-from text2asl.diffusion.model import LORA_WEIGHTS, TRAINING_INFO, load_base_model, resolve_base_model, seeded_generator
+from text2asl.diffusion.dataset import SkeletonImageDataset, check_images, parse_caption, read_info, read_metadata
+from text2asl.diffusion.model import (LORA_WEIGHTS, TRAINING_INFO, hide_library_progress_bars, load_base_model,
+                                      resolve_base_model, seeded_generator, stable_diffusion_pipeline)
 from text2asl.diffusion.objective import diffusion_loss, encode_batch, step_generator
 from text2asl.errors import Text2ASLError
 
@@ -69,11 +74,20 @@ class LoraTrainer:
         self.data_dir = Path(data_dir)
         self.output_dir = Path(output_dir)
         self.progress = progress
-        read_metadata(self.data_dir)  # fail on a bad dataset before any model is loaded
+        if not progress:
+            hide_library_progress_bars()
+        check_images(self.data_dir, read_metadata(self.data_dir))  # a bad dataset fails before any model is loaded
+        read_info(self.data_dir)
         on_gpu = torch.cuda.is_available()
+        self.requested_precision = c.mixed_precision
+        if not on_gpu and c.mixed_precision != "no":
+            # Mixed precision needs a GPU; record what runs, so training_info.json never claims fp16 on a CPU run.
+            print(f"train-lora: --mixed-precision {c.mixed_precision} needs a GPU; this CPU run trains in fp32",
+                  file=sys.stderr)
+            self.config = c = c.replace(mixed_precision="no")
         self.accelerator = acc = Accelerator(
             gradient_accumulation_steps=c.gradient_accumulation_steps,
-            mixed_precision=c.mixed_precision if on_gpu else "no",
+            mixed_precision=c.mixed_precision,
             cpu=not on_gpu,
         )
         self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(acc.mixed_precision, torch.float32)
@@ -90,7 +104,7 @@ class LoraTrainer:
         cast_training_params(base.unet, dtype=torch.float32)  # LoRA params stay fp32 under fp16 mixed precision
         if c.gradient_checkpointing:
             base.unet.enable_gradient_checkpointing()
-        params = [p for p in base.unet.parameters() if p.requires_grad]
+        self.trainable = params = [p for p in base.unet.parameters() if p.requires_grad]
 
         self.dataset = SkeletonImageDataset(self.data_dir, base.tokenizer, c.resolution)
         per_rank = math.ceil(len(self.dataset) / acc.num_processes)
@@ -130,14 +144,15 @@ class LoraTrainer:
         c, acc = self.config, self.accelerator
         global_step = 0
         if resume:
-            state = ckpt.load_checkpoint(ckpt.find_checkpoint(self.output_dir, resume), acc.unwrap_model(self.unet),
+            state = ckpt.load_checkpoint(ckpt.intact_checkpoint(self.output_dir, resume, note=self._note),
+                                         acc.unwrap_model(self.unet),
                                          self.optimizer, self.lr_scheduler, acc.scaler)
             global_step = state["step"]
+            self._keep_learning_rate()
         log = _LossLog(self.output_dir / LOSS_LOG, global_step, enabled=acc.is_main_process)
         bar = tqdm(total=self.max_train_steps, initial=global_step, desc="train-lora", unit="step",
                    disable=not (self.progress and acc.is_main_process))
         start, stopped, last_loss = time.monotonic(), "done", None
-        last_saved = global_step if resume else None
         accum = c.gradient_accumulation_steps
         first_epoch = global_step // self.steps_per_epoch
         try:
@@ -152,14 +167,15 @@ class LoraTrainer:
                         latents, hidden = encode_batch(self.base, batch, gen, self.weight_dtype)
                         loss = diffusion_loss(self.unet, self.base.noise_scheduler, latents, hidden, gen, c.snr_gamma)
                         mean_loss = acc.gather(loss.detach().reshape(1)).mean().item()
-                        if not math.isfinite(mean_loss):
-                            self._stop_non_finite(mean_loss, global_step + 1, last_saved)
                         acc.backward(loss)
                         if acc.sync_gradients:
-                            acc.clip_grad_norm_([p for p in self.unet.parameters() if p.requires_grad], c.max_grad_norm)
+                            acc.clip_grad_norm_(self.trainable, c.max_grad_norm)
                         self.optimizer.step()
                         self.lr_scheduler.step()
                         self.optimizer.zero_grad(set_to_none=True)
+                        # After the step, so that neither a non-finite loss nor weights it broke get saved.
+                        if not math.isfinite(mean_loss) or not self._weights_finite():
+                            self._stop_diverged(global_step + 1, mean_loss)
                     running.append(mean_loss)
                     if not acc.sync_gradients:
                         continue
@@ -173,7 +189,6 @@ class LoraTrainer:
                     over_budget = c.max_minutes is not None and time.monotonic() - start > 60 * c.max_minutes
                     if global_step % c.checkpointing_steps == 0 or global_step == self.max_train_steps or over_budget:
                         self._checkpoint(global_step, epoch)
-                        last_saved = global_step
                     if over_budget and global_step < self.max_train_steps:
                         stopped = "time budget"
                     if global_step >= self.max_train_steps or stopped != "done":
@@ -189,11 +204,53 @@ class LoraTrainer:
         self.save_lora(global_step)
         return TrainResult(self.output_dir, global_step, self.max_train_steps, stopped, last_loss)
 
-    def _stop_non_finite(self, value: float, step: int, last_saved: int | None) -> None:
-        where = (f"the last good checkpoint is {self.output_dir / f'{ckpt.PREFIX}{last_saved}'}; "
-                 "lower --learning-rate (or use --mixed-precision no) and rerun with --resume latest"
-                 if last_saved else "no checkpoint was saved yet; lower --learning-rate and start again")
-        raise Text2ASLError(f"training loss became {value} at step {step}, so training stopped without saving it; {where}.")
+    def _weights_finite(self) -> bool:
+        import torch
+
+        return bool(torch.stack([torch.isfinite(p).all() for p in self.trainable]).all())
+
+    def _stop_diverged(self, step: int, loss: float) -> None:
+        """Stop at a non-finite loss or weights, keeping only checkpoints that are known good; raises.
+
+        A non-finite loss at `step` comes from the weights after step - 1, so checkpoint-(step - 1),
+        if there is one, is moved aside as diverged-checkpoint-(step - 1) (kept for inspection):
+        `--resume latest` then picks the newest checkpoint whose next step was still finite.
+        """
+        import shutil
+
+        what = f"the loss became {loss}" if not math.isfinite(loss) else "the LoRA weights became infinite or NaN"
+        suspect = self.output_dir / f"{ckpt.PREFIX}{step - 1}"
+        if self.accelerator.is_main_process and not math.isfinite(loss) and suspect.is_dir():
+            aside = self.output_dir / f"diverged-{suspect.name}"
+            shutil.rmtree(aside, ignore_errors=True)
+            suspect.rename(aside)
+        self.accelerator.wait_for_everyone()
+        good = ckpt.checkpoints(self.output_dir)
+        lower = f"{self.config.learning_rate / 10:.0e}"
+        where = (f"the last good checkpoint is {good[-1].name}, so rerun with --resume latest --learning-rate {lower}"
+                 if good else f"no good checkpoint is left, so start again with a lower --learning-rate such as {lower}")
+        raise Text2ASLError(f"training diverged at step {step} ({what}) and stopped without saving it; {where}")
+
+    def _note(self, line: str) -> None:
+        if self.accelerator.is_main_process:
+            print(line, file=sys.stderr)
+
+    def _keep_learning_rate(self) -> None:
+        """After a resume, train at this run's --learning-rate, not the one restored from the checkpoint.
+
+        The optimiser and scheduler state carry the old run's base learning rate; a rerun after a
+        divergence gives a lower one, and must get it (with the schedule's warm-up/decay factor kept).
+        """
+        scheduler = getattr(self.lr_scheduler, "scheduler", self.lr_scheduler)  # accelerate wraps it
+        lr = self.config.learning_rate
+        if all(math.isclose(base, lr, rel_tol=1e-9) for base in scheduler.base_lrs):
+            return
+        self._note(f"train-lora: resuming with --learning-rate {lr:g} instead of the checkpoint's {scheduler.base_lrs[0]:g}")
+        scheduler.base_lrs = [lr] * len(scheduler.base_lrs)
+        factors = [f(scheduler.last_epoch) for f in scheduler.lr_lambdas]
+        for group, factor in zip(self.optimizer.param_groups, factors):
+            group["initial_lr"] = lr
+            group["lr"] = lr * factor
 
     def _checkpoint(self, step: int, epoch: int) -> None:
         acc = self.accelerator
@@ -206,17 +263,23 @@ class LoraTrainer:
     # -- outputs --------------------------------------------------------------------------------
 
     def lora_state_dict(self) -> dict:
-        """The LoRA tensors in diffusers' naming (what `save_lora_weights` writes), fp32 on the CPU."""
+        """The LoRA tensors in diffusers' naming (what `save_lora_weights` writes), fp32 on the CPU.
+
+        The up (B) weights carry the factor alpha / rank: a LoRA file holds no alpha, so every loader
+        (diffusers' `load_lora_weights`, translate) applies B @ A at scale 1, and folding the factor
+        in makes that the update the trainer's UNet applied.
+        """
         from diffusers.utils import convert_state_dict_to_diffusers
         from peft.utils import get_peft_model_state_dict
 
         unet = self.accelerator.unwrap_model(self.unet)
-        return {k: v.detach().float().cpu() for k, v in convert_state_dict_to_diffusers(get_peft_model_state_dict(unet)).items()}
+        fold = self.config.alpha / self.config.rank
+        state = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+        return {k: v.detach().float().cpu() * (fold if ".lora.up." in k else 1.0) for k, v in state.items()}
 
     def save_lora(self, step: int) -> Path:
         """Write pytorch_lora_weights.safetensors and training_info.json into the run folder."""
-        from diffusers import StableDiffusionPipeline
-
+        StableDiffusionPipeline = stable_diffusion_pipeline()
         acc = self.accelerator
         acc.wait_for_everyone()
         if acc.is_main_process:
@@ -234,7 +297,8 @@ class LoraTrainer:
                 "glosses": info_glosses,
                 "global_step": step,
                 "max_train_steps": self.max_train_steps,
-                "config": self.config.to_dict(),
+                "config": self.config.to_dict(),  # mixed_precision: what ran
+                "requested_mixed_precision": self.requested_precision,
             }, indent=1))
         return self.output_dir / LORA_WEIGHTS
 
@@ -247,9 +311,10 @@ class LoraTrainer:
     def validate(self, step: int, epoch: int) -> Path | None:
         """Draw the validation prompts with a fixed seed into validation/step-N.png (main process only)."""
         import torch
-        from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
+        from diffusers import DPMSolverMultistepScheduler
         from PIL import Image
 
+        StableDiffusionPipeline = stable_diffusion_pipeline()
         acc = self.accelerator
         if not acc.is_main_process:
             return None
@@ -309,5 +374,13 @@ class _LossLog:
 
 def train_lora(config: LoraConfig, data_dir: str | Path, output_dir: str | Path, resume: str | None = None,
                progress: bool = True) -> TrainResult:
-    """Train (or resume) a LoRA for `config.base_model` on the skeleton dataset in `data_dir`; see module doc."""
+    """Train (or resume) a LoRA for `config.base_model` on the skeleton dataset in `data_dir`; see module doc.
+
+    Everything a user can get wrong (the run folder, the checkpoint to resume, the dataset files) is
+    checked before any model is loaded or trained.
+    """
+    if Path(output_dir).exists() and not Path(output_dir).is_dir():
+        raise Text2ASLError(f"-o {output_dir} is a file, not a run folder; give a new or existing folder")
+    if resume:
+        resume = str(ckpt.intact_checkpoint(output_dir, resume, note=lambda line: print(line, file=sys.stderr)).resolve())
     return LoraTrainer(config, data_dir, output_dir, progress=progress).train(resume=resume)
