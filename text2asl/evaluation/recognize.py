@@ -37,7 +37,8 @@ from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND, PoseArray
 # MediaPipe pose landmark pairs (signer's left, signer's right) swapped by `mirror`.
 _BODY_PAIRS = ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
                (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
-_R_WRIST = 16
+_L_WRIST, _R_WRIST = 15, 16
+_HAND_SHAPE = ("shape", "angles", "tips", "orient")  # the dominant hand's shape groups
 
 
 # Chosen on the two cross-signer alphabet directions (embedded alphabet <-> ASL-App letters) and
@@ -45,7 +46,7 @@ _R_WRIST = 16
 # groups carry most of the weight; where the hand is (location) varies most between signers, so
 # it only breaks ties; movement and the other hand matter for words, not letters.
 DEFAULT_WEIGHTS = {"shape": 1.0, "angles": 1.0, "tips": 1.0, "orient": 0.5,
-                   "movement": 0.5, "location": 0.25, "other": 0.5}
+                   "movement": 0.5, "location": 0.25, "other": 0.5, "between": 0.0, "other_shape": 0.0}
 GROUPS = tuple(DEFAULT_WEIGHTS)
 
 
@@ -73,6 +74,8 @@ class FeatureConfig:
     approach: float = 0.3
     mirror: str = "both"
     missing_other: float = 0.5
+    seen_only: bool = False
+    mirror_references: bool = False
 
 
 def mirror(arr: PoseArray) -> PoseArray:
@@ -177,13 +180,31 @@ def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirr
               "shape": (hand[:, 1:] - hand[:, :1]).reshape(len(norm), -1)}
     if {"angles", "tips", "orient"} & set(w):
         groups.update(descriptors(norm.xyz[:, RIGHT_HAND], hand_ok, width))
-    for g in ("shape", "angles", "tips", "orient"):
-        if g in groups:
-            groups[g] = _interpolate(groups[g], hand_ok) if hand_ok.any() else np.zeros_like(groups[g])
     other_ok = (conf[:, LEFT_HAND] > 0).all(axis=1)
-    if _shows_other(other_ok):
+    shows_other = _shows_other(other_ok)
+    if shows_other:
         groups["other"] = _interpolate(xy[:, LEFT_HAND.start], other_ok)
-    return {g: np.ascontiguousarray(_resample_rows(groups[g], config.n_frames)) for g in w if g in groups}
+        other_position = np.where(other_ok[:, None], xy[:, LEFT_HAND.start], xy[:, _L_WRIST])
+        groups["between"] = other_position - position
+        if "other_shape" in w:
+            other = descriptors(norm.xyz[:, LEFT_HAND], other_ok, width)
+            groups["other_shape"] = np.concatenate([other["angles"], other["tips"]], axis=1)
+    seen = {g: hand_ok for g in _HAND_SHAPE} | {"other_shape": other_ok}
+    out = {}
+    for g in w:
+        if g not in groups:
+            continue
+        values = groups[g]
+        if g in seen:
+            ok = seen[g]
+            if not ok.any():
+                values = np.zeros_like(values)
+            elif config.seen_only:  # only the frames where the hand was found: no guessed shapes
+                values = values[ok]
+            else:
+                values = _interpolate(values, ok)
+        out[g] = np.ascontiguousarray(_resample_rows(values, config.n_frames))
+    return out
 
 
 def features(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: bool | None = None) -> np.ndarray:
@@ -245,6 +266,8 @@ class Recognizer:
         self.config, self.naive = config, naive
         self.glosses = [g for g, _ in references]
         self.templates = [self.featurize(a) for _, a in references]
+        # A two-handed reference may be read with either hand leading (see `distances`).
+        self.variants = [self._readings(a, t) for (_, a), t in zip(references, self.templates)]
         self.scales = {} if naive else self._group_scales()
 
     def featurize(self, arr: PoseArray):
@@ -275,7 +298,7 @@ class Recognizer:
                 continue
             if g in q and g in t:
                 total += wt * dtw_ndim.distance_fast(q[g], t[g], window=self.config.window) / self.scales[g]
-            elif g in q or g in t:  # only "other" can be absent: one sign shows the second hand
+            elif g in q or g in t:  # only the other hand's groups can be absent: one sign shows it
                 total += wt * self.config.missing_other
         return total
 
@@ -291,7 +314,14 @@ class Recognizer:
             # Which hand leads is ambiguous in two-handed signs (and detection of one hand is often
             # spotty): the query is also tried mirrored and the closer reading counts.
             variants = [feature_groups(query, self.config, mirrored=m) for m in (False, True)]
-        return np.array([min(self._distance(q, t) for q in variants) for t in self.templates])
+        return np.array([min(self._distance(q, t) for q in variants for t in ts) for ts in self.variants])
+
+    def _readings(self, arr: PoseArray, template) -> list:
+        """The reference's feature groups as recorded, plus mirrored when it is two-handed and
+        `config.mirror_references` is set (the lexicon signer's leading hand is as ambiguous as the query's)."""
+        if self.naive or not self.config.mirror_references or self.config.mirror != "both" or not _two_handed(arr):
+            return [template]
+        return [feature_groups(arr, self.config, mirrored=m) for m in (False, True)]
 
     def rank(self, query: PoseArray, k: int | None = None) -> Match:
         """Glosses by increasing distance (each gloss once, at its closest reference); the first k."""
