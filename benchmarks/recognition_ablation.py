@@ -125,6 +125,23 @@ def variants() -> dict[str, object]:
     out["+mirror_references"] = dataclasses.replace(base, mirror_references=True)
     out["+between 0.5"] = with_weights(between=0.5)
     out["+other_shape 0.5"] = with_weights(other_shape=0.5)
+    out["other -> other_wrist"] = with_weights(other=0.0, other_wrist=0.5)
+    out["+other_wrist 0.5"] = with_weights(other_wrist=0.5)
+    allnew = dataclasses.replace(with_weights(between=0.5, other_shape=0.5, other_wrist=0.5), seen_only=True, mirror_references=True)
+    out["all new"] = allnew
+    out["all new, other -> other_wrist"] = dataclasses.replace(allnew, weights={**allnew.weights, "other": 0.0})
+    out["all new, missing_other 1"] = dataclasses.replace(allnew, missing_other=1.0)
+    out["all new, missing_other 0"] = dataclasses.replace(allnew, missing_other=0.0)
+    out["+cap 1.0"] = dataclasses.replace(base, cap=1.0)
+    out["+cap 1.5"] = dataclasses.replace(base, cap=1.5)
+    out["+cap 2.0"] = dataclasses.replace(base, cap=2.0)
+    out["w/o angles"] = with_weights(angles=0.0)
+    out["w/o orient"] = with_weights(orient=0.0)
+    out["w/o angles+orient"] = with_weights(angles=0.0, orient=0.0)
+    out["w/o movement"] = with_weights(movement=0.0)
+    out["w/o location"] = with_weights(location=0.0)
+    for g in base.weights:
+        out[f"only {g}"] = dataclasses.replace(base, weights={k: float(k == g) for k in base.weights})
     return out
 
 

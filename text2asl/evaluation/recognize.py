@@ -46,7 +46,8 @@ _HAND_SHAPE = ("shape", "angles", "tips", "orient")  # the dominant hand's shape
 # groups carry most of the weight; where the hand is (location) varies most between signers, so
 # it only breaks ties; movement and the other hand matter for words, not letters.
 DEFAULT_WEIGHTS = {"shape": 1.0, "angles": 1.0, "tips": 1.0, "orient": 0.5,
-                   "movement": 0.5, "location": 0.25, "other": 0.5, "between": 0.0, "other_shape": 0.0}
+                   "movement": 0.5, "location": 0.25, "other": 0.5, "between": 0.0, "other_shape": 0.0,
+                   "other_wrist": 0.0}
 GROUPS = tuple(DEFAULT_WEIGHTS)
 
 
@@ -76,6 +77,7 @@ class FeatureConfig:
     missing_other: float = 0.5
     seen_only: bool = False
     mirror_references: bool = False
+    cap: float = float("inf")
 
 
 def mirror(arr: PoseArray) -> PoseArray:
@@ -182,6 +184,11 @@ def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirr
         groups.update(descriptors(norm.xyz[:, RIGHT_HAND], hand_ok, width))
     other_ok = (conf[:, LEFT_HAND] > 0).all(axis=1)
     shows_other = _shows_other(other_ok)
+    # The other hand's path from the body model, which places the wrists also where the hand
+    # detector loses a hand. A hand below the rest line, or out of the picture (recordings that
+    # crop the resting arm), sits at one rest point: the group is never missing.
+    raised = (conf[:, _L_WRIST] > 0) & (xy[:, _L_WRIST, 1] < config.rest_line)
+    groups["other_wrist"] = np.where(raised[:, None], xy[:, _L_WRIST], np.array([0.5, config.rest_line]))
     if shows_other:
         groups["other"] = _interpolate(xy[:, LEFT_HAND.start], other_ok)
         other_position = np.where(other_ok[:, None], xy[:, LEFT_HAND.start], xy[:, _L_WRIST])
@@ -285,6 +292,8 @@ class Recognizer:
         for g, wt in self.config.weights.items():
             d = [dtw_ndim.distance_fast(self.templates[i][g], self.templates[j][g], window=self.config.window)
                  for i, j in pairs if wt > 0 and g in self.templates[i] and g in self.templates[j]]
+            # Pairs that are equal in a group (two resting other hands) say nothing of its spread.
+            d = [x for x in d if x > 1e-9]
             scale = float(np.median(d)) if d else 0.0
             scales[g] = scale if scale > 1e-9 else 1.0
         return scales
@@ -297,7 +306,8 @@ class Recognizer:
             if wt <= 0:
                 continue
             if g in q and g in t:
-                total += wt * dtw_ndim.distance_fast(q[g], t[g], window=self.config.window) / self.scales[g]
+                d = dtw_ndim.distance_fast(q[g], t[g], window=self.config.window) / self.scales[g]
+                total += wt * min(d, self.config.cap)
             elif g in q or g in t:  # only the other hand's groups can be absent: one sign shows it
                 total += wt * self.config.missing_other
         return total
