@@ -78,6 +78,7 @@ class FeatureConfig:
     seen_only: bool = False
     mirror_references: bool = False
     cap: float = float("inf")
+    psi: int = 0
 
 
 def mirror(arr: PoseArray) -> PoseArray:
@@ -290,7 +291,7 @@ class Recognizer:
         if len(pairs) > max_pairs:  # a fixed sample: the same references always give the same scales
             pairs = [pairs[k] for k in np.random.default_rng(0).choice(len(pairs), max_pairs, replace=False)]
         for g, wt in self.config.weights.items():
-            d = [dtw_ndim.distance_fast(self.templates[i][g], self.templates[j][g], window=self.config.window)
+            d = [dtw_ndim.distance_fast(self.templates[i][g], self.templates[j][g], window=self.config.window, psi=self.config.psi)
                  for i, j in pairs if wt > 0 and g in self.templates[i] and g in self.templates[j]]
             # Pairs that are equal in a group (two resting other hands) say nothing of its spread.
             d = [x for x in d if x > 1e-9]
@@ -306,7 +307,7 @@ class Recognizer:
             if wt <= 0:
                 continue
             if g in q and g in t:
-                d = dtw_ndim.distance_fast(q[g], t[g], window=self.config.window) / self.scales[g]
+                d = dtw_ndim.distance_fast(q[g], t[g], window=self.config.window, psi=self.config.psi) / self.scales[g]
                 total += wt * min(d, self.config.cap)
             elif g in q or g in t:  # only the other hand's groups can be absent: one sign shows it
                 total += wt * self.config.missing_other
