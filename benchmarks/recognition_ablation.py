@@ -111,47 +111,28 @@ def _scores(rec, queries, excluded) -> tuple[int, int]:
     return top1, top5
 
 
+NEW_WEIGHTS = ("between", "other_shape", "other_wrist")  # groups added with the options below
+NEW_OPTIONS = {"psi": 0, "seen_only": False, "mirror_references": False}  # their values before
+
+
 def variants() -> dict[str, object]:
-    """{label: FeatureConfig}: the default and the default less one feature at a time."""
+    """{label: FeatureConfig}: the recogniser before this change, with each new feature added,
+    today's default, and today's default less each new feature (and less location, see the doc)."""
     from text2asl.evaluation.recognize import FeatureConfig
 
-    base = FeatureConfig()
-    out = {"default": base}
-
-    def with_weights(**w):
-        return dataclasses.replace(base, weights={**base.weights, **w})
-
-    out["+seen_only"] = dataclasses.replace(base, seen_only=True)
-    out["+mirror_references"] = dataclasses.replace(base, mirror_references=True)
-    out["+between 0.5"] = with_weights(between=0.5)
-    out["+other_shape 0.5"] = with_weights(other_shape=0.5)
-    out["other -> other_wrist"] = with_weights(other=0.0, other_wrist=0.5)
-    out["+other_wrist 0.5"] = with_weights(other_wrist=0.5)
-    allnew = dataclasses.replace(with_weights(between=0.5, other_shape=0.5, other_wrist=0.5), seen_only=True, mirror_references=True)
-    out["all new"] = allnew
-    out["all new, other -> other_wrist"] = dataclasses.replace(allnew, weights={**allnew.weights, "other": 0.0})
-    out["all new, missing_other 1"] = dataclasses.replace(allnew, missing_other=1.0)
-    out["all new, missing_other 0"] = dataclasses.replace(allnew, missing_other=0.0)
-    out["+cap 1.0"] = dataclasses.replace(base, cap=1.0)
-    out["+cap 1.5"] = dataclasses.replace(base, cap=1.5)
-    out["+cap 2.0"] = dataclasses.replace(base, cap=2.0)
-    out["+psi 4"] = dataclasses.replace(base, psi=4)
-    out["+psi 8"] = dataclasses.replace(base, psi=8)
-    psi = dataclasses.replace(base, psi=4)
-    out["psi 4, w/o location"] = dataclasses.replace(psi, weights={**base.weights, "location": 0.0})
-    out["psi 4, all new"] = dataclasses.replace(allnew, psi=4)
-    out["psi 4, seen_only"] = dataclasses.replace(psi, seen_only=True)
-    out["psi 4, mirror_references"] = dataclasses.replace(psi, mirror_references=True)
-    out["psi 4, other_wrist"] = dataclasses.replace(psi, weights={**base.weights, "other_wrist": 0.5})
-    out["psi 4, between"] = dataclasses.replace(psi, weights={**base.weights, "between": 0.5})
-    out["psi 4, other_shape"] = dataclasses.replace(psi, weights={**base.weights, "other_shape": 0.5})
-    out["w/o angles"] = with_weights(angles=0.0)
-    out["w/o orient"] = with_weights(orient=0.0)
-    out["w/o angles+orient"] = with_weights(angles=0.0, orient=0.0)
-    out["w/o movement"] = with_weights(movement=0.0)
-    out["w/o location"] = with_weights(location=0.0)
-    for g in base.weights:
-        out[f"only {g}"] = dataclasses.replace(base, weights={k: float(k == g) for k in base.weights})
+    now = FeatureConfig()
+    before = dataclasses.replace(now, weights={**now.weights, **{g: 0.0 for g in NEW_WEIGHTS}}, **NEW_OPTIONS)
+    out = {"before": before}
+    for g in NEW_WEIGHTS:
+        out[f"before + {g}"] = dataclasses.replace(before, weights={**before.weights, g: now.weights[g]})
+    for name in NEW_OPTIONS:
+        out[f"before + {name}"] = dataclasses.replace(before, **{name: getattr(now, name)})
+    out["default"] = now
+    for g in NEW_WEIGHTS:
+        out[f"default w/o {g}"] = dataclasses.replace(now, weights={**now.weights, g: 0.0})
+    for name, old in NEW_OPTIONS.items():
+        out[f"default w/o {name}"] = dataclasses.replace(now, **{name: old})
+    out["default w/o location"] = dataclasses.replace(now, weights={**now.weights, "location": 0.0})
     return out
 
 

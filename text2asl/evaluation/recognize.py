@@ -46,8 +46,8 @@ _HAND_SHAPE = ("shape", "angles", "tips", "orient")  # the dominant hand's shape
 # groups carry most of the weight; where the hand is (location) varies most between signers, so
 # it only breaks ties; movement and the other hand matter for words, not letters.
 DEFAULT_WEIGHTS = {"shape": 1.0, "angles": 1.0, "tips": 1.0, "orient": 0.5,
-                   "movement": 0.5, "location": 0.25, "other": 0.5, "between": 0.0, "other_shape": 0.0,
-                   "other_wrist": 0.0}
+                   "movement": 0.5, "location": 0.25, "other": 0.5, "between": 0.5, "other_shape": 0.5,
+                   "other_wrist": 0.5}
 GROUPS = tuple(DEFAULT_WEIGHTS)
 
 
@@ -75,10 +75,9 @@ class FeatureConfig:
     approach: float = 0.3
     mirror: str = "both"
     missing_other: float = 0.5
-    seen_only: bool = False
-    mirror_references: bool = False
-    cap: float = float("inf")
-    psi: int = 0
+    seen_only: bool = True
+    mirror_references: bool = True
+    psi: int = 4
 
 
 def mirror(arr: PoseArray) -> PoseArray:
@@ -307,8 +306,7 @@ class Recognizer:
             if wt <= 0:
                 continue
             if g in q and g in t:
-                d = dtw_ndim.distance_fast(q[g], t[g], window=self.config.window, psi=self.config.psi) / self.scales[g]
-                total += wt * min(d, self.config.cap)
+                total += wt * dtw_ndim.distance_fast(q[g], t[g], window=self.config.window, psi=self.config.psi) / self.scales[g]
             elif g in q or g in t:  # only the other hand's groups can be absent: one sign shows it
                 total += wt * self.config.missing_other
         return total
