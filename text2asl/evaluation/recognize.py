@@ -8,20 +8,29 @@ coordinates more than the sign itself does. Each of those is removed before matc
 * body size, position, camera distance: shoulder normalisation (centre 0, shoulder width 1);
 * handedness: the hand that signs is found (detected and raised most, moving most) and a
   left-dominant signer is mirrored, so the dominant hand is always the signer's right;
-* rest frames: frames before the first and after the last raised hand are dropped;
+* rest frames: frames before the first and after the last raised hand are dropped, and the DTW
+  may skip a few more frames at either end for free (`psi`: recordings are cut differently);
 * speed: the sign is resampled to a fixed number of frames, then DTW absorbs local timing;
-* missing hands (MediaPipe drops fast or blurred hands): hand features are interpolated over
-  time from the frames where the hand was found;
+* missing hands (MediaPipe drops fast, blurred or low-resolution hands): hand-shape groups are
+  built from the frames where the hand was found only (`seen_only`), not from guesses between;
 * hand size and rotation: the dominant hand also enters as joint angles, fingertip distances in
   palm lengths and palm orientation (`handshape`), which two signers share far more than pixels.
 
 Feature groups (x/y only, except the hand descriptors, which use depth): dominant hand shape in
 shoulder units, its joint angles, fingertip distances, palm orientation; the wrist's movement
-around its median and its location; the other hand's wrist. Each group has its own DTW
-(dtaidistance's C `dtw_ndim`), divided by the group's median distance between reference signs so
-the weights, not the units, set each group's share. The other hand counts only when both signs
-show it; when just one does (lexicon recordings often lack the resting hand), a fixed
-`missing_other` penalty replaces it, lighter than a typical mismatch.
+around its median and its location; the other hand's wrist ("other"), its offset from the
+dominant wrist ("between") and its joint angles and fingertip distances ("other_shape"); and the
+other wrist from the body model ("other_wrist"). Each group has its own DTW (dtaidistance's C
+`dtw_ndim`), divided by the group's median distance between reference signs (pairs equal in a
+group left out) so the weights, not the units, set each group's share.
+
+Two hands, when a recording lacks one: the hand detector's groups ("other", "between",
+"other_shape") count only when both signs show the other hand; when just one does, a fixed
+`missing_other` penalty replaces each, lighter than a typical mismatch. "other_wrist" is never
+missing: the body model places the wrist in every frame, and a hand below the rest line or out of
+the picture sits at one rest point, so a two-handed sign still differs from a one-handed one when
+the hand detector lost the second hand. Which hand leads is ambiguous in two-handed signs, so
+two-handed queries and references are both also read mirrored and the closest reading counts.
 """
 from __future__ import annotations
 
@@ -32,19 +41,21 @@ from typing import Sequence
 
 import numpy as np
 
-from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND, PoseArray
+from text2asl.poses.layout import LEFT_HAND, LEFT_WRIST, RIGHT_HAND, RIGHT_WRIST, PoseArray
 
 # MediaPipe pose landmark pairs (signer's left, signer's right) swapped by `mirror`.
 _BODY_PAIRS = ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
                (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
-_L_WRIST, _R_WRIST = 15, 16
 _HAND_SHAPE = ("shape", "angles", "tips", "orient")  # the dominant hand's shape groups
+# The groups of the other hand as the hand detector sees it (absent when it does not), and their widths.
+_OTHER_HAND = {"other": 2, "between": 2, "other_shape": 19 + 15}
 
 
 # Chosen on the two cross-signer alphabet directions (embedded alphabet <-> ASL-App letters) and
 # synthetic changes of scale, position, speed, handedness and rest frames. Hand-size-free shape
 # groups carry most of the weight; where the hand is (location) varies most between signers, so
-# it only breaks ties; movement and the other hand matter for words, not letters.
+# it only breaks ties; movement and the other hand matter for words, not letters. The other-hand
+# groups share the old "other" weight each; benchmarks/recognition_ablation.py measures them.
 DEFAULT_WEIGHTS = {"shape": 1.0, "angles": 1.0, "tips": 1.0, "orient": 0.5,
                    "movement": 0.5, "location": 0.25, "other": 0.5, "between": 0.5, "other_shape": 0.5,
                    "other_wrist": 0.5}
@@ -65,6 +76,10 @@ class FeatureConfig:
     "never" keeps the recorded hands.
     missing_other: distance (in units of the group's median) when only one of two signs shows
     the other hand.
+    seen_only: hand-shape groups from the frames where that hand was detected only (else
+    interpolated over the gaps).
+    mirror_references: two-handed references are also read mirrored (with mirror == "both").
+    psi: frames at either end of either sign the DTW may skip for free (psi relaxation).
     """
 
     n_frames: int = 32
@@ -152,8 +167,8 @@ def _shows_other(ok: np.ndarray) -> bool:
 def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: bool | None = None) -> dict[str, np.ndarray]:
     """{group: (config.n_frames, F_group) float64} for one sign (any coordinates; see module doc).
 
-    Groups with weight 0 are left out. The "other" group is absent when the sign does not show
-    the other hand. mirrored: None mirrors a left-dominant signer (unless config.mirror ==
+    Groups with weight 0 are left out. The other hand's groups from the hand detector ("other",
+    "between", "other_shape") are absent when the sign does not show the other hand. mirrored: None mirrors a left-dominant signer (unless config.mirror ==
     "never"); True/False force it.
     """
     from text2asl.evaluation.handshape import descriptors
@@ -176,7 +191,7 @@ def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirr
     hand_ok = (conf[:, RIGHT_HAND] > 0).all(axis=1)
     hand = xy[:, RIGHT_HAND]
     # The hand's own wrist is more precise than the body model's; the body's exists in every frame.
-    position = np.where(hand_ok[:, None], hand[:, 0], xy[:, _R_WRIST])
+    position = np.where(hand_ok[:, None], hand[:, 0], xy[:, RIGHT_WRIST])
     groups = {"movement": position - np.median(position, axis=0), "location": position,
               # Shoulder units, not palm lengths: 2-D palm length breaks on foreshortened palms.
               "shape": (hand[:, 1:] - hand[:, :1]).reshape(len(norm), -1)}
@@ -187,11 +202,12 @@ def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirr
     # The other hand's path from the body model, which places the wrists also where the hand
     # detector loses a hand. A hand below the rest line, or out of the picture (recordings that
     # crop the resting arm), sits at one rest point: the group is never missing.
-    raised = (conf[:, _L_WRIST] > 0) & (xy[:, _L_WRIST, 1] < config.rest_line)
-    groups["other_wrist"] = np.where(raised[:, None], xy[:, _L_WRIST], np.array([0.5, config.rest_line]))
+    raised = (conf[:, LEFT_WRIST] > 0) & (xy[:, LEFT_WRIST, 1] < config.rest_line)
+    rest = np.array([0.5, config.rest_line])  # under the other shoulder (the left one is at x = +0.5)
+    groups["other_wrist"] = np.where(raised[:, None], xy[:, LEFT_WRIST], rest)
     if shows_other:
         groups["other"] = _interpolate(xy[:, LEFT_HAND.start], other_ok)
-        other_position = np.where(other_ok[:, None], xy[:, LEFT_HAND.start], xy[:, _L_WRIST])
+        other_position = np.where(other_ok[:, None], xy[:, LEFT_HAND.start], xy[:, LEFT_WRIST])
         groups["between"] = other_position - position
         if "other_shape" in w:
             other = descriptors(norm.xyz[:, LEFT_HAND], other_ok, width)
@@ -225,7 +241,7 @@ def features(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: 
     for g, wt in config.weights.items():
         if wt <= 0:
             continue
-        v = groups.get(g, np.zeros((config.n_frames, 2)))
+        v = groups.get(g, np.zeros((config.n_frames, _OTHER_HAND.get(g, 2))))
         blocks.append(v * (wt / np.sqrt(v.shape[1])))
     return np.concatenate(blocks, axis=1)
 
