@@ -177,6 +177,7 @@ def test_mirror_is_an_involution_and_swaps_the_hands(toy):
 def test_features_have_a_fixed_length_and_are_finite(toy):
     f = recognize.features(toy[0][1])
     assert f.shape[0] == recognize.FeatureConfig().n_frames and np.isfinite(f).all()
+    assert recognize.features(_two_handed(toy[0][1])).shape == f.shape  # absent other-hand groups are zero blocks
 
 
 def test_ranking_lists_each_gloss_once_and_unknown_truths_count_as_misses(toy):
