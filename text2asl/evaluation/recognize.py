@@ -54,8 +54,8 @@ _OTHER_HAND = {"other": 2, "between": 2, "other_shape": 19 + 15}
 # Chosen on the two cross-signer alphabet directions (embedded alphabet <-> ASL-App letters) and
 # synthetic changes of scale, position, speed, handedness and rest frames. Hand-size-free shape
 # groups carry most of the weight; where the hand is (location) varies most between signers, so
-# it only breaks ties; movement and the other hand matter for words, not letters. The other-hand
-# groups share the old "other" weight each; benchmarks/recognition_ablation.py measures them.
+# it only breaks ties; movement and the other hand matter for words, not letters. Each of the newer
+# other-hand groups has the weight of "other"; benchmarks/recognition_ablation.py measures them.
 DEFAULT_WEIGHTS = {"shape": 1.0, "angles": 1.0, "tips": 1.0, "orient": 0.5,
                    "movement": 0.5, "location": 0.25, "other": 0.5, "between": 0.5, "other_shape": 0.5,
                    "other_wrist": 0.5}
@@ -168,8 +168,8 @@ def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirr
     """{group: (config.n_frames, F_group) float64} for one sign (any coordinates; see module doc).
 
     Groups with weight 0 are left out. The other hand's groups from the hand detector ("other",
-    "between", "other_shape") are absent when the sign does not show the other hand. mirrored: None mirrors a left-dominant signer (unless config.mirror ==
-    "never"); True/False force it.
+    "between", "other_shape") are absent when the sign does not show the other hand. mirrored:
+    None mirrors a left-dominant signer (unless config.mirror == "never"); True/False force it.
     """
     from text2asl.evaluation.handshape import descriptors
     from text2asl.poses.filters import smooth, trim_rest
