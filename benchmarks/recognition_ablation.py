@@ -15,8 +15,9 @@ Not a speed benchmark. The directions, all between different signers or recordin
   MediaPipe once into --cache. This is the target direction; features were chosen on the others.
 
 Rows: the recogniser before the two-hand features, with each one added; today's default, and the
-default less each one; and the default less location (which the letter directions favour, but
-where a word is signed is part of the word, and no held-out direction here has words).
+default less each one; the default less location (which the letter directions favour, but
+where a word is signed is part of the word, and no held-out direction here has words); and
+with `znorm` (per-query standardised group distances; off by default, see the report).
 
     .venv/bin/python benchmarks/recognition_ablation.py [--shared-data DIR] [--cache DIR] [--only LABEL ...]
 """
@@ -140,6 +141,8 @@ def variants() -> dict[str, object]:
     for name, old in NEW_OPTIONS.items():
         out[f"default w/o {name}"] = dataclasses.replace(now, **{name: old})
     out["default w/o location"] = dataclasses.replace(now, weights={**now.weights, "location": 0.0})
+    out["default + znorm"] = dataclasses.replace(now, znorm=True)
+    out["before + znorm"] = dataclasses.replace(before, znorm=True)
     return out
 
 

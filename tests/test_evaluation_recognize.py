@@ -207,3 +207,13 @@ def test_cross_signer_alphabet_beats_the_naive_recogniser(asl_app_lexicon):
     robust5 = accuracy(app_signs, alphabet, 5)
     assert robust5 >= 0.85 and robust5 > accuracy(app_signs, alphabet, 5, naive=True) + 0.5
     assert accuracy(alphabet, letters, 1) >= 0.6
+
+
+def test_znorm_ranks_by_how_unusual_each_group_distance_is_for_this_query(toy):
+    """Standardised per query, a group's units cancel: rescaling one group changes nothing."""
+    rec = recognize.Recognizer(toy, recognize.FeatureConfig(znorm=True))
+    query = perturbed(_another_signer(toy[3][1]), 0.02, 0.05, 3)
+    before = rec.distances(query)
+    assert rec.rank(query).glosses[0] == toy[3][0]
+    rec.scales["tips"] *= 10
+    np.testing.assert_allclose(rec.distances(query), before)

@@ -80,6 +80,7 @@ class FeatureConfig:
     interpolated over the gaps).
     mirror_references: two-handed references are also read mirrored (with mirror == "both").
     psi: frames at either end of either sign the DTW may skip for free (psi relaxation).
+    znorm: standardise each group's distances over the references, per query (`Recognizer.distances`).
     """
 
     n_frames: int = 32
@@ -93,6 +94,7 @@ class FeatureConfig:
     seen_only: bool = True
     mirror_references: bool = True
     psi: int = 4
+    znorm: bool = False
 
 
 def mirror(arr: PoseArray) -> PoseArray:
@@ -314,21 +316,33 @@ class Recognizer:
             scales[g] = scale if scale > 1e-9 else 1.0
         return scales
 
-    def _distance(self, q: dict, t: dict) -> float:
+    def _group_distances(self, q: dict, t: dict) -> np.ndarray:
+        """(weighted groups,) DTW distance per group in units of its median; nan where one sign lacks the group."""
         from dtaidistance import dtw_ndim
 
-        total = 0.0
+        out = []
         for g, wt in self.config.weights.items():
             if wt <= 0:
                 continue
             if g in q and g in t:
-                total += wt * dtw_ndim.distance_fast(q[g], t[g], window=self.config.window, psi=self.config.psi) / self.scales[g]
-            elif g in q or g in t:  # only the other hand's groups can be absent: one sign shows it
-                total += wt * self.config.missing_other
-        return total
+                out.append(dtw_ndim.distance_fast(q[g], t[g], window=self.config.window, psi=self.config.psi) / self.scales[g])
+            else:  # only the other hand's groups can be absent: nan when one sign shows it, 0 when neither
+                out.append(np.nan if g in q or g in t else 0.0)
+        return np.array(out)
+
+    def _weights(self) -> np.ndarray:
+        return np.array([wt for wt in self.config.weights.values() if wt > 0])
+
+    def _distance(self, d: np.ndarray) -> float:
+        """Weighted sum of one pair's group distances, `missing_other` standing in for a missing group."""
+        return float(self._weights() @ np.where(np.isnan(d), self.config.missing_other, d))
 
     def distances(self, query: PoseArray) -> np.ndarray:
-        """(n_references,) distance of the query to every reference sign (weighted sum of group DTWs)."""
+        """(n_references,) distance of the query to every reference sign (weighted sum of group DTWs).
+
+        With `config.znorm`, each group's distances are first standardised over the references
+        (median 0, median absolute deviation 1) for this query, and a missing group counts 0.
+        """
         from dtaidistance import dtw_ndim
 
         if self.naive:
@@ -339,7 +353,19 @@ class Recognizer:
             # Which hand leads is ambiguous in two-handed signs (and detection of one hand is often
             # spotty): the query is also tried mirrored and the closer reading counts.
             variants = [feature_groups(query, self.config, mirrored=m) for m in (False, True)]
-        return np.array([min(self._distance(q, t) for q in variants for t in ts) for ts in self.variants])
+        # Per reference, the group distances of the closest reading of query and reference.
+        table = np.array([min((self._group_distances(q, t) for q in variants for t in ts), key=self._distance)
+                          for ts in self.variants])
+        if not self.config.znorm:
+            return np.array([self._distance(row) for row in table])
+        z = np.zeros_like(table)
+        for k, column in enumerate(table.T):
+            ok = ~np.isnan(column)
+            if ok.any():
+                centre = np.median(column[ok])
+                spread = np.median(np.abs(column[ok] - centre))
+                z[ok, k] = (column[ok] - centre) / (spread if spread > 1e-9 else 1.0)
+        return z @ self._weights()
 
     def _readings(self, arr: PoseArray, template) -> list:
         """The reference's feature groups as recorded, plus mirrored when it is two-handed and
