@@ -8,20 +8,29 @@ coordinates more than the sign itself does. Each of those is removed before matc
 * body size, position, camera distance: shoulder normalisation (centre 0, shoulder width 1);
 * handedness: the hand that signs is found (detected and raised most, moving most) and a
   left-dominant signer is mirrored, so the dominant hand is always the signer's right;
-* rest frames: frames before the first and after the last raised hand are dropped;
+* rest frames: frames before the first and after the last raised hand are dropped, and the DTW
+  may skip a few more frames at either end for free (`psi`: recordings are cut differently);
 * speed: the sign is resampled to a fixed number of frames, then DTW absorbs local timing;
-* missing hands (MediaPipe drops fast or blurred hands): hand features are interpolated over
-  time from the frames where the hand was found;
+* missing hands (MediaPipe drops fast, blurred or low-resolution hands): hand-shape groups are
+  built from the frames where the hand was found only (`seen_only`), not from guesses between;
 * hand size and rotation: the dominant hand also enters as joint angles, fingertip distances in
   palm lengths and palm orientation (`handshape`), which two signers share far more than pixels.
 
 Feature groups (x/y only, except the hand descriptors, which use depth): dominant hand shape in
 shoulder units, its joint angles, fingertip distances, palm orientation; the wrist's movement
-around its median and its location; the other hand's wrist. Each group has its own DTW
-(dtaidistance's C `dtw_ndim`), divided by the group's median distance between reference signs so
-the weights, not the units, set each group's share. The other hand counts only when both signs
-show it; when just one does (lexicon recordings often lack the resting hand), a fixed
-`missing_other` penalty replaces it, lighter than a typical mismatch.
+around its median and its location; the other hand's wrist ("other"), its offset from the
+dominant wrist ("between") and its joint angles and fingertip distances ("other_shape"); and the
+other wrist from the body model ("other_wrist"). Each group has its own DTW (dtaidistance's C
+`dtw_ndim`), divided by the group's median distance between reference signs (pairs equal in a
+group left out) so the weights, not the units, set each group's share.
+
+Two hands, when a recording lacks one: the hand detector's groups ("other", "between",
+"other_shape") count only when both signs show the other hand; when just one does, a fixed
+`missing_other` penalty replaces each, lighter than a typical mismatch. "other_wrist" is never
+missing: the body model places the wrist in every frame, and a hand below the rest line or out of
+the picture sits at one rest point, so a two-handed sign still differs from a one-handed one when
+the hand detector lost the second hand. Which hand leads is ambiguous in two-handed signs, so
+two-handed queries and references are both also read mirrored and the closest reading counts.
 """
 from __future__ import annotations
 
@@ -32,20 +41,24 @@ from typing import Sequence
 import numpy as np
 
 from text2asl.gloss_to_pose.lexicon import gloss_key
-from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND, PoseArray
+from text2asl.poses.layout import LEFT_HAND, LEFT_WRIST, RIGHT_HAND, RIGHT_WRIST, PoseArray
 
 # MediaPipe pose landmark pairs (signer's left, signer's right) swapped by `mirror`.
 _BODY_PAIRS = ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
                (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
-_R_WRIST = 16
+_HAND_SHAPE = ("shape", "angles", "tips", "orient")  # the dominant hand's shape groups
+# The groups of the other hand as the hand detector sees it (absent when it does not), and their widths.
+_OTHER_HAND = {"other": 2, "between": 2, "other_shape": 19 + 15}
 
 
 # Chosen on the two cross-signer alphabet directions (embedded alphabet <-> ASL-App letters) and
 # synthetic changes of scale, position, speed, handedness and rest frames. Hand-size-free shape
 # groups carry most of the weight; where the hand is (location) varies most between signers, so
-# it only breaks ties; movement and the other hand matter for words, not letters.
+# it only breaks ties; movement and the other hand matter for words, not letters. Each of the newer
+# other-hand groups has the weight of "other"; benchmarks/recognition_ablation.py measures them.
 DEFAULT_WEIGHTS = {"shape": 1.0, "angles": 1.0, "tips": 1.0, "orient": 0.5,
-                   "movement": 0.5, "location": 0.25, "other": 0.5}
+                   "movement": 0.5, "location": 0.25, "other": 0.5, "between": 0.5, "other_shape": 0.5,
+                   "other_wrist": 0.5}
 GROUPS = tuple(DEFAULT_WEIGHTS)
 
 
@@ -63,6 +76,11 @@ class FeatureConfig:
     "never" keeps the recorded hands.
     missing_other: distance (in units of the group's median) when only one of two signs shows
     the other hand.
+    seen_only: hand-shape groups from the frames where that hand was detected only (else
+    interpolated over the gaps).
+    mirror_references: two-handed references are also read mirrored (with mirror == "both").
+    psi: frames at either end of either sign the DTW may skip for free (psi relaxation).
+    znorm: standardise each group's distances over the references, per query (`Recognizer.distances`).
     """
 
     n_frames: int = 32
@@ -73,6 +91,10 @@ class FeatureConfig:
     approach: float = 0.3
     mirror: str = "both"
     missing_other: float = 0.5
+    seen_only: bool = True
+    mirror_references: bool = True
+    psi: int = 4
+    znorm: bool = False
 
 
 def mirror(arr: PoseArray) -> PoseArray:
@@ -147,9 +169,9 @@ def _shows_other(ok: np.ndarray) -> bool:
 def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: bool | None = None) -> dict[str, np.ndarray]:
     """{group: (config.n_frames, F_group) float64} for one sign (any coordinates; see module doc).
 
-    Groups with weight 0 are left out. The "other" group is absent when the sign does not show
-    the other hand. mirrored: None mirrors a left-dominant signer (unless config.mirror ==
-    "never"); True/False force it.
+    Groups with weight 0 are left out. The other hand's groups from the hand detector ("other",
+    "between", "other_shape") are absent when the sign does not show the other hand. mirrored:
+    None mirrors a left-dominant signer (unless config.mirror == "never"); True/False force it.
     """
     from text2asl.evaluation.handshape import descriptors
     from text2asl.poses.filters import smooth, trim_rest
@@ -171,19 +193,43 @@ def feature_groups(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirr
     hand_ok = (conf[:, RIGHT_HAND] > 0).all(axis=1)
     hand = xy[:, RIGHT_HAND]
     # The hand's own wrist is more precise than the body model's; the body's exists in every frame.
-    position = np.where(hand_ok[:, None], hand[:, 0], xy[:, _R_WRIST])
+    position = np.where(hand_ok[:, None], hand[:, 0], xy[:, RIGHT_WRIST])
     groups = {"movement": position - np.median(position, axis=0), "location": position,
               # Shoulder units, not palm lengths: 2-D palm length breaks on foreshortened palms.
               "shape": (hand[:, 1:] - hand[:, :1]).reshape(len(norm), -1)}
     if {"angles", "tips", "orient"} & set(w):
         groups.update(descriptors(norm.xyz[:, RIGHT_HAND], hand_ok, width))
-    for g in ("shape", "angles", "tips", "orient"):
-        if g in groups:
-            groups[g] = _interpolate(groups[g], hand_ok) if hand_ok.any() else np.zeros_like(groups[g])
     other_ok = (conf[:, LEFT_HAND] > 0).all(axis=1)
-    if _shows_other(other_ok):
+    shows_other = _shows_other(other_ok)
+    # The other hand's path from the body model, which places the wrists also where the hand
+    # detector loses a hand. A hand below the rest line, or out of the picture (recordings that
+    # crop the resting arm), sits at one rest point: the group is never missing.
+    raised = (conf[:, LEFT_WRIST] > 0) & (xy[:, LEFT_WRIST, 1] < config.rest_line)
+    rest = np.array([0.5, config.rest_line])  # under the other shoulder (the left one is at x = +0.5)
+    groups["other_wrist"] = np.where(raised[:, None], xy[:, LEFT_WRIST], rest)
+    if shows_other:
         groups["other"] = _interpolate(xy[:, LEFT_HAND.start], other_ok)
-    return {g: np.ascontiguousarray(_resample_rows(groups[g], config.n_frames)) for g in w if g in groups}
+        other_position = np.where(other_ok[:, None], xy[:, LEFT_HAND.start], xy[:, LEFT_WRIST])
+        groups["between"] = other_position - position
+        if "other_shape" in w:
+            other = descriptors(norm.xyz[:, LEFT_HAND], other_ok, width)
+            groups["other_shape"] = np.concatenate([other["angles"], other["tips"]], axis=1)
+    seen = {g: hand_ok for g in _HAND_SHAPE} | {"other_shape": other_ok}
+    out = {}
+    for g in w:
+        if g not in groups:
+            continue
+        values = groups[g]
+        if g in seen:
+            ok = seen[g]
+            if not ok.any():
+                values = np.zeros_like(values)
+            elif config.seen_only:  # only the frames where the hand was found: no guessed shapes
+                values = values[ok]
+            else:
+                values = _interpolate(values, ok)
+        out[g] = np.ascontiguousarray(_resample_rows(values, config.n_frames))
+    return out
 
 
 def features(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: bool | None = None) -> np.ndarray:
@@ -197,7 +243,7 @@ def features(arr: PoseArray, config: FeatureConfig = FeatureConfig(), mirrored: 
     for g, wt in config.weights.items():
         if wt <= 0:
             continue
-        v = groups.get(g, np.zeros((config.n_frames, 2)))
+        v = groups.get(g, np.zeros((config.n_frames, _OTHER_HAND.get(g, 2))))
         blocks.append(v * (wt / np.sqrt(v.shape[1])))
     return np.concatenate(blocks, axis=1)
 
@@ -240,6 +286,8 @@ class Recognizer:
         self.config, self.naive = config, naive
         self.glosses = [g for g, _ in references]
         self.templates = [self.featurize(a) for _, a in references]
+        # A two-handed reference may be read with either hand leading (see `distances`).
+        self.variants = [self._readings(a, t) for (_, a), t in zip(references, self.templates)]
         self.scales = {} if naive else self._group_scales()
 
     def featurize(self, arr: PoseArray):
@@ -255,27 +303,41 @@ class Recognizer:
         if len(pairs) > max_pairs:  # a fixed sample: the same references always give the same scales
             pairs = [pairs[k] for k in np.random.default_rng(0).choice(len(pairs), max_pairs, replace=False)]
         for g, wt in self.config.weights.items():
-            d = [dtw_ndim.distance_fast(self.templates[i][g], self.templates[j][g], window=self.config.window)
+            d = [dtw_ndim.distance_fast(self.templates[i][g], self.templates[j][g], window=self.config.window, psi=self.config.psi)
                  for i, j in pairs if wt > 0 and g in self.templates[i] and g in self.templates[j]]
+            # Pairs that are equal in a group (two resting other hands) say nothing of its spread.
+            d = [x for x in d if x > 1e-9]
             scale = float(np.median(d)) if d else 0.0
             scales[g] = scale if scale > 1e-9 else 1.0
         return scales
 
-    def _distance(self, q: dict, t: dict) -> float:
+    def _group_distances(self, q: dict, t: dict) -> np.ndarray:
+        """(weighted groups,) DTW distance per group in units of its median; nan where one sign lacks the group."""
         from dtaidistance import dtw_ndim
 
-        total = 0.0
+        out = []
         for g, wt in self.config.weights.items():
             if wt <= 0:
                 continue
             if g in q and g in t:
-                total += wt * dtw_ndim.distance_fast(q[g], t[g], window=self.config.window) / self.scales[g]
-            elif g in q or g in t:  # only "other" can be absent: one sign shows the second hand
-                total += wt * self.config.missing_other
-        return total
+                out.append(dtw_ndim.distance_fast(q[g], t[g], window=self.config.window, psi=self.config.psi) / self.scales[g])
+            else:  # only the other hand's groups can be absent: nan when one sign shows it, 0 when neither
+                out.append(np.nan if g in q or g in t else 0.0)
+        return np.array(out)
+
+    def _weights(self) -> np.ndarray:
+        return np.array([wt for wt in self.config.weights.values() if wt > 0])
+
+    def _distance(self, d: np.ndarray) -> float:
+        """Weighted sum of one pair's group distances, `missing_other` standing in for a missing group."""
+        return float(self._weights() @ np.where(np.isnan(d), self.config.missing_other, d))
 
     def distances(self, query: PoseArray) -> np.ndarray:
-        """(n_references,) distance of the query to every reference sign (weighted sum of group DTWs)."""
+        """(n_references,) distance of the query to every reference sign (weighted sum of group DTWs).
+
+        With `config.znorm`, each group's distances are first standardised over the references
+        (median 0, median absolute deviation 1) for this query, and a missing group counts 0.
+        """
         from dtaidistance import dtw_ndim
 
         if self.naive:
@@ -286,7 +348,26 @@ class Recognizer:
             # Which hand leads is ambiguous in two-handed signs (and detection of one hand is often
             # spotty): the query is also tried mirrored and the closer reading counts.
             variants = [feature_groups(query, self.config, mirrored=m) for m in (False, True)]
-        return np.array([min(self._distance(q, t) for q in variants) for t in self.templates])
+        # Per reference, the group distances of the closest reading of query and reference.
+        table = np.array([min((self._group_distances(q, t) for q in variants for t in ts), key=self._distance)
+                          for ts in self.variants])
+        if not self.config.znorm:
+            return np.array([self._distance(row) for row in table])
+        z = np.zeros_like(table)
+        for k, column in enumerate(table.T):
+            ok = ~np.isnan(column)
+            if ok.any():
+                centre = np.median(column[ok])
+                spread = np.median(np.abs(column[ok] - centre))
+                z[ok, k] = (column[ok] - centre) / (spread if spread > 1e-9 else 1.0)
+        return z @ self._weights()
+
+    def _readings(self, arr: PoseArray, template) -> list:
+        """The reference's feature groups as recorded, plus mirrored when it is two-handed and
+        `config.mirror_references` is set (the lexicon signer's leading hand is as ambiguous as the query's)."""
+        if self.naive or not self.config.mirror_references or self.config.mirror != "both" or not _two_handed(arr):
+            return [template]
+        return [feature_groups(arr, self.config, mirrored=m) for m in (False, True)]
 
     def rank(self, query: PoseArray, k: int | None = None) -> Match:
         """Glosses by increasing distance (each gloss once, at its closest reference); the first k."""
