@@ -119,12 +119,8 @@ RANGES: dict[str, tuple[type, float, float, bool]] = {
     "validation_inference_steps": (int, 1, 1000, False),
     "guidance_scale": (float, 0.0, 100.0, False),
     "max_minutes": (float, 0.0, 1e6, False),
-    "base_vae_steps": (int, 0, 10_000_000, False),
-    "base_unet_steps": (int, 0, 10_000_000, False),
-    "base_learning_rate": (float, 0.0, 1.0, True),
-    "base_max_minutes": (float, 0.0, 1e6, False),
 }
-OPTIONAL = {"max_train_steps", "lora_alpha", "snr_gamma", "checkpoints_total_limit", "max_minutes", "base_max_minutes"}
+OPTIONAL = {"max_train_steps", "lora_alpha", "snr_gamma", "checkpoints_total_limit", "max_minutes"}
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS, "mixed_precision": ("no", "fp16", "bf16")}
 VAE_FACTOR = 8  # Stable Diffusion's VAE: 512² images -> 64² latents
