@@ -25,6 +25,7 @@ from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.normalize import normalize
 
 MOTION_LETTERS = {"J", "Z"}  # letters whose movement is part of the letter
+PIECE_LETTERS = 32  # a fingerspelled word streams in pieces of this many letters
 
 
 @dataclass
@@ -132,16 +133,27 @@ class Stitcher:
 
     def unit_clip(self, unit: Unit) -> tuple[PoseArray, list[str]]:
         """The unit's frames and per-frame captions (letters joined by handshape transitions)."""
+        pieces = list(self.unit_pieces(unit))
+        arr = pieces[0][0] if len(pieces) == 1 else PoseArray.concatenate([p for p, _ in pieces])
+        arr.fps = self.config.fps
+        return arr, [cap for _, caps in pieces for cap in caps]
+
+    def unit_pieces(self, unit: Unit) -> Iterator[tuple[PoseArray, list[str]]]:
+        """The unit's frames in pieces of at most `PIECE_LETTERS` letters (a sign is one piece).
+
+        Pieces keep a 5,000-letter word from needing gigabytes: memory stays that of one piece.
+        """
         if unit.kind == "sign":
             lex, entry = unit.items[0]
             arr = self.sign_clip(lex, entry)
-            return arr, [unit.label] * len(arr)
+            yield arr, [unit.label] * len(arr)
+            return
         c = self.config
         n_between = max(1, int(round(c.letter_transition_s * c.fps)))
         parts: list[PoseArray] = []
         captions: list[str] = []
         prev: PoseArray | None = None
-        for (lex, entry), letter in zip(unit.items, unit.letters):
+        for i, ((lex, entry), letter) in enumerate(zip(unit.items, unit.letters)):
             clip = self.letter_clip(lex, entry)
             if prev is not None:
                 parts.append(smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n_between))
@@ -149,17 +161,36 @@ class Stitcher:
             parts.append(clip)
             captions += [f"{unit.label}  {letter}"] * len(clip)
             prev = clip
-        arr = PoseArray.concatenate(parts)
-        arr.fps = c.fps
-        return arr, captions
+            if (i + 1) % PIECE_LETTERS == 0 or i + 1 == len(unit.items):
+                arr = PoseArray.concatenate(parts)
+                arr.fps = c.fps
+                yield arr, captions
+                parts, captions = [], []
+
+    def _unit_ends(self, unit: Unit) -> tuple[PoseArray, PoseArray, float]:
+        """(first frame, last frame, top joint speed) of a unit, from its pieces one at a time."""
+        first = last = None
+        top = 0.0
+        for piece, _ in self.unit_pieces(unit):
+            if last is not None:
+                top = max(top, float(joint_speed(PoseArray.concatenate([last, piece.slice(0, 1)])).max(initial=0)))
+            else:
+                first = piece.slice(0, 1)
+            top = max(top, float(joint_speed(piece).max(initial=0)))
+            last = piece.slice(len(piece) - 1, len(piece))
+        return first, last, top
 
     def transition_frames(self, a: PoseArray, b: PoseArray) -> int:
         """How many in-between frames the seam a -> b needs so no joint outruns both signs' own top speed."""
+        return self._transition_length(a.slice(len(a) - 1, len(a)), float(joint_speed(a).max(initial=0)),
+                                       b.slice(0, 1), float(joint_speed(b).max(initial=0)))
+
+    def _transition_length(self, a_last: PoseArray, a_top: float, b_first: PoseArray, b_top: float) -> int:
         c = self.config
         lo = max(1, int(round(c.min_transition_s * c.fps)))
         hi = max(lo, int(round(c.max_transition_s * c.fps)))
-        dist = seam_distance(a.xyz[-1], a.conf[-1], b.xyz[0], b.conf[0])
-        top = c.speed_margin * max(float(joint_speed(a).max(initial=0)), float(joint_speed(b).max(initial=0)))
+        dist = seam_distance(a_last.xyz[-1], a_last.conf[-1], b_first.xyz[0], b_first.conf[0])
+        top = c.speed_margin * max(a_top, b_top)
         if dist == 0 or top <= 0:
             return lo
         return int(min(hi, max(lo, math.ceil(1.5 * dist / top) - 1)))
@@ -167,21 +198,27 @@ class Stitcher:
     def stream(self, units: Iterable[Unit]) -> Iterator[tuple[PoseArray, list[str]]]:
         """One (chunk, captions) per unit: the transition into the unit, then the unit itself.
 
-        `chunk.meta["transition_frames"]` says how many leading frames are the transition.
+        `chunk.meta["transition_frames"]` says how many leading frames are the transition. A word
+        longer than `PIECE_LETTERS` letters comes as several chunks; the ones after its first have
+        `meta["continued"]` set and no transition.
         """
-        prev: PoseArray | None = None
+        prev: tuple[PoseArray, float] | None = None
         prev_label = ""
         for unit in units:
-            clip, captions = self.unit_clip(unit)
-            n = 0
-            if prev is None:
-                chunk, caps = clip.copy(), captions
-            else:
-                n = self.transition_frames(prev, clip)
-                between = smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n)
-                chunk = PoseArray.concatenate([between, clip])
-                caps = [prev_label] * (n // 2) + [unit.label] * (n - n // 2) + captions
-            chunk.fps = self.config.fps
-            chunk.meta = {"transition_frames": n, "label": unit.label}
-            yield chunk, caps
-            prev, prev_label = clip, unit.label
+            first, last, top = self._unit_ends(unit)
+            n = 0 if prev is None else self._transition_length(prev[0], prev[1], first, top)
+            for i, (clip, captions) in enumerate(self.unit_pieces(unit)):
+                if i:
+                    chunk, caps = clip.copy(), captions
+                    chunk.meta = {"transition_frames": 0, "label": unit.label, "continued": True}
+                else:
+                    if prev is None:
+                        chunk, caps = clip.copy(), captions
+                    else:
+                        between = smoothstep_transition(prev[0].xyz[-1], prev[0].conf[-1], first.xyz[0], first.conf[0], n)
+                        chunk = PoseArray.concatenate([between, clip])
+                        caps = [prev_label] * (n // 2) + [unit.label] * (n - n // 2) + captions
+                    chunk.meta = {"transition_frames": n, "label": unit.label}
+                chunk.fps = self.config.fps
+                yield chunk, caps
+            prev, prev_label = (last, top), unit.label
