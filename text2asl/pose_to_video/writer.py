@@ -11,12 +11,12 @@ import numpy as np
 from text2asl.errors import Text2ASLError
 from text2asl.io import VIDEO_WRITE_SUFFIXES, atomic_path
 
-# x264 settings for flat graphics (thin lines on a plain background), the package's default output.
-# ultrafast spends a third of veryfast's encoder time, and the encoder is what the whole translate
-# waits on; CABAC gets back a tenth of the size for almost nothing. CRF 30 then still beats the
-# old veryfast/CRF 23 in PSNR on the demo sentence (49.7 vs 46.4 dB), at 2.5x its size (430 KB for
-# 11.6 s at 512x512): small enough for the web. Camera-like frames (the diffusion renderer,
-# overlays) want `PHOTO_ENCODER` instead.
+# x264 settings as (preset, CRF, x264 params). FLAT_ENCODER is for flat graphics (thin lines on a
+# plain background), which the skeleton renderer asks for; PHOTO_ENCODER, the default, is for
+# camera-like frames (overlays, the diffusion renderer). For flat graphics, ultrafast spends a third
+# of veryfast's encoder time, and the encoder is what the whole translate waits on; CABAC gets back
+# a tenth of the size for almost nothing. CRF 30 then still beats veryfast/CRF 23 in PSNR on the
+# demo sentence (49.7 vs 46.4 dB) at 2.5x its size (430 KB for 11.6 s at 512x512, for the web).
 FLAT_ENCODER = ("ultrafast", 30, "cabac=1")
 PHOTO_ENCODER = ("veryfast", 23, "")
 
@@ -28,7 +28,7 @@ def write_video(
     crf: int | None = None,
     preset: str | None = None,
     *,
-    encoder: tuple[str, int, str] = FLAT_ENCODER,
+    encoder: tuple[str, int, str] = PHOTO_ENCODER,
     size: tuple[int, int] | None = None,
 ) -> Path:
     """Stream (H, W, 3) uint8 RGB frames into an H.264 yuv420p .mp4 (browser-playable) or a .gif.
