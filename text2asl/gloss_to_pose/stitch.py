@@ -11,6 +11,7 @@ text needs no more memory than a sentence. Prepared clips are cached per lexicon
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -167,11 +168,12 @@ class Stitcher:
                 yield arr, captions
                 parts, captions = [], []
 
-    def _unit_ends(self, unit: Unit) -> tuple[PoseArray, PoseArray, float]:
+    @staticmethod
+    def _ends(pieces: Iterable[tuple[PoseArray, list[str]]]) -> tuple[PoseArray, PoseArray, float]:
         """(first frame, last frame, top joint speed) of a unit, from its pieces one at a time."""
         first = last = None
         top = 0.0
-        for piece, _ in self.unit_pieces(unit):
+        for piece, _ in pieces:
             if last is not None:
                 top = max(top, float(joint_speed(PoseArray.concatenate([last, piece.slice(0, 1)])).max(initial=0)))
             else:
@@ -205,11 +207,18 @@ class Stitcher:
         prev: tuple[PoseArray, float] | None = None
         prev_label = ""
         for unit in units:
-            first, last, top = self._unit_ends(unit)
+            pieces = self.unit_pieces(unit)
+            head = list(itertools.islice(pieces, 2))
+            if len(head) == 1:  # the common case: the whole unit is at hand
+                first, last, top = self._ends(head)
+                pieces = head
+            else:  # a long word: a first pass for its ends and top speed, then stream it again
+                first, last, top = self._ends(self.unit_pieces(unit))
+                pieces = itertools.chain(head, pieces)
             n = 0 if prev is None else self._transition_length(prev[0], prev[1], first, top)
-            for i, (clip, captions) in enumerate(self.unit_pieces(unit)):
-                if i:
-                    chunk, caps = clip.copy(), captions
+            for i, (clip, captions) in enumerate(pieces):
+                if i:  # later pieces of a long word: fresh arrays, no transition
+                    chunk, caps = clip, captions
                     chunk.meta = {"transition_frames": 0, "label": unit.label, "continued": True}
                 else:
                     if prev is None:
