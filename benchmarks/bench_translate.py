@@ -16,7 +16,7 @@ Python process, or ffmpeg if it were larger).
 `--long` shows text2asl's peak RSS against text length for every output format (mp4, gif, pose),
 and for one very long fingerspelled word: flat means memory does not grow with the text.
 
-    .venv/bin/python benchmarks/bench_translate.py [--repeats 5] [--long] [--long-words 100 1000 5000]
+    .venv/bin/python benchmarks/bench_translate.py [--repeats 5] [--long [--long-words 100 1000 5000] [--long-size 512]]
 """
 from __future__ import annotations
 
@@ -66,8 +66,8 @@ PEER = textwrap.dedent("""
 """)
 
 
-def ours_cmd(text: str, out: Path) -> list[str]:
-    return [sys.executable, "-m", "text2asl", "translate", "-q", text, "-o", str(out)]
+def ours_cmd(text: str, out: Path, *options: str) -> list[str]:
+    return [sys.executable, "-m", "text2asl", "translate", "-q", text, "-o", str(out), *options]
 
 
 def peer_cmd(text: str, out: Path) -> list[str]:
@@ -135,8 +135,8 @@ def speed_table(repeats: int, tmp: Path) -> None:
               f"[{min(speedups):.1f}-{max(speedups):.1f}] | {statistics.median(memory):.2f} |", flush=True)
 
 
-def long_table(word_counts: list[int], letters: int, formats: list[str], tmp: Path) -> None:
-    print("\n| input | format | wall s | peak RSS MB | frames | video min | file MB |")
+def long_table(word_counts: list[int], letters: int, formats: list[str], size: int, tmp: Path) -> None:
+    print(f"\n| input ({size}x{size}) | format | wall s | peak RSS MB | frames | video min | file MB |")
     print("|---|---|---|---|---|---|---|")
     base = (PARAGRAPH + " ") * (max(word_counts) // len(PARAGRAPH.split()) + 1)
     inputs = [(f"{n} words", " ".join(base.split()[:n])) for n in word_counts]
@@ -144,7 +144,7 @@ def long_table(word_counts: list[int], letters: int, formats: list[str], tmp: Pa
     for label, text in inputs:
         for fmt in formats:
             out = tmp / f"long.{fmt}"
-            r = run(ours_cmd(text, out), out)
+            r = run(ours_cmd(text, out, "--size", str(size)), out)
             print(f"| {label} | {fmt} | {r['wall']:.1f} | {r['rss_mb']:.0f} | {r['frames']} | {r['frames'] / 25 / 60:.1f} | "
                   f"{r['kb'] / 1024:.1f} |", flush=True)
             out.unlink()
@@ -160,13 +160,15 @@ def main() -> None:
                     help="length of the single fingerspelled word for --long (default: %(default)s)")
     ap.add_argument("--formats", nargs="+", default=["mp4", "gif", "pose"], choices=["mp4", "gif", "pose"],
                     help="output formats for --long (default: all)")
+    ap.add_argument("--long-size", type=int, default=512, metavar="PX",
+                    help="canvas size for --long: memory vs length is the question, smaller is quicker (default: %(default)s)")
     ap.add_argument("--skip-speed", action="store_true", help="only the --long table")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_speed:
             speed_table(args.repeats, Path(tmp))
         if args.long:
-            long_table(args.long_words, args.long_letters, args.formats, Path(tmp))
+            long_table(args.long_words, args.long_letters, args.formats, args.long_size, Path(tmp))
 
 
 if __name__ == "__main__":
