@@ -7,11 +7,11 @@ from pose_format import Pose
 
 from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.stitch import PIECE_LETTERS, smoothstep_transition
-from text2asl.io import write_pose, write_pose_stream
-from text2asl.pipeline import save, translate
+from text2asl.io import read_video, write_pose, write_pose_stream
+from text2asl.pipeline import render_frames, save, translate
 from text2asl.poses.layout import PoseArray, to_pose
 from text2asl.pose_to_video.render import RenderConfig
-from text2asl.pose_to_video.writer import write_video
+from text2asl.pose_to_video.writer import _has_encoder, write_video
 
 LONG_WORD = "".join(chr(ord("a") + (i * 7) % 26) for i in range(2 * PIECE_LETTERS + 5))
 
@@ -76,6 +76,17 @@ def test_mp4_is_browser_h264_yuv420p_with_every_frame(tmp_path):
     assert sum(1 for _ in gen) == len(t.captions()) == imageio_ffmpeg.count_frames_and_secs(str(out))[0]
 
 
+def test_mp4_frames_look_like_the_rendered_frames(tmp_path):
+    t = translate(glosses="fs-AB")
+    rendered = list(render_frames(t, RenderConfig(size=128)))
+    assert rendered[1] is rendered[2]  # held letters repeat one frame object, converted once
+    frames, meta = read_video(save(t, tmp_path / "ab.mp4", RenderConfig(size=128)))
+    decoded = list(frames)
+    assert len(decoded) == len(rendered)
+    for a, b in zip(rendered, decoded):
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 3
+
+
 def test_gif_gets_every_frame(tmp_path):
     t = translate(glosses="fs-OK")
     out = save(t, tmp_path / "ok.gif", RenderConfig(size=64))
@@ -85,8 +96,16 @@ def test_gif_gets_every_frame(tmp_path):
 def test_an_encoder_failure_reaches_the_caller_and_leaves_nothing(tmp_path):
     frames = (np.zeros((32, 32, 3), np.uint8) for _ in range(200))
     with pytest.raises(Text2ASLError, match="cannot write"):  # raised in the feeder thread, re-raised here
-        write_video(frames, tmp_path / "x.mp4", 25, encoder=("no-such-preset", 23, ""))
+        write_video(frames, tmp_path / "x.mp4", 25, encoder=("libx264", ("-preset", "no-such-preset")))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_ffmpeg_without_the_encoder_falls_back_to_x264(tmp_path):
+    assert _has_encoder("libx264") and not _has_encoder("libno-such-encoder")
+    frames = [np.full((32, 32, 3), 255, np.uint8)] * 3
+    out = write_video(frames, tmp_path / "x.mp4", 25, encoder=("libno-such-encoder", ()))
+    meta = next(imageio_ffmpeg.read_frames(str(out)))
+    assert meta["codec"] == "h264" and meta["pix_fmt"].startswith("yuv420p")
 
 
 def test_frames_of_another_size_are_refused(tmp_path):

@@ -129,4 +129,5 @@ def save(translation: Translation, path: str | Path, render=None) -> Path:
     if path.suffix.lower() == ".pose":
         return write_pose_stream(translation.chunks(), path, translation.fps)
     size = (render or RenderConfig()).size
-    return write_video(render_frames(translation, render), path, translation.fps, encoder=FLAT_ENCODER, size=(size, size))
+    return write_video(render_frames(translation, render), path, translation.fps, encoder=FLAT_ENCODER,
+                       size=(size, size), repeats_unchanged=True)

@@ -1,7 +1,9 @@
 """Streaming video writer: H.264 mp4 and GIF through imageio-ffmpeg's bundled ffmpeg, written atomically."""
 from __future__ import annotations
 
+import functools
 import queue
+import subprocess
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -11,14 +13,17 @@ import numpy as np
 from text2asl.errors import Text2ASLError
 from text2asl.io import VIDEO_WRITE_SUFFIXES, atomic_path
 
-# x264 settings as (preset, CRF, x264 params). FLAT_ENCODER is for flat graphics (thin lines on a
-# plain background), which the skeleton renderer asks for; PHOTO_ENCODER, the default, is for
-# camera-like frames (overlays, the diffusion renderer). For flat graphics, ultrafast spends a third
-# of veryfast's encoder time, and the encoder is what the whole translate waits on; CABAC gets back
-# a tenth of the size for almost nothing. CRF 30 then still beats veryfast/CRF 23 in PSNR on the
-# demo sentence (49.7 vs 46.4 dB) at 2.5x its size (430 KB for 11.6 s at 512x512, for the web).
-FLAT_ENCODER = ("ultrafast", 30, "cabac=1")
-PHOTO_ENCODER = ("veryfast", 23, "")
+# Encoders as (ffmpeg codec, its options). FLAT_ENCODER is for flat graphics (thin lines on a plain
+# background), which the skeleton renderer asks for; PHOTO_ENCODER, the default, is for camera-like
+# frames (overlays, the diffusion renderer). The encoder is what a whole translate waits on, and at
+# 512x512 it costs about the same for a held (repeated) frame as for a new one. Measured on the
+# paragraph benchmark, CPU seconds per 1,000 frames: x264 veryfast 1.95, x264 ultrafast 1.0,
+# OpenH264 0.75, with OpenH264 at constant QP still above veryfast/CRF 23 in PSNR (47.7 vs 46.4 dB)
+# and 1.7x its size. OpenH264 writes Constrained Baseline H.264, which every browser plays. An ffmpeg
+# build without it falls back to x264 ultrafast.
+FLAT_ENCODER = ("libopenh264", ("-rc_mode", "off"))
+FLAT_FALLBACK = ("libx264", ("-preset", "ultrafast", "-crf", "30", "-x264-params", "cabac=1"))
+PHOTO_ENCODER = ("libx264", ("-preset", "veryfast", "-crf", "23"))
 
 
 def write_video(
@@ -28,15 +33,18 @@ def write_video(
     crf: int | None = None,
     preset: str | None = None,
     *,
-    encoder: tuple[str, int, str] = PHOTO_ENCODER,
+    encoder: tuple[str, tuple[str, ...]] = PHOTO_ENCODER,
     size: tuple[int, int] | None = None,
+    repeats_unchanged: bool = False,
 ) -> Path:
     """Stream (H, W, 3) uint8 RGB frames into an H.264 yuv420p .mp4 (browser-playable) or a .gif.
 
     Frames go to ffmpeg one at a time, so memory does not grow with the video's length. The file
     appears under `path` only when complete. Returns `path`. H and W must be even for mp4.
-    `encoder` is (x264 preset, CRF, x264 params); `crf` and `preset` override its parts. With
-    `size` (W, H) known in advance, ffmpeg starts before the first frame is drawn.
+    `encoder` is (ffmpeg codec, options); giving `crf` or `preset` asks for x264 with them. With
+    `size` (W, H) known in advance, ffmpeg starts before the first frame is drawn. With
+    `repeats_unchanged`, a frame that is the same object as the one before is taken to be unchanged
+    and is converted only once (the skeleton renderer yields a held pose's frame again that way).
     """
     import imageio_ffmpeg
 
@@ -58,15 +66,14 @@ def write_video(
         raise Text2ASLError(f"cannot write {path}: H.264 needs an even width and height, the frames are {w}x{h}")
     convert = _rgb_to_i420 if suffix == ".mp4" else np.ascontiguousarray
     if suffix == ".mp4":
-        preset = preset or encoder[0]
-        crf = encoder[1] if crf is None else crf
-        params = ["-x264-params", encoder[2]] if encoder[2] else []
+        if crf is not None or preset is not None:
+            encoder = ("libx264", ("-preset", preset or "veryfast", "-crf", str(23 if crf is None else crf)))
+        codec, options = encoder if _has_encoder(encoder[0]) else FLAT_FALLBACK
         # Frames cross the pipe already in yuv420p (OpenCV's SIMD BT.601 limited-range conversion,
         # what ffmpeg would do): half the bytes, and ffmpeg skips its slower swscale step.
         # Measured: 1.7 instead of 2.9 ms per 512x512 frame, same file size.
-        kwargs = dict(codec="libx264", pix_fmt_out="yuv420p", quality=None,
-                      pix_fmt_in="yuv420p",
-                      output_params=["-preset", preset, "-crf", str(crf), *params, "-movflags", "+faststart"])
+        kwargs = dict(codec=codec, pix_fmt_out="yuv420p", quality=None, pix_fmt_in="yuv420p",
+                      output_params=[*options, "-movflags", "+faststart"])
     else:
         kwargs = dict(codec="gif", pix_fmt_out="rgb8", quality=None, output_params=["-loop", "0"])
     with atomic_path(path) as tmp:
@@ -76,17 +83,32 @@ def write_video(
         try:
             with _Feeder(writer) as feed:
                 n = 0
+                last = converted = None
                 for frame in it if first is None else _chain(first, it):
-                    if frame.shape[:2] != (h, w):
-                        raise Text2ASLError(f"cannot write {path}: frame {n} is {frame.shape[1]}x{frame.shape[0]}, "
-                                            f"the video is {w}x{h}")
-                    feed.put(convert(frame))
+                    if not (repeats_unchanged and frame is last):
+                        if frame.shape[:2] != (h, w):
+                            raise Text2ASLError(f"cannot write {path}: frame {n} is {frame.shape[1]}x{frame.shape[0]}, "
+                                                f"the video is {w}x{h}")
+                        last, converted = frame, convert(frame)
+                    feed.put(converted)
                     n += 1
                 if n == 0:
                     raise Text2ASLError(f"no frames to write to {path}")
         finally:
             writer.close()
     return path
+
+
+@functools.lru_cache(maxsize=None)
+def _has_encoder(codec: str) -> bool:
+    """Whether the bundled ffmpeg has `codec` (libx264 always; OpenH264 in the usual builds)."""
+    if codec == "libx264":
+        return True
+    import imageio_ffmpeg
+
+    out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-h", f"encoder={codec}"],
+                         capture_output=True, text=True)
+    return out.returncode == 0 and "not recognized" not in out.stdout + out.stderr
 
 
 def _chain(first, rest):
