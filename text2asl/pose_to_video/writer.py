@@ -1,7 +1,7 @@
 """Streaming video writer: H.264 mp4 and GIF through imageio-ffmpeg's bundled ffmpeg, written atomically."""
 from __future__ import annotations
 
-import functools
+import itertools
 import queue
 import subprocess
 import threading
@@ -34,7 +34,6 @@ def write_video(
     preset: str | None = None,
     *,
     encoder: tuple[str, tuple[str, ...]] = PHOTO_ENCODER,
-    size: tuple[int, int] | None = None,
     repeats_unchanged: bool = False,
 ) -> Path:
     """Stream (H, W, 3) uint8 RGB frames into an H.264 yuv420p .mp4 (browser-playable) or a .gif.
@@ -42,7 +41,6 @@ def write_video(
     Frames go to ffmpeg one at a time, so memory does not grow with the video's length. The file
     appears under `path` only when complete. Returns `path`. H and W must be even for mp4.
     `encoder` is (ffmpeg codec, options); giving `crf` or `preset` asks for x264 with them. With
-    `size` (W, H) known in advance, ffmpeg starts before the first frame is drawn. With
     `repeats_unchanged`, a frame that is the same object as the one before is taken to be unchanged
     and is converted only once (the skeleton renderer yields a held pose's frame again that way).
     """
@@ -52,23 +50,19 @@ def write_video(
     suffix = path.suffix.lower()
     if suffix not in VIDEO_WRITE_SUFFIXES:
         raise Text2ASLError(f"cannot write {path}: video output must end in {' or '.join(VIDEO_WRITE_SUFFIXES)}")
-    if size is not None and suffix == ".mp4" and (size[0] % 2 or size[1] % 2):
-        raise Text2ASLError(f"cannot write {path}: H.264 needs an even width and height, the frames are {size[0]}x{size[1]}")
+    if suffix == ".mp4" and (crf is not None or preset is not None):
+        encoder = ("libx264", ("-preset", preset or "veryfast", "-crf", str(23 if crf is None else crf)))
+    has_encoder = _has_encoder(encoder[0]) if suffix == ".mp4" else None  # asks ffmpeg while the first frame is drawn
     it = iter(frames)
-    first = None
-    if size is None:
-        first = next(it, None)
-        if first is None:
-            raise Text2ASLError(f"no frames to write to {path}")
-        size = (first.shape[1], first.shape[0])
-    w, h = size
+    first = next(it, None)
+    if first is None:
+        raise Text2ASLError(f"no frames to write to {path}")
+    h, w = first.shape[:2]
     if suffix == ".mp4" and (h % 2 or w % 2):
         raise Text2ASLError(f"cannot write {path}: H.264 needs an even width and height, the frames are {w}x{h}")
     convert = _rgb_to_i420 if suffix == ".mp4" else np.ascontiguousarray
     if suffix == ".mp4":
-        if crf is not None or preset is not None:
-            encoder = ("libx264", ("-preset", preset or "veryfast", "-crf", str(23 if crf is None else crf)))
-        codec, options = encoder if _has_encoder(encoder[0]) else FLAT_FALLBACK
+        codec, options = encoder if has_encoder() else FLAT_FALLBACK
         # Frames cross the pipe already in yuv420p (OpenCV's SIMD BT.601 limited-range conversion,
         # what ffmpeg would do): half the bytes, and ffmpeg skips its slower swscale step.
         # Measured: 1.7 instead of 2.9 ms per 512x512 frame, same file size.
@@ -84,7 +78,7 @@ def write_video(
             with _Feeder(writer) as feed:
                 n = 0
                 last = converted = None
-                for frame in it if first is None else _chain(first, it):
+                for frame in itertools.chain([first], it):
                     if not (repeats_unchanged and frame is last):
                         if frame.shape[:2] != (h, w):
                             raise Text2ASLError(f"cannot write {path}: frame {n} is {frame.shape[1]}x{frame.shape[0]}, "
@@ -92,28 +86,34 @@ def write_video(
                         last, converted = frame, convert(frame)
                     feed.put(converted)
                     n += 1
-                if n == 0:
-                    raise Text2ASLError(f"no frames to write to {path}")
         finally:
             writer.close()
     return path
 
 
-@functools.lru_cache(maxsize=None)
-def _has_encoder(codec: str) -> bool:
-    """Whether the bundled ffmpeg has `codec` (libx264 always; OpenH264 in the usual builds)."""
-    if codec == "libx264":
-        return True
+_ENCODERS: dict[str, bool] = {"libx264": True}
+
+
+def _has_encoder(codec: str):
+    """A callable that says whether the bundled ffmpeg has `codec` (OpenH264 is in the usual builds).
+
+    ffmpeg is asked in the background, so the answer costs no wait when the caller has work to do
+    (drawing the first frame) before it needs it; it is remembered for the process.
+    """
+    if codec in _ENCODERS:
+        return lambda: _ENCODERS[codec]
     import imageio_ffmpeg
 
-    out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-h", f"encoder={codec}"],
-                         capture_output=True, text=True)
-    return out.returncode == 0 and "not recognized" not in out.stdout + out.stderr
+    probe = subprocess.Popen([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-h", f"encoder={codec}"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
+    def answer() -> bool:
+        if codec not in _ENCODERS:
+            out = probe.communicate()[0]
+            _ENCODERS[codec] = probe.returncode == 0 and "not recognized" not in out
+        return _ENCODERS[codec]
 
-def _chain(first, rest):
-    yield first
-    yield from rest
+    return answer
 
 
 class _Feeder:
