@@ -109,6 +109,18 @@ def test_an_ffmpeg_without_the_encoder_falls_back_to_x264(tmp_path):
     assert meta["codec"] == "h264" and meta["pix_fmt"].startswith("yuv420p")
 
 
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_a_producer_that_reuses_one_buffer_still_gets_every_frame(suffix, tmp_path):
+    def frames():  # one buffer, changed after each yield: the feeder thread must not see later changes
+        buf = np.zeros((32, 32, 3), np.uint8)
+        for value in (0, 255, 0, 255):
+            buf[:] = value
+            yield buf
+
+    out, _ = read_video(write_video(frames(), tmp_path / f"x{suffix}", 10))
+    assert [int(f.mean() > 127) for f in out] == [0, 1, 0, 1]
+
+
 def test_frames_of_another_size_are_refused(tmp_path):
     frames = [np.zeros((32, 32, 3), np.uint8), np.zeros((32, 48, 3), np.uint8)]
     with pytest.raises(Text2ASLError, match="frame 1 is 48x32"):

@@ -41,8 +41,9 @@ def write_video(
     Frames go to ffmpeg one at a time, so memory does not grow with the video's length. The file
     appears under `path` only when complete. Returns `path`. H and W must be even for mp4.
     `encoder` is (ffmpeg codec, options); giving `crf` or `preset` asks for x264 with them. With
-    `repeats_unchanged`, a frame that is the same object as the one before is taken to be unchanged
-    and is converted only once (the skeleton renderer yields a held pose's frame again that way).
+    `repeats_unchanged`, the caller promises not to change a frame once yielded, so a frame that is
+    the same object as the one before is converted only once (the skeleton renderer yields a held
+    pose's frame again that way).
     """
     import imageio_ffmpeg
 
@@ -60,7 +61,9 @@ def write_video(
     h, w = first.shape[:2]
     if suffix == ".mp4" and (h % 2 or w % 2):
         raise Text2ASLError(f"cannot write {path}: H.264 needs an even width and height, the frames are {w}x{h}")
-    convert = _rgb_to_i420 if suffix == ".mp4" else np.ascontiguousarray
+    # The feeder thread sends a frame after the caller has moved on: a GIF frame is copied unless the
+    # caller promises (repeats_unchanged) not to change frames it has yielded.
+    convert = _rgb_to_i420 if suffix == ".mp4" else np.ascontiguousarray if repeats_unchanged else np.array
     if suffix == ".mp4":
         codec, options = encoder if has_encoder() else FLAT_FALLBACK
         # Frames cross the pipe already in yuv420p (OpenCV's SIMD BT.601 limited-range conversion,
