@@ -27,6 +27,7 @@ from text2asl.poses.normalize import normalize
 
 MOTION_LETTERS = {"J", "Z"}  # letters whose movement is part of the letter
 PIECE_LETTERS = 32  # a fingerspelled word streams in pieces of this many letters
+CAPTION_CHARS = 24  # a longer word is cut in its captions (it would not fit, and drawing it costs)
 
 
 @dataclass
@@ -43,6 +44,11 @@ class StitchConfig:
     rest_line: float = 1.1  # shoulder widths below the shoulders: hands lower are resting
     trim: bool = True
     speed_margin: float = 0.9  # seams stay this far below the faster sign's top joint speed
+
+
+def caption_label(label: str) -> str:
+    """A unit's label as captions show it: cut after `CAPTION_CHARS` characters."""
+    return label if len(label) <= CAPTION_CHARS else label[: CAPTION_CHARS - 3] + "..."
 
 
 def smoothstep_transition(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarray, b_conf: np.ndarray, n: int) -> PoseArray:
@@ -147,10 +153,11 @@ class Stitcher:
         if unit.kind == "sign":
             lex, entry = unit.items[0]
             arr = self.sign_clip(lex, entry)
-            yield arr, [unit.label] * len(arr)
+            yield arr, [caption_label(unit.label)] * len(arr)
             return
         c = self.config
         n_between = max(1, int(round(c.letter_transition_s * c.fps)))
+        word = caption_label(unit.label)
         parts: list[PoseArray] = []
         captions: list[str] = []
         prev: PoseArray | None = None
@@ -158,9 +165,9 @@ class Stitcher:
             clip = self.letter_clip(lex, entry)
             if prev is not None:
                 parts.append(smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n_between))
-                captions += [f"{unit.label}  {letter}"] * n_between
+                captions += [f"{word}  {letter}"] * n_between
             parts.append(clip)
-            captions += [f"{unit.label}  {letter}"] * len(clip)
+            captions += [f"{word}  {letter}"] * len(clip)
             prev = clip
             if (i + 1) % PIECE_LETTERS == 0 or i + 1 == len(unit.items):
                 arr = PoseArray.concatenate(parts)
@@ -226,8 +233,8 @@ class Stitcher:
                     else:
                         between = smoothstep_transition(prev[0].xyz[-1], prev[0].conf[-1], first.xyz[0], first.conf[0], n)
                         chunk = PoseArray.concatenate([between, clip])
-                        caps = [prev_label] * (n // 2) + [unit.label] * (n - n // 2) + captions
+                        caps = [prev_label] * (n // 2) + [caption_label(unit.label)] * (n - n // 2) + captions
                     chunk.meta = {"transition_frames": n, "label": unit.label}
                 chunk.fps = self.config.fps
                 yield chunk, caps
-            prev, prev_label = (last, top), unit.label
+            prev, prev_label = (last, top), caption_label(unit.label)
