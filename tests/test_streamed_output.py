@@ -129,3 +129,14 @@ def test_frames_of_another_size_are_refused(tmp_path):
     with pytest.raises(Text2ASLError, match="frame 1 is 48x32"):
         write_video(frames, tmp_path / "x.mp4", 25)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_line_starts_without_package_metadata_and_still_knows_its_version():
+    import subprocess
+    import sys
+
+    code = "import sys, text2asl.cli as c; c.build_parser(['translate']); print('importlib.metadata' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # it costs ~50 ms of every start; only --version needs it
+    version = subprocess.run([sys.executable, "-m", "text2asl", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("text2asl")

@@ -42,7 +42,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.exit(message=_version() + "\n")
+        print(_version())  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def _version() -> str:

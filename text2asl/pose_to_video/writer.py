@@ -16,7 +16,7 @@ from text2asl.io import VIDEO_WRITE_SUFFIXES, atomic_path
 # Encoders as (ffmpeg codec, its options). FLAT_ENCODER is for flat graphics (thin lines on a plain
 # background), which the skeleton renderer asks for; PHOTO_ENCODER, the default, is for camera-like
 # frames (overlays, the diffusion renderer). The encoder is what a whole translate waits on, and at
-# 512x512 it costs about the same for a held (repeated) frame as for a new one. Measured on the
+# 512x512 a held (repeated) frame costs it more than half as much as a new one. Measured on the
 # paragraph benchmark, CPU seconds per 1,000 frames: x264 veryfast 1.95, x264 ultrafast 1.0,
 # OpenH264 0.75, with OpenH264 at constant QP still above veryfast/CRF 23 in PSNR (47.7 vs 46.4 dB)
 # and 1.7x its size. OpenH264 writes Constrained Baseline H.264, which every browser plays. An ffmpeg
