@@ -34,13 +34,24 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         prog="text2asl",
         description="English text to American Sign Language (ASL) skeleton video.",
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
         if argv and argv[0] == name:
             importlib.import_module(module).add_arguments(p)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked: importlib.metadata alone costs ~50 ms of every start."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help="show the version and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version())  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def _version() -> str:

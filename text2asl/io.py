@@ -12,7 +12,7 @@ import signal
 import threading
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -248,4 +248,42 @@ def write_pose(pose, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             pose.write(fh)
+    return path
+
+
+def write_pose_stream(chunks: Iterable, path: str | Path, fps: float) -> Path:
+    """Write a stream of `PoseArray` chunks (or (chunk, anything) pairs) as one `.pose` file, atomically.
+
+    The same bytes as `write_pose(to_pose(concatenated chunks))`, but memory stays that of one
+    chunk. pose-format can only write a whole `Pose`, and its v0.2 body is every frame's points,
+    then every frame's confidences, behind a frame count. So the points go straight to the file,
+    the confidences to a spool file beside it (a third of the size) that is appended at the end,
+    and the frame count is patched in last.
+    """
+    import shutil
+    import struct
+    import tempfile
+
+    from text2asl.poses.layout import pose_header
+
+    path = Path(path)
+    frames = 0
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh, tempfile.TemporaryFile(dir=tmp.parent, prefix=f".{path.stem}.", suffix=".conf") as conf:
+            body_at = None
+            for chunk in chunks:
+                arr = chunk[0] if isinstance(chunk, tuple) else chunk
+                if body_at is None:
+                    pose_header(arr.size).write(fh)
+                    body_at = fh.tell()
+                    fh.write(struct.pack("<fIH", fps, 0, 1))  # fps, frame count (patched below), people
+                fh.write(np.ascontiguousarray(arr.xyz, np.float32).tobytes())
+                conf.write(np.ascontiguousarray(arr.conf, np.float32).tobytes())
+                frames += len(arr)
+            if body_at is None:
+                raise Text2ASLError(f"no frames to write to {path}")
+            conf.seek(0)
+            shutil.copyfileobj(conf, fh, 1 << 20)
+            fh.seek(body_at + 4)
+            fh.write(struct.pack("<I", frames))
     return path

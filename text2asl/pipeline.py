@@ -114,15 +114,18 @@ def render_frames(translation: Translation, render=None) -> Iterator[np.ndarray]
     """(size, size, 3) uint8 RGB skeleton frames of a translation, streamed, with gloss captions."""
     from text2asl.pose_to_video.render import SkeletonRenderer
 
-    return SkeletonRenderer(render).render_stream(translation.chunks())
+    # A generator: nothing (not even OpenCV's import) happens until the first frame is asked for,
+    # so the writer can ask ffmpeg about its encoders meanwhile.
+    yield from SkeletonRenderer(render).render_stream(translation.chunks())
 
 
 def save(translation: Translation, path: str | Path, render=None) -> Path:
     """Write `.mp4` (H.264), `.gif` or `.pose` by extension, atomically."""
-    from text2asl.io import check_output_path, write_pose
-    from text2asl.pose_to_video.writer import write_video
+    from text2asl.io import check_output_path, write_pose_stream
+    from text2asl.pose_to_video.writer import FLAT_ENCODER, write_video
 
     path = check_output_path(path)
     if path.suffix.lower() == ".pose":
-        return write_pose(translation.pose, path)
-    return write_video(render_frames(translation, render), path, translation.fps)
+        return write_pose_stream(translation.chunks(), path, translation.fps)
+    return write_video(render_frames(translation, render), path, translation.fps, encoder=FLAT_ENCODER,
+                       repeats_unchanged=True)

@@ -12,6 +12,7 @@ text needs no more memory than a sentence. Prepared clips are cached per lexicon
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from text2asl.poses.normalize import normalize
 from text2asl.poses.retarget import retarget
 
 MOTION_LETTERS = {"J", "Z"}  # letters whose movement is part of the letter
+PIECE_LETTERS = 32  # a fingerspelled word streams in pieces of this many letters
+CAPTION_CHARS = 24  # a longer word is cut in its captions (it would not fit, and drawing it costs)
 
 
 @dataclass
@@ -44,6 +47,11 @@ class StitchConfig:
     trim: bool = True
     speed_margin: float = 0.9  # seams stay this far below the faster sign's top joint speed
     retarget: bool = True  # every sign on one body (poses.retarget.SIGNER), whichever signer recorded it
+
+
+def caption_label(label: str) -> str:
+    """A unit's label as captions show it: cut after `CAPTION_CHARS` characters."""
+    return label if len(label) <= CAPTION_CHARS else label[: CAPTION_CHARS - 3] + "..."
 
 
 def smoothstep_transition(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarray, b_conf: np.ndarray, n: int) -> PoseArray:
@@ -137,40 +145,73 @@ class Stitcher:
 
     def unit_clip(self, unit: Unit) -> tuple[PoseArray, list[str]]:
         """The unit's frames and per-frame captions (letters joined by handshape transitions)."""
+        pieces = list(self.unit_pieces(unit))
+        arr = pieces[0][0] if len(pieces) == 1 else PoseArray.concatenate([p for p, _ in pieces])
+        arr.fps = self.config.fps
+        return arr, [cap for _, caps in pieces for cap in caps]
+
+    def unit_pieces(self, unit: Unit) -> Iterator[tuple[PoseArray, list[str]]]:
+        """The unit's frames in pieces of at most `PIECE_LETTERS` letters (a sign is one piece).
+
+        Pieces keep a 5,000-letter word from needing gigabytes: memory stays that of one piece.
+        """
         if unit.kind == "sign":
             lex, entry = unit.items[0]
             arr = self.sign_clip(lex, entry)
-            return arr, [unit.label] * len(arr)
+            yield arr, [caption_label(unit.label)] * len(arr)
+            return
         if unit.kind == "built":
             from text2asl.gloss_to_pose.indexing import built_clip
 
             (lex, entry), fps = unit.items[0], self.config.fps
             arr = self._cached(("built " + unit.label, entry), lambda: built_clip(unit.label, lex, entry, self.letter_clip, fps))
-            return arr, [unit.label] * len(arr)
+            yield arr, [caption_label(unit.label)] * len(arr)
+            return
         c = self.config
         n_between = max(1, int(round(c.letter_transition_s * c.fps)))
+        word = caption_label(unit.label)
         parts: list[PoseArray] = []
         captions: list[str] = []
         prev: PoseArray | None = None
-        for (lex, entry), letter in zip(unit.items, unit.letters):
+        for i, ((lex, entry), letter) in enumerate(zip(unit.items, unit.letters)):
             clip = self.letter_clip(lex, entry)
             if prev is not None:
                 parts.append(smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n_between))
-                captions += [f"{unit.label}  {letter}"] * n_between
+                captions += [f"{word}  {letter}"] * n_between
             parts.append(clip)
-            captions += [f"{unit.label}  {letter}"] * len(clip)
+            captions += [f"{word}  {letter}"] * len(clip)
             prev = clip
-        arr = PoseArray.concatenate(parts)
-        arr.fps = c.fps
-        return arr, captions
+            if (i + 1) % PIECE_LETTERS == 0 or i + 1 == len(unit.items):
+                arr = PoseArray.concatenate(parts)
+                arr.fps = c.fps
+                yield arr, captions
+                parts, captions = [], []
+
+    @staticmethod
+    def _ends(pieces: Iterable[tuple[PoseArray, list[str]]]) -> tuple[PoseArray, PoseArray, float]:
+        """(first frame, last frame, top joint speed) of a unit, from its pieces one at a time."""
+        first = last = None
+        top = 0.0
+        for piece, _ in pieces:
+            if last is not None:
+                top = max(top, float(joint_speed(PoseArray.concatenate([last, piece.slice(0, 1)])).max(initial=0)))
+            else:
+                first = piece.slice(0, 1)
+            top = max(top, float(joint_speed(piece).max(initial=0)))
+            last = piece.slice(len(piece) - 1, len(piece))
+        return first, last, top
 
     def transition_frames(self, a: PoseArray, b: PoseArray) -> int:
         """How many in-between frames the seam a -> b needs so no joint outruns both signs' own top speed."""
+        return self._transition_length(a.slice(len(a) - 1, len(a)), float(joint_speed(a).max(initial=0)),
+                                       b.slice(0, 1), float(joint_speed(b).max(initial=0)))
+
+    def _transition_length(self, a_last: PoseArray, a_top: float, b_first: PoseArray, b_top: float) -> int:
         c = self.config
         lo = max(1, int(round(c.min_transition_s * c.fps)))
         hi = max(lo, int(round(c.max_transition_s * c.fps)))
-        dist = seam_distance(a.xyz[-1], a.conf[-1], b.xyz[0], b.conf[0])
-        top = c.speed_margin * max(float(joint_speed(a).max(initial=0)), float(joint_speed(b).max(initial=0)))
+        dist = seam_distance(a_last.xyz[-1], a_last.conf[-1], b_first.xyz[0], b_first.conf[0])
+        top = c.speed_margin * max(a_top, b_top)
         if dist == 0 or top <= 0:
             return lo
         return int(min(hi, max(lo, math.ceil(1.5 * dist / top) - 1)))
@@ -178,21 +219,34 @@ class Stitcher:
     def stream(self, units: Iterable[Unit]) -> Iterator[tuple[PoseArray, list[str]]]:
         """One (chunk, captions) per unit: the transition into the unit, then the unit itself.
 
-        `chunk.meta["transition_frames"]` says how many leading frames are the transition.
+        `chunk.meta["transition_frames"]` says how many leading frames are the transition. A word
+        longer than `PIECE_LETTERS` letters comes as several chunks; the ones after its first have
+        `meta["continued"]` set and no transition.
         """
-        prev: PoseArray | None = None
+        prev: tuple[PoseArray, float] | None = None
         prev_label = ""
         for unit in units:
-            clip, captions = self.unit_clip(unit)
-            n = 0
-            if prev is None:
-                chunk, caps = clip.copy(), captions
-            else:
-                n = self.transition_frames(prev, clip)
-                between = smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n)
-                chunk = PoseArray.concatenate([between, clip])
-                caps = [prev_label] * (n // 2) + [unit.label] * (n - n // 2) + captions
-            chunk.fps = self.config.fps
-            chunk.meta = {"transition_frames": n, "label": unit.label}
-            yield chunk, caps
-            prev, prev_label = clip, unit.label
+            pieces = self.unit_pieces(unit)
+            head = list(itertools.islice(pieces, 2))
+            if len(head) == 1:  # the common case: the whole unit is at hand
+                first, last, top = self._ends(head)
+                pieces = head
+            else:  # a long word: a first pass for its ends and top speed, then stream it again
+                first, last, top = self._ends(self.unit_pieces(unit))
+                pieces = itertools.chain(head, pieces)
+            n = 0 if prev is None else self._transition_length(prev[0], prev[1], first, top)
+            for i, (clip, captions) in enumerate(pieces):
+                if i:  # later pieces of a long word: fresh arrays, no transition
+                    chunk, caps = clip, captions
+                    chunk.meta = {"transition_frames": 0, "label": unit.label, "continued": True}
+                else:
+                    if prev is None:
+                        chunk, caps = clip.copy(), captions
+                    else:
+                        between = smoothstep_transition(prev[0].xyz[-1], prev[0].conf[-1], first.xyz[0], first.conf[0], n)
+                        chunk = PoseArray.concatenate([between, clip])
+                        caps = [prev_label] * (n // 2) + [caption_label(unit.label)] * (n - n // 2) + captions
+                    chunk.meta = {"transition_frames": n, "label": unit.label}
+                chunk.fps = self.config.fps
+                yield chunk, caps
+            prev, prev_label = (last, top), caption_label(unit.label)

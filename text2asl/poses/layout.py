@@ -162,15 +162,21 @@ def to_canonical(pose) -> PoseArray:
     return PoseArray(xyz, out_conf, float(pose.body.fps), size)
 
 
+def pose_header(size: tuple[int, int] | None = None):
+    """The canonical `PoseHeader` with the frame size (W, H) in pixels (512x512 when not known)."""
+    from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
+
+    base = canonical_header()
+    w, h = size or (512, 512)
+    return PoseHeader(base.version, PoseHeaderDimensions(width=int(w), height=int(h), depth=0), base.components)
+
+
 def to_pose(arr: PoseArray):
     """A `pose_format.Pose` (one person, canonical header) from a `PoseArray`; missing points are masked."""
     from pose_format import Pose
     from pose_format.numpy.pose_body import NumPyPoseBody
-    from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
 
-    base = canonical_header()
-    w, h = arr.size or (512, 512)
-    header = PoseHeader(base.version, PoseHeaderDimensions(width=int(w), height=int(h), depth=0), base.components)
+    header = pose_header(arr.size)
     mask = np.repeat((arr.conf <= 0)[:, None, :, None], 3, axis=-1)
     data = np.ma.masked_array(arr.xyz[:, None].astype(np.float32), mask=mask)
     body = NumPyPoseBody(fps=float(arr.fps), data=data, confidence=arr.conf[:, None].astype(np.float32))
