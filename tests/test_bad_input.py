@@ -363,7 +363,15 @@ def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120) -> None:
         time.sleep(0.01)
 
 
-LONG_TEXT = "the quick brown fox jumps over the lazy dog " * 6
+LONG_TEXT = "the quick brown fox jumps over the lazy dog " * 20
+
+
+def _size(path) -> int:
+    """The file's size, 0 when it is gone (the output probe is removed while we look)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
@@ -371,7 +379,7 @@ def test_signal_during_translate_then_rerun(signum, tmp_path):
     proc = _cli("translate", LONG_TEXT, "-o", "out.mp4", "-q", "--size", "64", cwd=tmp_path)
     try:
         # The check_output_path probe is a partial too, but an empty one: wait for frames to arrive.
-        _wait_for(lambda: any(p.stat().st_size > 0 for p in tmp_path.glob(".out.*.partial.mp4")), proc)
+        _wait_for(lambda: any(_size(p) > 0 for p in tmp_path.glob(".out.*.partial.mp4")), proc)
         proc.send_signal(signum)
         code = proc.wait(timeout=60)
     finally:
