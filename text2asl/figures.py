@@ -60,22 +60,108 @@ def evaluation_per_gloss(out: Path) -> Path:
     return out
 
 
+# Signs of the tiny-asl base's training set that look different from each other: the figures show these.
+DIFFUSION_GLOSSES = ("HELLO", "THANK-YOU", "WATER", "BOOK", "PLEASE", "GOODBYE")
+
+
+def _diffusion_base(base_model: str):
+    """(pipeline, train_base.json of the base) for `base_model` ('tiny-asl' or a train-base DIR/model folder)."""
+    import json
+
+    from text2asl.diffusion.base_train import BASE_INFO
+    from text2asl.diffusion.model import load_pipeline, resolve_base_model
+
+    folder = Path(resolve_base_model(base_model))
+    return load_pipeline(str(folder), device="cpu"), json.loads((folder / BASE_INFO).read_text())
+
+
+def _real_keyframes(glosses, resolution: int, n_phases: int, folder: Path) -> dict[str, np.ndarray] | None:
+    """{gloss: (n_phases, R, R, 3) uint8} real keyframes from the asl-app lexicon, or None when it is absent."""
+    from text2asl.diffusion.dataset import make_dataset
+    from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon
+
+    lexicon = shared_dataset("asl-app-lexicon")
+    if lexicon is None:
+        return None
+    data = make_dataset([sub_lexicon(lexicon, glosses, folder / "lexicon")], folder / "data", resolution=resolution,
+                        n_phases=n_phases, progress=False)
+    return gloss_keyframes(data, glosses)
+
+
+def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
+    """The tiny-asl base's keyframes of four training glosses (seed 0) under the real ones, phases left to right."""
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from text2asl.diffusion.config import TINY_ASL, get_preset
+    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.plots import plot_keyframe_grid
+
+    pipe, info = _diffusion_base(base_model)
+    glosses = [g for g in DIFFUSION_GLOSSES if g in info["training_glosses"]][:4]
+    generated = generate_keyframes(pipe, glosses, info["n_phases"], seed=0, num_inference_steps=20,
+                                   guidance_scale=get_preset(TINY_ASL).guidance_scale, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        real = _real_keyframes(glosses, info["resolution"], info["n_phases"], Path(tmp))
+    rows = []
+    for g, frames in zip(glosses, generated):
+        rows += ([(f"{g}\nreal", real[g])] if real else []) + [(f"{g}\ntiny-asl", frames)]
+    fig = plot_keyframe_grid(rows)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+    return out
+
+
+def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
+    """Each gloss word's cross-attention over the tiny-asl keyframe it draws (middle phase, seed 0)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from text2asl.diffusion.attention import attention_maps, plot_gloss_grid
+    from text2asl.diffusion.config import TINY_ASL, get_preset
+    from text2asl.diffusion.dataset import caption
+
+    pipe, info = _diffusion_base(base_model)
+    n = info["n_phases"]
+    glosses = [g for g in DIFFUSION_GLOSSES if g in info["training_glosses"]]
+    maps = attention_maps(pipe, [caption(g, (n + 1) // 2, n) for g in glosses], seed=0, num_inference_steps=20,
+                          guidance_scale=get_preset(TINY_ASL).guidance_scale, resolution=info["resolution"])
+    fig = plot_gloss_grid(maps)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+    return out
+
+
 FIGURES = {
     "lexicon_track.png": lexicon_track_strip,
     "extraction_overlay.png": extraction_overlay,
     "evaluation_dtw_mje.png": evaluation_per_gloss,
+    "diffusion_keyframes.png": diffusion_keyframes,
+    "diffusion_attention.png": diffusion_attention,
 }
+DIFFUSION_FIGURES = ("diffusion_keyframes.png", "diffusion_attention.png")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("names", nargs="*", help=f"figures to make (default: all): {', '.join(FIGURES)}")
     ap.add_argument("-o", "--out", type=Path, default=None, help="folder (default: figures/ in the checkout)")
+    ap.add_argument("--base-model", default="tiny-asl",
+                    help="base drawn by the diffusion figures: tiny-asl (shipped) or a train-base DIR/model folder")
     args = ap.parse_args(argv)
     out = args.out or figures_dir()
     out.mkdir(parents=True, exist_ok=True)
     for name in args.names or FIGURES:
-        path = FIGURES[name](out / name)
+        extra = {"base_model": args.base_model} if name in DIFFUSION_FIGURES else {}
+        path = FIGURES[name](out / name, **extra)
         print(f"wrote {path}")
     return 0
 
