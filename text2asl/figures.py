@@ -60,19 +60,15 @@ def evaluation_per_gloss(out: Path) -> Path:
     return out
 
 
-# Signs of the tiny-asl base's training set that look different from each other: the figures show these.
-DIFFUSION_GLOSSES = ("HELLO", "THANK-YOU", "WATER", "BOOK", "PLEASE", "GOODBYE")
-
-
 def _diffusion_base(base_model: str):
-    """(pipeline, train_base.json of the base) for `base_model` ('tiny-asl' or a train-base DIR/model folder)."""
-    import json
+    """(pipeline, train_base.json, up to six well-known training glosses) of a base made by `text2asl train-base`."""
+    from text2asl.diffusion.dataset import gloss_token
+    from text2asl.diffusion.model import base_info, load_pipeline
+    from text2asl.diffusion.selection import EXAMPLE_GLOSSES
 
-    from text2asl.diffusion.base_train import BASE_INFO
-    from text2asl.diffusion.model import load_pipeline, resolve_base_model
-
-    folder = Path(resolve_base_model(base_model))
-    return load_pipeline(str(folder), device="cpu"), json.loads((folder / BASE_INFO).read_text())
+    info = base_info(base_model)
+    glosses = [g for g in map(gloss_token, EXAMPLE_GLOSSES) if g in info["training_glosses"]][:6]
+    return load_pipeline(base_model, device="cpu"), info, glosses
 
 
 def _real_keyframes(glosses, resolution: int, n_phases: int, folder: Path) -> dict[str, np.ndarray] | None:
@@ -101,8 +97,8 @@ def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
     from text2asl.diffusion.generate import generate_keyframes
     from text2asl.diffusion.plots import plot_keyframe_grid
 
-    pipe, info = _diffusion_base(base_model)
-    glosses = [g for g in DIFFUSION_GLOSSES if g in info["training_glosses"]][:4]
+    pipe, info, glosses = _diffusion_base(base_model)
+    glosses = glosses[:4]
     generated = generate_keyframes(pipe, glosses, info["n_phases"], seed=0, num_inference_steps=20,
                                    guidance_scale=get_preset(TINY_ASL).guidance_scale, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,22 +114,34 @@ def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
 
 
 def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
-    """Each gloss word's cross-attention over the tiny-asl keyframe it draws (middle phase, seed 0)."""
+    """Each gloss word's cross-attention over the tiny-asl keyframe it draws (middle phase, seed 0), hand boxes outlined."""
+    import tempfile
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from text2asl.diffusion import quality
     from text2asl.diffusion.attention import attention_maps, plot_gloss_grid
     from text2asl.diffusion.config import TINY_ASL, get_preset
-    from text2asl.diffusion.dataset import caption
+    from text2asl.diffusion.dataset import caption, make_dataset
+    from text2asl.diffusion.selection import sub_lexicon
 
-    pipe, info = _diffusion_base(base_model)
-    n = info["n_phases"]
-    glosses = [g for g in DIFFUSION_GLOSSES if g in info["training_glosses"]]
-    maps = attention_maps(pipe, [caption(g, (n + 1) // 2, n) for g in glosses], seed=0, num_inference_steps=20,
+    pipe, info, glosses = _diffusion_base(base_model)
+    n, phase = info["n_phases"], (info["n_phases"] + 1) // 2
+    maps = attention_maps(pipe, [caption(g, phase, n) for g in glosses], seed=0, num_inference_steps=20,
                           guidance_scale=get_preset(TINY_ASL).guidance_scale, resolution=info["resolution"])
     fig = plot_gloss_grid(maps)
+    lexicon = shared_dataset("asl-app-lexicon")
+    if lexicon is not None:  # outline the hands of the real keyframe, and say how much attention they get
+        with tempfile.TemporaryDirectory() as tmp:
+            data = make_dataset([sub_lexicon(lexicon, glosses, Path(tmp) / "lexicon")], Path(tmp) / "data",
+                                resolution=info["resolution"], n_phases=n, progress=False)
+            masks = quality.keyframe_hand_masks(lexicon, data, glosses)
+        for ax, g, m in zip(np.asarray(fig.axes).reshape(2, -1)[1], glosses, maps):
+            ax.contour(masks[g][phase - 1], levels=[0.5], colors="white", linewidths=1.0)
+            ax.set_title(f"on the hands: {quality.hand_share_lift(m.gloss().heat, masks[g][phase - 1]):.1f}x", fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=80)
     plt.close(fig)
