@@ -84,6 +84,19 @@ def _real_keyframes(glosses, resolution: int, n_phases: int, folder: Path) -> di
     return gloss_keyframes(data, glosses)
 
 
+def _save_palette_png(fig, out: Path, dpi: int) -> None:
+    """Save `fig` as a 256-colour PNG: the blurry diffusion keyframes make a truecolour figure ~3x larger."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        im.convert("RGB").quantize(colors=256).save(out, optimize=True)
+
+
 def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
     """The tiny-asl base's keyframes of four training glosses (seed 0) under the real ones, phases left to right."""
     import tempfile
@@ -108,7 +121,7 @@ def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
         rows += ([(f"{g}\nreal", real[g])] if real else []) + [(f"{g}\ntiny-asl", frames)]
     fig = plot_keyframe_grid(rows)
     fig.tight_layout()
-    fig.savefig(out, dpi=80)
+    _save_palette_png(fig, out, dpi=80)
     plt.close(fig)
     return out
 
@@ -143,7 +156,7 @@ def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
             ax.contour(masks[g][phase - 1], levels=[0.5], colors="white", linewidths=1.0)
             ax.set_title(f"on the hands: {quality.hand_share_lift(m.gloss().heat, masks[g][phase - 1]):.1f}x", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=80)
+    _save_palette_png(fig, out, dpi=80)
     plt.close(fig)
     return out
 
