@@ -27,7 +27,7 @@ def run(tmp_path_factory):
     data = alphabet_dataset(root / "ds", resolution=32, n_phases=2)
     base = tiny_base(root / "base", data, resolution=32)
     # A large lr so that two steps move the LoRA visibly (the test checks scale 0 vs 1).
-    config = get_preset("tiny", base_model=str(base), resolution=32, train_batch_size=4, max_train_steps=2,
+    config = get_preset("smoke", base_model=str(base), resolution=32, train_batch_size=4, max_train_steps=2,
                         learning_rate=5e-2, lr_scheduler="constant", lr_warmup_steps=0, validation_epochs=0)
     train_lora(config, data, root / "run", progress=False)
     return root / "run"

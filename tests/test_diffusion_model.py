@@ -6,10 +6,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
+from text2asl.diffusion.config import BASE_PRESETS  # noqa: E402
 from text2asl.diffusion.model import check_base_model, load_base_model, load_lora, load_pipeline, resolve_base_model  # noqa: E402
 from text2asl.diffusion.tiny import TinyArchitecture, build_tiny_pipeline, build_word_tokenizer, save_tiny_pipeline  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
 
+SMOKE = BASE_PRESETS["smoke"].arch
 CAPTIONS = [f"asl skeleton, {g}, phase {k} of 2" for g in ("HELLO", "THANK-YOU", "A") for k in (1, 2)]
 
 
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    return save_tiny_pipeline(CAPTIONS, tmp_path_factory.mktemp("m") / "base", resolution=32)
+    return save_tiny_pipeline(CAPTIONS, tmp_path_factory.mktemp("m") / "base", resolution=32, arch=SMOKE)
 
 
 def test_word_tokenizer_is_clip_shaped():
@@ -32,7 +34,7 @@ def test_word_tokenizer_is_clip_shaped():
 
 
 def test_tiny_round_trip_through_from_pretrained(base):
-    fresh = build_tiny_pipeline(CAPTIONS, resolution=32)
+    fresh = build_tiny_pipeline(CAPTIONS, resolution=32, arch=SMOKE)
     loaded = load_base_model(str(base))
     assert type(loaded.unet) is type(fresh.unet) and loaded.unet.config.cross_attention_dim == 32
     assert loaded.tokenizer("asl skeleton, HELLO").input_ids == fresh.tokenizer("asl skeleton, HELLO").input_ids
@@ -57,11 +59,29 @@ def test_offline_hub_id_is_one_sentence(monkeypatch):
         load_base_model("text2asl-test/not-a-real-model")
 
 
-def test_tiny_needs_a_run_folder(tmp_path):
-    with pytest.raises(Text2ASLError, match="needs --lora"):
-        resolve_base_model("tiny")
-    with pytest.raises(Text2ASLError, match="no tiny base model"):
-        resolve_base_model("tiny", tmp_path)
+def test_tiny_asl_resolves_to_the_shipped_folder_or_says_it_is_missing(tmp_path, monkeypatch):
+    from text2asl.diffusion import model
+
+    assert resolve_base_model("CompVis/stable-diffusion-v1-4") == "CompVis/stable-diffusion-v1-4"
+    assert resolve_base_model("tiny-asl") == str(model.TINY_ASL_DIR)
+    monkeypatch.setattr(model, "TINY_ASL_DIR", tmp_path / "gone")
+    with pytest.raises(Text2ASLError, match="tiny-asl base is missing.*train-base"):
+        resolve_base_model("tiny-asl")
+
+
+def test_non_finite_base_is_refused(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    base = save_tiny_pipeline(CAPTIONS, tmp_path / "base", resolution=32, arch=SMOKE)
+    weights = base / "unet" / "diffusion_pytorch_model.safetensors"
+    tensors = load_file(str(weights))
+    name = next(k for k in tensors if k.endswith("conv_in.weight"))
+    tensors[name][0, 0, 0, 0] = float("nan")
+    save_file(tensors, str(weights), metadata={"format": "pt"})
+    with pytest.raises(Text2ASLError, match=r"NaN or inf weights \(unet/conv_in.weight\)"):
+        load_base_model(str(base))
+    with pytest.raises(Text2ASLError, match="NaN or inf weights"):
+        load_pipeline(str(base), device="cpu")
 
 
 def test_lora_for_another_base_is_refused(base, tmp_path):

@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--renderer", choices=["skeleton", "diffusion"], default="skeleton",
                    help="skeleton: lexicon poses drawn as a skeleton (default); diffusion: Stable Diffusion + LoRA keyframes")
-    p.add_argument("--base-model", default=None, help="diffusion renderer: hub id or local folder of the base model, or 'tiny'")
+    p.add_argument("--base-model", default=None, help="diffusion renderer: hub id or local folder of the base model, or 'tiny-asl' (the shipped toy base)")
     p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: a train-lora output folder")
     p.add_argument("--lora-scale", type=float, default=1.0, help="diffusion renderer: strength of the LoRA (default: %(default)s)")
     p.add_argument("--steps", type=int, default=25, help="diffusion renderer: denoising steps per keyframe (default: %(default)s)")

@@ -1,10 +1,11 @@
 """Stable Diffusion + LoRA on skeleton images: datasets, training, generation and cross-attention maps.
 
 Modules (torch/diffusers are imported only inside them, never by importing this package):
-    config      LoraConfig and the presets 'tiny' (CPU, minutes) and 'sd-v1-4' (the course's settings)
+    config      LoraConfig and BaseConfig with presets ('sd-v1-4', 'tiny-asl', 'smoke'); the held-out glosses
     dataset     lexicon signs -> captioned keyframes in the imagefolder layout ("asl skeleton, HELLO, phase 3 of 8")
     tiny        the toy-sized SD pipeline with a word-level tokenizer built from captions
-    pretrain    pre-training of the tiny preset's random base (VAE, then full UNet) before LoRA
+    objective   the denoising loss, noise streams and batch encoding shared by both trainers
+    base_train  `train-base`: pre-training the toy base (tiny-asl, shipped in tiny_asl/) from scratch
     model       base models and LoRA weights through from_pretrained, with one-sentence errors
     train       accelerate-driven LoRA training: accumulation, min-SNR, warm-up, exact resume, NaN stop
     checkpoint  pickle-free resumable checkpoints
@@ -12,5 +13,5 @@ Modules (torch/diffusers are imported only inside them, never by importing this 
     attention   word-level cross-attention heat maps with plot_overlay(ax=)
     plots       loss curve and keyframe grids
     selection   a few signs as a lexicon of their own; a gloss's keyframes from a dataset (quick runs, figures)
-    fixtures    the embedded alphabet as a small dataset and a saved tiny base (tests, SMOKE notebooks)
+    fixtures    the embedded alphabet as a small dataset and a random smoke-size base (tests)
 """

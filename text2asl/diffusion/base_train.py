@@ -30,14 +30,14 @@ from pathlib import Path
 
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import BaseConfig
-from text2asl.diffusion.dataset import SkeletonImageDataset, caption, gloss_token, make_dataset, tokenize
+from text2asl.diffusion.dataset import SkeletonImageDataset, caption, gloss_token, make_dataset, read_info, tokenize
+from text2asl.diffusion.model import BASE_INFO
 from text2asl.diffusion.objective import diffusion_loss, sample_latents, step_generator
 from text2asl.errors import Text2ASLError
 
 MODEL_SUBDIR = "model"
 VAE_SUBDIR = "stage-vae"
 DATASET_SUBDIR = "dataset"
-BASE_INFO = "train_base.json"  # written into the model folder: how the base was made
 VAE_STREAM, UNET_STREAM = 2, 3  # noise streams distinct from LoRA training's (stream 0)
 
 
@@ -141,7 +141,7 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
     from text2asl.gloss_to_pose.lexicon import Lexicon
 
     out = Path(output_dir)
-    lexicon = Lexicon(lexicon_dir)
+    lexicon = lexicon_dir if isinstance(lexicon_dir, Lexicon) else Lexicon(lexicon_dir)
     train_glosses, all_glosses = training_glosses(lexicon, config.held_out)
     steps_total = max_train_steps or config.max_train_steps
     out.mkdir(parents=True, exist_ok=True)
@@ -241,6 +241,8 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
         "final_loss": last_loss,
         "held_out_glosses": [gloss_token(g) for g in config.held_out],
         "training_glosses": train_glosses,
+        "glosses": read_info(data_dir).get("glosses", {}),  # instances and mean duration, as train-lora records them
+        "guidance_scale": config.guidance_scale,
         "n_phases": config.n_phases,
         "resolution": config.resolution,
         "config": config.to_dict(),

@@ -8,8 +8,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lexicon", action="append", required=True, metavar="DIR",
                         help="lexicon folder with index.csv (repeat for several); 'embedded' = the ASL alphabet")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="dataset folder to create or complete")
-    parser.add_argument("--resolution", type=int, default=512, help="image size in pixels (default 512; 64 for --base-model tiny)")
-    parser.add_argument("--phases", type=int, default=8, help="keyframes per sign (default 8)")
+    parser.add_argument("--base-model", default=None, metavar="NAME",
+                        help="fit the images to a base: 'tiny-asl' sets its resolution and phases (64 and 4)")
+    parser.add_argument("--resolution", type=int, default=None, help="image size in pixels (default 512, or the base's)")
+    parser.add_argument("--phases", type=int, default=None, help="keyframes per sign (default 8, or the base's)")
     parser.add_argument("--thickness", type=int, default=None, help="line thickness in pixels (default: scaled to the resolution)")
     parser.add_argument("--no-face", action="store_true", help="leave the face contour out of the images")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -17,12 +19,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from text2asl.diffusion.dataset import make_dataset, read_info, read_metadata
+    from text2asl.diffusion.model import base_info
     from text2asl.gloss_to_pose.lexicon import Lexicon
 
+    made = base_info(args.base_model) if args.base_model else {}
+    resolution = args.resolution or made.get("resolution") or 512
+    phases = args.phases or made.get("n_phases") or 8
     lexicons = [Lexicon.embedded() if lex == "embedded" else lex for lex in args.lexicon]
-    out = make_dataset(lexicons, args.output, resolution=args.resolution, n_phases=args.phases,
+    out = make_dataset(lexicons, args.output, resolution=resolution, n_phases=phases,
                        thickness=args.thickness, face=not args.no_face, progress=not args.quiet)
     rows, info = read_metadata(out), read_info(out)
     print(f"{out}: {len(rows)} images of {len(info.get('glosses', {}))} glosses, "
-          f"{args.phases} phases each, {args.resolution}x{args.resolution}")
+          f"{phases} phases each, {resolution}x{resolution}")
     return 0

@@ -17,11 +17,11 @@ def _flag(name: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-model", default=None,
-                        help="hub id or local diffusers folder (default CompVis/stable-diffusion-v1-4), or 'tiny'")
+                        help="hub id or local diffusers folder (default CompVis/stable-diffusion-v1-4), or 'tiny-asl' (the shipped toy base)")
     parser.add_argument("--data", required=True, metavar="DIR", help="dataset folder made by `text2asl make-dataset`")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="run folder: LoRA weights, checkpoints, logs")
     parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                        help="default settings: 'tiny' for --base-model tiny, else 'sd-v1-4' (the course's settings)")
+                        help="default settings: 'tiny-asl' for --base-model tiny-asl, else 'sd-v1-4' (the course's settings); 'smoke' for a quick try")
     parser.add_argument("--resume", metavar="CHECKPOINT", default=None,
                         help="'latest' or a checkpoint-N folder: continue to the same total step count")
     parser.add_argument("--validation-prompt", action="append", dest="validation_prompts", metavar="TEXT",

@@ -105,6 +105,8 @@ PRESETS: dict[str, LoraConfig] = {
         lr_warmup_steps=20,
     ),
 }
+# Notebooks' SMOKE mode and tests: a LoRA on tiny-asl in well under a minute on 2 CPU cores.
+PRESETS["smoke"] = PRESETS[TINY_ASL].replace(max_train_steps=30, checkpointing_steps=10, validation_inference_steps=10)
 
 
 def get_preset(name: str, **overrides) -> LoraConfig:
@@ -148,6 +150,7 @@ class BaseConfig:
     checkpointing_steps: int = 250
     checkpoints_total_limit: int = 2
     held_out: tuple[str, ...] = HELD_OUT_GLOSSES
+    guidance_scale: float = 3.0  # recorded for generation: SD's 7.5 smears an undertrained toy's colours into blobs
 
     def replace(self, **changes) -> "BaseConfig":
         return dataclasses.replace(self, **changes)

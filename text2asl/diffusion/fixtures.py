@@ -16,8 +16,10 @@ def alphabet_dataset(folder: str | Path, resolution: int = 32, n_phases: int = 2
 
 
 def tiny_base(folder: str | Path, data_dir: str | Path, resolution: int = 32, seed: int = 0) -> Path:
-    """A random tiny SD pipeline whose tokenizer knows `data_dir`'s captions, saved with `save_pretrained`."""
+    """A random SD pipeline of the smoke preset's size whose tokenizer knows `data_dir`'s captions, saved with `save_pretrained`."""
+    from text2asl.diffusion.config import BASE_PRESETS
     from text2asl.diffusion.dataset import read_metadata
     from text2asl.diffusion.tiny import save_tiny_pipeline
 
-    return save_tiny_pipeline([r["text"] for r in read_metadata(data_dir)], folder, resolution, seed)
+    return save_tiny_pipeline([r["text"] for r in read_metadata(data_dir)], folder, resolution, seed,
+                              BASE_PRESETS["smoke"].arch)

@@ -16,10 +16,10 @@ import numpy as np
 
 from text2asl.diffusion.config import SD_V1_4
 from text2asl.diffusion.dataset import caption, gloss_token
-from text2asl.diffusion.model import load_pipeline, training_info
+from text2asl.diffusion.model import base_info, load_pipeline, training_info
 
 DEFAULT_SECONDS_PER_SIGN = 1.0
-DEFAULT_GUIDANCE_SCALE = 7.5  # SD v1-4's; a run's training_info.json may name its own (the tiny preset: 3.0)
+DEFAULT_GUIDANCE_SCALE = 7.5  # SD v1-4's; a run's training_info.json or a base's train_base.json may name its own
 FINGERSPELL_PREFIXES = ("FS-", "#")
 
 
@@ -132,21 +132,24 @@ def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | P
                    progress: bool = True) -> Iterator[np.ndarray]:
     """Skeleton video frames ((size, size, 3) uint8 RGB at `fps`) for `glosses`, drawn by the diffusion model.
 
-    base_model: hub id, local diffusers folder, or 'tiny' (then the base saved in `lora_dir`); None: the
-    base the LoRA was trained on (from its training_info.json), else SD v1-4.
+    base_model: hub id, local diffusers folder, or 'tiny-asl' (the shipped toy base); None: the base the
+    LoRA was trained on (from its training_info.json), else SD v1-4.
     lora_dir: a `train-lora` output folder (None: the base model alone). Its training_info.json gives
-    the phases per sign, the known glosses (for fingerspelling) and each sign's duration.
+    the phases per sign, the known glosses (for fingerspelling) and each sign's duration; without a
+    LoRA, a base made by `train-base` gives them (its train_base.json).
     lora_scale scales the LoRA update; fuse=True merges it into the UNet weights (faster, same result).
-    guidance_scale None: the run's own (training_info.json config; 3.0 for the tiny preset), else SD's 7.5.
+    guidance_scale None: the run's own (training_info.json config), else the base's, else SD's 7.5.
     """
     if not glosses:
         return
     info = training_info(lora_dir) if lora_dir is not None else {}
     base_model = base_model or info.get("base_model") or SD_V1_4
-    known = info.get("glosses") or {}
-    n_phases = int(info.get("n_phases") or 8)
+    made = base_info(base_model)
+    known = info.get("glosses") or made.get("glosses") or dict.fromkeys(made.get("training_glosses", []), {})
+    n_phases = int(info.get("n_phases") or made.get("n_phases") or 8)
     if guidance_scale is None:
-        guidance_scale = float((info.get("config") or {}).get("guidance_scale") or DEFAULT_GUIDANCE_SCALE)
+        guidance_scale = float((info.get("config") or {}).get("guidance_scale") or made.get("guidance_scale")
+                               or DEFAULT_GUIDANCE_SCALE)
     pipe = load_pipeline(base_model, lora_dir=lora_dir, device=device)
     if lora_dir is not None:
         if fuse:
@@ -158,5 +161,5 @@ def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | P
                  for g in expanded]
     keyframes = generate_keyframes(pipe, expanded, n_phases, seed=seed, num_inference_steps=num_inference_steps,
                                    guidance_scale=guidance_scale, batch_size=batch_size,
-                                   resolution=info.get("resolution"), progress=progress)
+                                   resolution=info.get("resolution") or made.get("resolution"), progress=progress)
     yield from interpolate_keyframes([_resize(k, size) for k in keyframes], durations, fps)

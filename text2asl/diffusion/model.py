@@ -15,6 +15,7 @@ from text2asl.errors import Text2ASLError
 
 LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 TRAINING_INFO = "training_info.json"  # written by train.py beside the LoRA weights
+BASE_INFO = "train_base.json"  # written by base_train.py into the base it made
 TINY_ASL_DIR = Path(__file__).with_name("tiny_asl")  # the shipped base, made by `text2asl train-base`
 
 
@@ -72,6 +73,19 @@ def _offline_error(base_model: str, exc: Exception) -> Text2ASLError:
     )
 
 
+def refuse_non_finite(name: str, parts: dict) -> None:
+    """Raise if any weight of `parts` ({subfolder: module}) is NaN or inf: such a base draws only noise or black."""
+    import torch
+
+    for part, module in parts.items():
+        for pname, param in module.named_parameters():
+            if not torch.isfinite(param).all():
+                raise Text2ASLError(
+                    f"base model {name} has NaN or inf weights ({part}/{pname}); re-download it, or retrain it "
+                    "with `text2asl train-base` if it is a tiny base"
+                )
+
+
 def load_base_model(base_model: str, dtype=None) -> BaseModel:
     """Tokenizer, text encoder, VAE, UNet and DDPM noise schedule of `base_model`, frozen, on the CPU."""
     import torch
@@ -91,6 +105,7 @@ def load_base_model(base_model: str, dtype=None) -> BaseModel:
         if local:
             raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it.") from exc
         raise _offline_error(name, exc) from exc
+    refuse_non_finite(name, {"text_encoder": text_encoder, "vae": vae, "unet": unet})
     for module in (text_encoder, vae, unet):
         module.requires_grad_(False)
         module.eval()
@@ -118,6 +133,7 @@ def load_pipeline(base_model: str, lora_dir: str | Path | None = None, dtype=Non
         if local:
             raise Text2ASLError(f"base model folder {name} is incomplete or corrupt ({exc}); re-save or re-download it.") from exc
         raise _offline_error(name, exc) from exc
+    refuse_non_finite(name, {"text_encoder": pipe.text_encoder, "vae": pipe.vae, "unet": pipe.unet})
     pipe.set_progress_bar_config(disable=True)
     if lora_dir is not None:
         load_lora(pipe, lora_dir)
@@ -149,6 +165,12 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
         ) from exc
     finally:
         diffusers_logging.set_verbosity(verbosity)
+
+
+def base_info(base_model: str) -> dict:
+    """What `train-base` recorded about a base it made (train_base.json: phases, resolution, glosses); {} otherwise."""
+    path = Path(resolve_base_model(base_model)).expanduser() / BASE_INFO
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def training_info(run_dir: str | Path) -> dict:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from text2asl.diffusion.model import TINY_BASE_SUBDIR
 from text2asl.diffusion.train import LOSS_LOG
 
 
@@ -25,18 +24,19 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return np.convolve(values, kernel, mode="valid")
 
 
-def plot_loss_curve(run_dir: str | Path, ax=None, window: int = 25):
-    """Per-step loss of each stage of a run (tiny base UNet pre-training, then LoRA), raw and smoothed. Returns ax.
+def plot_loss_curve(run_dir: str | Path, ax=None, window: int = 25, base_run: str | Path | None = None):
+    """Per-step LoRA loss of a run, raw and smoothed, after the base's pre-training loss if `base_run` is given. Returns ax.
 
-    The x axis counts optimiser steps across stages, so the LoRA stage continues where the base stage ended.
+    base_run: a `text2asl train-base` output folder (its loss.csv). The x axis counts optimiser
+    steps across stages, so the LoRA stage continues where the base stage ended.
     """
     import matplotlib.pyplot as plt
 
     run_dir = Path(run_dir)
     ax = ax or plt.gca()
     offset = 0
-    pre = [r for r in _read_csv(run_dir / TINY_BASE_SUBDIR / "pretrain_loss.csv") if r["stage"] == "unet"]
-    stages = [("tiny base: full UNet + text encoder (min-SNR weighted)", np.array([float(r["loss"]) for r in pre]), "tab:gray")]
+    pre = _read_csv(Path(base_run) / LOSS_LOG) if base_run is not None else []
+    stages = [("base: full UNet + text encoder (min-SNR weighted)", np.array([float(r["loss"]) for r in pre]), "tab:gray")]
     stages.append(("LoRA", np.array([float(r["loss"]) for r in _read_csv(run_dir / LOSS_LOG)]), "tab:blue"))
     for label, losses, color in stages:
         if len(losses) == 0:
@@ -48,7 +48,7 @@ def plot_loss_curve(run_dir: str | Path, ax=None, window: int = 25):
         offset += len(losses)
     ax.set_xlabel("optimiser step")
     ax.set_ylabel("denoising loss")
-    ax.set_title("tiny preset: training loss")
+    ax.set_title("training loss")
     ax.legend()
     return ax
 

@@ -1,0 +1,133 @@
+"""Base pre-training (`train-base`) at smoke size: exact resume after a kill, held-out glosses, bad options; the shipped tiny-asl base."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+from text2asl.diffusion import base_train  # noqa: E402
+from text2asl.diffusion.config import BASE_PRESETS, HELD_OUT_GLOSSES  # noqa: E402
+from text2asl.diffusion.model import BASE_INFO, TINY_ASL_DIR, base_info, load_base_model  # noqa: E402
+from text2asl.errors import Text2ASLError  # noqa: E402
+
+SMOKE = BASE_PRESETS["smoke"].replace(held_out=("C",))
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def letters(tmp_path_factory):
+    from text2asl.diffusion.selection import sub_lexicon
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+
+    return sub_lexicon(Lexicon.embedded(), ["A", "B", "C", "L"], tmp_path_factory.mktemp("lex") / "letters")
+
+
+def _losses(run):
+    lines = (run / "loss.csv").read_text().splitlines()[1:]
+    return [(int(line.split(",")[0]), float(line.split(",")[2])) for line in lines]
+
+
+def _unet(model_dir):
+    from safetensors.torch import load_file
+
+    return load_file(str(model_dir / "unet" / "diffusion_pytorch_model.safetensors"))
+
+
+def test_killed_run_resumes_to_the_same_weights(letters, tmp_path, monkeypatch):
+    straight = base_train.train_base(letters, tmp_path / "straight", SMOKE, max_train_steps=6, progress=False)
+    assert (straight.global_step, straight.stopped) == (6, "done")
+
+    calls = {"n": 0}
+    real_loss = base_train.diffusion_loss
+
+    def killed_at_sixth(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt  # a kill after checkpoint-5
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(base_train, "diffusion_loss", killed_at_sixth)
+    with pytest.raises(KeyboardInterrupt):
+        base_train.train_base(letters, tmp_path / "killed", SMOKE, max_train_steps=6, progress=False)
+    assert not (tmp_path / "killed" / "model").exists()
+    vae_stamp = (tmp_path / "killed" / "stage-vae" / "config.json").stat().st_mtime_ns
+    monkeypatch.setattr(base_train, "diffusion_loss", real_loss)
+
+    resumed = base_train.train_base(letters, tmp_path / "killed", SMOKE, max_train_steps=6, progress=False)
+    assert resumed.global_step == 6
+    assert (tmp_path / "killed" / "stage-vae" / "config.json").stat().st_mtime_ns == vae_stamp  # VAE not retrained
+    steps, losses = zip(*_losses(tmp_path / "killed"))
+    assert steps == (1, 2, 3, 4, 5, 6)
+    assert losses == pytest.approx([loss for _, loss in _losses(tmp_path / "straight")], rel=1e-5)
+    a, b = _unet(straight.model_dir), _unet(resumed.model_dir)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert all(t.dtype == torch.float16 for t in a.values())  # shipped as fp16
+
+
+def test_held_out_glosses_are_never_seen_but_have_tokens(letters, tmp_path):
+    from text2asl.diffusion.dataset import read_metadata
+
+    result = base_train.train_base(letters, tmp_path / "run", SMOKE, max_train_steps=2, progress=False)
+    glosses = {row["gloss"] for row in read_metadata(tmp_path / "run" / "dataset")}
+    assert glosses == {"A", "B", "L"}
+    info = json.loads((result.model_dir / BASE_INFO).read_text())
+    assert info["held_out_glosses"] == ["C"] and "C" not in info["training_glosses"] and info["seed"] == 0
+    base = load_base_model(str(result.model_dir))  # the same from_pretrained path as a real base
+    assert base.tokenizer.unk_token_id not in base.tokenizer("asl skeleton, C, phase 1 of 2").input_ids
+    assert base.unet.dtype == torch.float32  # fp16 on disk, fp32 on the CPU
+
+
+def test_bad_options_and_lexicons_are_one_sentence(letters, tmp_path, capsys):
+    from text2asl.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train-base", "--lexicon", str(letters), "-o", str(tmp_path / "o"), "--minutes", "nan"])
+    assert "not a finite number" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train-base", "--lexicon", str(letters), "-o", str(tmp_path / "o"), "--max-train-steps", "0"])
+    assert "out of range" in capsys.readouterr().err
+    assert main(["train-base", "--lexicon", str(letters), "-o", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "held-out glosses" in err and "ANGRY" in err and not err.rstrip().endswith(".")
+
+
+def test_shipped_tiny_asl_base_loads_offline_finite_and_small():
+    files = [p for p in TINY_ASL_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 10 * 2**20
+    assert {p.suffix for p in files} <= {".json", ".safetensors"}  # nothing pickled
+    base = load_base_model("tiny-asl")  # refuses NaN/inf weights
+    assert type(base.unet).__name__ == "UNet2DConditionModel" and type(base.vae).__name__ == "AutoencoderKL"
+    info = base_info("tiny-asl")
+    assert tuple(info["held_out_glosses"]) == HELD_OUT_GLOSSES
+    assert not set(HELD_OUT_GLOSSES) & set(info["training_glosses"])
+    assert (info["resolution"], info["n_phases"]) == (BASE_PRESETS["tiny-asl"].resolution, BASE_PRESETS["tiny-asl"].n_phases)
+
+
+@pytest.mark.shared_data
+def test_tiny_asl_draws_each_gloss_closer_to_its_own_keyframes(asl_app_lexicon, tmp_path):
+    """Generated keyframes of a training gloss are nearer (pixel MAE) to that gloss's real keyframes than to another's."""
+    import numpy as np
+
+    from text2asl.diffusion.dataset import make_dataset
+    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.model import load_pipeline
+    from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon
+
+    info = base_info("tiny-asl")
+    glosses = ["BOOK", "HELLO"]
+    data = make_dataset([sub_lexicon(asl_app_lexicon, glosses, tmp_path / "lex")], tmp_path / "ds",
+                        resolution=info["resolution"], n_phases=info["n_phases"], progress=False)
+    real = gloss_keyframes(data, glosses)
+    pipe = load_pipeline("tiny-asl", device="cpu")
+    fake = dict(zip(glosses, generate_keyframes(pipe, glosses, info["n_phases"], num_inference_steps=10,
+                                                guidance_scale=info["guidance_scale"], progress=False)))
+
+    def mae(a, b):
+        return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+
+    for own, other in (glosses, glosses[::-1]):
+        assert mae(fake[own], real[own]) < mae(fake[own], real[other]), own
