@@ -64,11 +64,10 @@ def main() -> None:
 
     from text2asl.diffusion import quality as q
     from text2asl.diffusion.attention import attention_maps
-    from text2asl.diffusion.base_train import BASE_INFO
     from text2asl.diffusion.config import TINY_ASL, get_preset
     from text2asl.diffusion.dataset import caption, make_dataset
     from text2asl.diffusion.generate import generate_keyframes
-    from text2asl.diffusion.model import load_pipeline, resolve_base_model
+    from text2asl.diffusion.model import base_info, load_pipeline, resolve_base_model
     from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon
     from text2asl.diffusion.train import train_lora
     from text2asl.gloss_to_pose.lexicon import Lexicon
@@ -77,7 +76,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     base_dir = Path(resolve_base_model(args.base_model))
-    info = json.loads((base_dir / BASE_INFO).read_text())
+    info = base_info(str(base_dir))  # train_base.json: resolution, phases, training and held-out glosses
     res, n_phases = int(info["resolution"]), int(info["n_phases"])
     lexicon = Lexicon(args.lexicon)
     preset = get_preset(TINY_ASL)
