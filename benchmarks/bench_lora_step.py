@@ -90,7 +90,7 @@ def main() -> None:
         tmp = Path(tmp)
         data = alphabet_dataset(tmp / "ds", resolution=args.resolution, n_phases=4)
         base = tiny_base(tmp / "base", data, resolution=args.resolution)
-        config = get_preset("tiny", base_model=str(base), resolution=args.resolution, train_batch_size=args.batch,
+        config = get_preset("tiny-asl", base_model=str(base), resolution=args.resolution, train_batch_size=args.batch,
                             max_train_steps=args.steps + args.warmup, checkpointing_steps=10**6,
                             validation_epochs=0, lr_scheduler="constant", lr_warmup_steps=0)
         ours, bare = [], []

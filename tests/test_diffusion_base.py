@@ -96,9 +96,19 @@ def test_bad_options_and_lexicons_are_one_sentence(letters, tmp_path, capsys):
 
 
 def test_shipped_tiny_asl_base_loads_offline_finite_and_small():
+    from pathlib import PurePosixPath
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
     files = [p for p in TINY_ASL_DIR.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) <= 10 * 2**20
     assert {p.suffix for p in files} <= {".json", ".safetensors"}  # nothing pickled
+    # every file is declared package data, so a wheel and `pip install -e .` both carry it
+    pyproject = tomllib.loads((TINY_ASL_DIR.parents[2] / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["text2asl.diffusion"]
+    for path in files:
+        rel = PurePosixPath(path.relative_to(TINY_ASL_DIR.parent).as_posix())
+        assert any(len(rel.parts) == len(PurePosixPath(g).parts) and rel.match(g) for g in globs), rel
     base = load_base_model("tiny-asl")  # refuses NaN/inf weights
     assert type(base.unet).__name__ == "UNet2DConditionModel" and type(base.vae).__name__ == "AutoencoderKL"
     info = base_info("tiny-asl")

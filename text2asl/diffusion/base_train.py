@@ -22,6 +22,7 @@ held-out glosses included (their embeddings stay untrained), so a LoRA can learn
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -68,14 +69,13 @@ def training_glosses(lexicon, held_out) -> tuple[list[str], list[str]]:
     return [g for g in all_glosses if g not in held], all_glosses
 
 
-def train_vae(vae, dataset: SkeletonImageDataset, config: BaseConfig, seed: int, progress: bool = True) -> list[float]:
-    """Train `vae` in place to reconstruct the dataset's images; returns the per-step losses."""
+def train_vae(vae, pixels, config: BaseConfig, seed: int, progress: bool = True) -> list[float]:
+    """Train `vae` in place to reconstruct `pixels` ((N, 3, R, R) float in [-1, 1]); returns the per-step losses."""
     import torch
     from tqdm.auto import tqdm
 
     vae.train().requires_grad_(True)
     opt = torch.optim.AdamW(vae.parameters(), lr=config.vae_learning_rate, weight_decay=0.0)
-    pixels = torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
     losses = []
     for step in tqdm(range(config.vae_steps), desc="train-base: VAE", unit="step", disable=not progress):
         gen = step_generator(seed, step, stream=VAE_STREAM)
@@ -151,21 +151,20 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
 
     pipe = build_tiny_pipeline(vocabulary_captions(all_glosses, config.n_phases), config.resolution, seed, config.arch)
     dataset = SkeletonImageDataset(data_dir, pipe.tokenizer, config.resolution)
+    pixels = torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
     vae_dir = out / VAE_SUBDIR
     if (vae_dir / "config.json").is_file():
         from diffusers import AutoencoderKL
 
         pipe.vae = AutoencoderKL.from_pretrained(vae_dir).requires_grad_(False).eval()
     else:
-        vae_losses = train_vae(pipe.vae, dataset, config, seed, progress)
+        vae_losses = train_vae(pipe.vae, pixels, config, seed, progress)
         with torch.no_grad():
-            pixels = torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
             means = torch.cat([pipe.vae.encode(chunk).latent_dist.mean for chunk in pixels.split(64)])
         pipe.vae.register_to_config(scaling_factor=latent_scaling_factor(means))
         _save_atomically(pipe.vae.save_pretrained, vae_dir)
         (vae_dir / "loss.csv").write_text("step,loss\n" + "".join(f"{i + 1},{v:.6f}\n" for i, v in enumerate(vae_losses)))
     with torch.no_grad():
-        pixels = torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
         dists = [pipe.vae.encode(chunk).latent_dist for chunk in pixels.split(64)]
         mean, std = torch.cat([d.mean for d in dists]), torch.cat([d.std for d in dists])
     scale = pipe.vae.config.scaling_factor
@@ -209,7 +208,7 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
             hidden = pipe.text_encoder(ids, return_dict=False)[0]
             loss = diffusion_loss(pipe.unet, noise_scheduler, latents, hidden, gen, config.snr_gamma)
             last_loss = loss.item()
-            if last_loss != last_loss or abs(last_loss) == float("inf"):
+            if not math.isfinite(last_loss):
                 raise Text2ASLError(f"base training loss became {last_loss} at step {global_step + 1}; "
                                     "lower the learning rate and rerun (it resumes from the newest checkpoint)")
             optimizer.zero_grad(set_to_none=True)
