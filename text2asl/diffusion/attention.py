@@ -148,7 +148,9 @@ class AttentionStore:
         p = probs.reshape(bh // heads, heads, hw, t).mean(1)  # over heads
         if getattr(self.pipe, "do_classifier_free_guidance", False):
             p = p[p.shape[0] // 2:]  # diffusers stacks [unconditional, conditional]
-        H, W = self.latent_hw or (int(math.isqrt(hw)),) * 2
+        if self.latent_hw is None:  # the first call is the finest attention level: later levels resize to it
+            self.latent_hw = (int(math.isqrt(hw)),) * 2
+        H, W = self.latent_hw
         f = math.sqrt(H * W / hw)
         h, w = round(H / f), round(W / f)
         grid = p.permute(0, 2, 1).reshape(p.shape[0], t, h, w)
