@@ -88,22 +88,100 @@ def evaluation_per_gloss(out: Path) -> Path:
     return out
 
 
-def diffusion_tiny(out: Path) -> Path | None:
-    """The tiny preset's keyframes and loss curve, both written by `benchmarks/diffusion_tiny_quality.py`.
+def _diffusion_base(base_model: str):
+    """(pipeline, train_base.json, up to six well-known training glosses) of a base made by `text2asl train-base`."""
+    from text2asl.diffusion.dataset import gloss_token
+    from text2asl.diffusion.model import base_info, load_pipeline
+    from text2asl.diffusion.selection import EXAMPLE_GLOSSES
 
-    That script trains the tiny preset for 10 minutes on ../shared/data/asl-app-lexicon and also
-    prints the SSIM/PSNR table the README quotes, so the figures and numbers come from one run.
-    None (nothing made) without that lexicon or outside a source checkout.
-    """
-    import subprocess
-    import sys
+    info = base_info(base_model)
+    glosses = [g for g in map(gloss_token, EXAMPLE_GLOSSES) if g in info["training_glosses"]][:6]
+    return load_pipeline(base_model, device="cpu"), info, glosses
 
-    from text2asl.paths import repo_root
 
-    script = repo_root() / "benchmarks" / "diffusion_tiny_quality.py"
-    if not script.is_file() or shared_dataset("asl-app-lexicon") is None:
+def _real_keyframes(glosses, resolution: int, n_phases: int, folder: Path) -> dict[str, np.ndarray] | None:
+    """{gloss: (n_phases, R, R, 3) uint8} real keyframes from the asl-app lexicon, or None when it is absent."""
+    from text2asl.diffusion.selection import gloss_keyframes, skeleton_dataset
+
+    lexicon = shared_dataset("asl-app-lexicon")
+    if lexicon is None:
         return None
-    subprocess.run([sys.executable, str(script), "--figures", str(out.parent)], check=True)
+    return gloss_keyframes(skeleton_dataset([lexicon], folder / "data", resolution, n_phases, glosses=glosses), glosses)
+
+
+def _save_palette_png(fig, out: Path, dpi: int) -> None:
+    """Save `fig` as a 256-colour PNG: the blurry diffusion keyframes make a truecolour figure ~3x larger."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        im.convert("RGB").quantize(colors=256).save(out, optimize=True)
+
+
+def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
+    """The tiny-asl base's keyframes of four training glosses (seed 0) under the real ones, phases left to right."""
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from text2asl.diffusion.config import TINY_ASL, get_preset
+    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.plots import plot_keyframe_grid
+
+    pipe, info, glosses = _diffusion_base(base_model)
+    glosses = glosses[:4]
+    generated = generate_keyframes(pipe, glosses, info["n_phases"], seed=0, num_inference_steps=20,
+                                   guidance_scale=get_preset(TINY_ASL).guidance_scale, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        real = _real_keyframes(glosses, info["resolution"], info["n_phases"], Path(tmp))
+    rows = []
+    for g, frames in zip(glosses, generated):
+        rows += ([(f"{g}\nreal", real[g])] if real else []) + [(f"{g}\ntiny-asl", frames)]
+    fig = plot_keyframe_grid(rows)
+    fig.tight_layout()
+    _save_palette_png(fig, out, dpi=80)
+    plt.close(fig)
+    return out
+
+
+def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
+    """Each gloss word's cross-attention over the tiny-asl keyframe it draws (middle phase, seed 0), hand boxes outlined."""
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from text2asl.diffusion import quality
+    from text2asl.diffusion.attention import attention_maps, plot_gloss_grid
+    from text2asl.diffusion.config import TINY_ASL, get_preset
+    from text2asl.diffusion.dataset import caption
+    from text2asl.diffusion.selection import skeleton_dataset
+
+    pipe, info, glosses = _diffusion_base(base_model)
+    n, phase = info["n_phases"], (info["n_phases"] + 1) // 2
+    maps = attention_maps(pipe, [caption(g, phase, n) for g in glosses], seed=0, num_inference_steps=20,
+                          guidance_scale=get_preset(TINY_ASL).guidance_scale, resolution=info["resolution"])
+    fig = plot_gloss_grid(maps)
+    lexicon = shared_dataset("asl-app-lexicon")
+    if lexicon is not None:  # outline the hands of the real keyframe, and say how much attention they get
+        with tempfile.TemporaryDirectory() as tmp:
+            data = skeleton_dataset([lexicon], Path(tmp) / "data", info["resolution"], n, glosses=glosses)
+            masks = quality.keyframe_hand_masks(lexicon, data, glosses)
+        for ax, g, m in zip(np.asarray(fig.axes).reshape(2, -1)[1], glosses, maps):
+            ax.contour(masks[g][phase - 1], levels=[0.5], colors="white", linewidths=1.0)
+            ax.set_title(f"on the hands: {quality.hand_share_lift(m.gloss().heat, masks[g][phase - 1]):.1f}x", fontsize=8)
+    fig.tight_layout()
+    _save_palette_png(fig, out, dpi=80)
+    plt.close(fig)
     return out
 
 
@@ -112,16 +190,18 @@ FIGURES = {
     "mixed_lexicon_sheet.png": mixed_lexicon_sheet,
     "extraction_overlay.png": extraction_overlay,
     "evaluation_dtw_mje.png": evaluation_per_gloss,
-    # ~12 minutes on 2 cores: name the others to skip it.
-    "diffusion_tiny_keyframes.png": diffusion_tiny,
-    "diffusion_tiny_loss.png": diffusion_tiny,
+    "diffusion_keyframes.png": diffusion_keyframes,
+    "diffusion_attention.png": diffusion_attention,
 }
+DIFFUSION_FIGURES = ("diffusion_keyframes.png", "diffusion_attention.png")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("names", nargs="*", help=f"figures to make (default: all): {', '.join(FIGURES)}")
     ap.add_argument("-o", "--out", type=Path, default=None, help="folder (default: figures/ in the checkout)")
+    ap.add_argument("--base-model", default="tiny-asl",
+                    help="base drawn by the diffusion figures: tiny-asl (shipped) or a train-base DIR/model folder")
     args = ap.parse_args(argv)
     unknown = [n for n in args.names if n not in FIGURES]
     if unknown:
@@ -130,10 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     made = set()
     for name in args.names or FIGURES:
-        if FIGURES[name] in made:  # one run writes both diffusion figures
-            continue
-        made.add(FIGURES[name])
-        path = FIGURES[name](out / name)
+        extra = {"base_model": args.base_model} if name in DIFFUSION_FIGURES else {}
+        path = FIGURES[name](out / name, **extra)
         print(f"wrote {path}" if path else f"skipped {name}: the data it shows is absent (see its docstring)")
     return 0
 

@@ -66,6 +66,14 @@ def _save_png(image: np.ndarray, path: Path) -> None:
         Image.fromarray(image).save(tmp, format="PNG")
 
 
+def keyframe_source(lexicon, entry):
+    """The `PoseArray` a sign's keyframes are drawn from: shoulder-normalised, short gaps filled, rest trimmed."""
+    from text2asl.poses.filters import fill_gaps, trim_rest
+    from text2asl.poses.normalize import normalize
+
+    return trim_rest(fill_gaps(normalize(lexicon.load(entry))))
+
+
 def make_dataset(
     lexicons: Sequence[str | Path],
     output_dir: str | Path,
@@ -88,8 +96,6 @@ def make_dataset(
     from text2asl.gloss_to_pose.lexicon import Lexicon
     from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
     from text2asl.io import atomic_path
-    from text2asl.poses.filters import fill_gaps, trim_rest
-    from text2asl.poses.normalize import normalize
 
     if not lexicons:
         raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv)")
@@ -123,7 +129,7 @@ def make_dataset(
         gloss = gloss_token(entry.gloss)
         instance = instances.get(gloss, 0)
         instances[gloss] = instance + 1
-        arr = trim_rest(fill_gaps(normalize(lex.load(entry))))
+        arr = keyframe_source(lex, entry)
         durations.setdefault(gloss, []).append(len(arr) / arr.fps)
         for phase, t in enumerate(phase_frames(len(arr), n_phases), start=1):
             name = f"{_safe_name(gloss)}/{instance}_phase{phase}.png"
