@@ -89,8 +89,13 @@ def write_video(
                         last, converted = frame, convert(frame)
                     feed.put(converted)
                     n += 1
-        finally:
-            writer.close()
+        except BaseException:
+            try:  # the error in flight is what the user sees; the feeder may still hold the generator
+                writer.close()
+            except (ValueError, OSError, RuntimeError):
+                pass
+            raise
+        writer.close()
     return path
 
 
@@ -119,6 +124,9 @@ def _has_encoder(codec: str):
     return answer
 
 
+ABORT_WAIT_S = 10  # on failure, how long the feeder may take to hand back the frame it is sending
+
+
 class _Feeder:
     """Sends frames to ffmpeg from a second thread, so drawing the next frame overlaps encoding.
 
@@ -131,6 +139,7 @@ class _Feeder:
         self._writer = writer
         self._queue: queue.Queue = queue.Queue(depth)
         self._error: BaseException | None = None
+        self._stop = False
         self._thread = threading.Thread(target=self._run, name="text2asl-ffmpeg-feeder", daemon=True)
 
     def __enter__(self) -> "_Feeder":
@@ -139,7 +148,7 @@ class _Feeder:
 
     def _run(self) -> None:
         try:
-            while (item := self._queue.get()) is not None:
+            while (item := self._queue.get()) is not None and not self._stop:
                 self._writer.send(item)
         except BaseException as exc:  # handed to the caller, which owns the error reporting
             self._error = exc
@@ -152,6 +161,19 @@ class _Feeder:
         self._queue.put(frame)
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None:  # failing (a signal, Ctrl-C, a bad frame): drop the queued frames, never block here
+            self._stop = True
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            try:
+                self._queue.put_nowait(None)
+            except queue.Full:
+                pass
+            self._thread.join(timeout=ABORT_WAIT_S)
+            return
         self._queue.put(None)
         self._thread.join()
         if self._error is not None and exc is None:
