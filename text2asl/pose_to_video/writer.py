@@ -75,7 +75,7 @@ def write_video(
         kwargs = dict(codec="gif", pix_fmt_out="rgb8", quality=None, output_params=["-loop", "0"])
     with atomic_path(path) as tmp:
         writer = imageio_ffmpeg.write_frames(str(tmp), (int(w), int(h)), fps=fps, macro_block_size=1,
-                                             ffmpeg_log_level="error", **kwargs)
+                                             ffmpeg_log_level="fatal", **kwargs)  # our own sentence reports a failure
         writer.send(None)  # starts ffmpeg
         try:
             with _Feeder(writer) as feed:
