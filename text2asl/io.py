@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import math
 import os
 import re
@@ -287,3 +288,16 @@ def write_pose_stream(chunks: Iterable, path: str | Path, fps: float) -> Path:
             fh.seek(body_at + 4)
             fh.write(struct.pack("<I", frames))
     return path
+
+
+def read_json_object(path: Path, remedy: str) -> dict:
+    """The JSON object in `path`, {} when the file is absent; a damaged file is one sentence that ends in `remedy`."""
+    if not path.is_file():
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Text2ASLError(f"{path} is not valid JSON ({type(exc).__name__}); {remedy}") from None
+    if not isinstance(value, dict):
+        raise Text2ASLError(f"{path} must hold a JSON object; {remedy}")
+    return value

@@ -196,16 +196,10 @@ def read_metadata(data_dir: str | Path) -> list[dict]:
 
 def read_info(data_dir: str | Path) -> dict:
     """dataset.json of a dataset made by `make_dataset` ({} for a hand-made imagefolder), checked field by field."""
+    from text2asl.io import read_json_object
+
     path = Path(data_dir) / INFO
-    if not path.is_file():
-        return {}
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise Text2ASLError(f"{path} is not valid JSON ({type(exc).__name__}); regenerate the dataset with "
-                            "`text2asl make-dataset` or delete the file") from None
-    if not isinstance(info, dict):
-        raise Text2ASLError(f"{path} must hold a JSON object; regenerate the dataset with `text2asl make-dataset`")
+    info = read_json_object(path, "regenerate the dataset with `text2asl make-dataset` or delete the file")
     for key, lo, hi in (("resolution", *RESOLUTION_RANGE), ("n_phases", *PHASES_RANGE)):
         value = info.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi):

@@ -207,8 +207,10 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
 
 def base_info(base_model: str) -> dict:
     """What `train-base` recorded about a base it made (train_base.json: phases, resolution, glosses); {} otherwise."""
+    from text2asl.io import read_json_object
+
     path = Path(resolve_base_model(base_model)).expanduser() / BASE_INFO
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_json_object(path, "retrain the base with `text2asl train-base`")
 
 
 def _check_lora_file(weights: Path) -> None:
@@ -230,17 +232,12 @@ def training_info(run_dir: str | Path) -> dict:
 
     The fields that generation reads are checked, so a damaged file is one sentence naming it.
     """
+    from text2asl.io import read_json_object
+
     path = Path(run_dir) / TRAINING_INFO
-    if not path.is_file():
-        return {}
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise Text2ASLError(f"{path} is not valid JSON ({type(exc).__name__}); train the LoRA again or delete the file") from None
+    info = read_json_object(path, "train the LoRA again or delete the file")
     problem = None
-    if not isinstance(info, dict):
-        problem = "it is not a JSON object"
-    elif not isinstance(info.get("base_model", ""), str):
+    if not isinstance(info.get("base_model", ""), str):
         problem = "base_model is not a string"
     elif not all(_is_int(info.get(k), 1, hi) for k, hi in (("n_phases", 64), ("resolution", 2048)) if info.get(k) is not None):
         problem = "n_phases or resolution is not a sensible integer"
