@@ -17,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import make_lexicon
 from text2asl.cli import main
 from text2asl.errors import OPTIONAL_DEPENDENCIES, Text2ASLError
 from text2asl.gloss_to_pose.lexicon import COLUMNS, Lexicon, parse_index

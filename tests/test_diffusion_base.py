@@ -11,7 +11,6 @@ pytest.importorskip("diffusers")
 from text2asl.diffusion import base_train  # noqa: E402
 from text2asl.diffusion.config import BASE_PRESETS, HELD_OUT_GLOSSES  # noqa: E402
 from text2asl.diffusion.model import BASE_INFO, TINY_ASL_DIR, base_info, load_base_model  # noqa: E402
-from text2asl.errors import Text2ASLError  # noqa: E402
 
 SMOKE = BASE_PRESETS["smoke"].replace(held_out=("C",))
 

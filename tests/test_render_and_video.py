@@ -6,7 +6,7 @@ from text2asl.errors import Text2ASLError
 from text2asl.pipeline import render_frames, save, translate
 from text2asl.pose_to_video.render import (
     BODY_EDGES, FACE_CONTOUR_EDGES, HAND_EDGES, LEFT_HAND_COLOR, RIGHT_HAND_COLOR,
-    RenderConfig, SkeletonRenderer, draw_skeleton,
+    RenderConfig, draw_skeleton,
 )
 from text2asl.io import atomic_path, read_video
 from text2asl.pose_to_video.writer import write_video

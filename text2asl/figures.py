@@ -208,7 +208,6 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"no figure named {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     out = args.out or figures_dir()
     out.mkdir(parents=True, exist_ok=True)
-    made = set()
     for name in args.names or FIGURES:
         extra = {"base_model": args.base_model} if name in DIFFUSION_FIGURES else {}
         path = FIGURES[name](out / name, **extra)

@@ -5,7 +5,6 @@ local copy of SD v1-4, a hub id already in the cache and the tiny preset's folde
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -138,7 +138,6 @@ class LoraTrainer:
 
     def train(self, resume: str | None = None) -> TrainResult:
         """Run to `max_train_steps` (or the time budget), from scratch or from a checkpoint."""
-        import torch
         from tqdm.auto import tqdm
 
         c, acc = self.config, self.accelerator
