@@ -229,6 +229,9 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
         log.close()
 
     trainable.eval().requires_grad_(False)
+    if last_loss is None and global_step:  # resumed at the last step: the loss of the run that took it
+        rows = (out / "loss.csv").read_text().splitlines()[1:]
+        last_loss = float(rows[-1].split(",")[2]) if rows else None
     model_dir = out / MODEL_SUBDIR
     info = {
         "command": "text2asl train-base",

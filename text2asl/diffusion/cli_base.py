@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     result = train_base(args.lexicon, args.output, BASE_PRESETS[args.preset], minutes=args.minutes, seed=args.seed,
                         max_train_steps=args.max_train_steps, progress=not args.quiet)
     how = "stopped by --minutes" if result.stopped == "time budget" else "done"
+    loss = "no step in this run" if result.last_loss is None else f"last loss {result.last_loss:.4f}"
     print(f"{result.model_dir}: {how} at step {result.global_step} after {result.elapsed_s / 60:.1f} min, "
-          f"last loss {result.last_loss:.4f}; use it with --base-model {result.model_dir}")
+          f"{loss}; use it with --base-model {result.model_dir}")
     return 0
