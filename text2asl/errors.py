@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 
-
 class Text2ASLError(Exception):
     """A user-caused problem (bad text, missing file, malformed lexicon...).
 
     The message is one sentence that names the input and says what to do; the CLI prints it on
     stderr and exits with status 2, without a traceback.
     """
-
 
 
 class Terminated(BaseException):
