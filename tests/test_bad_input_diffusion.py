@@ -69,6 +69,7 @@ DATASET_EDITS = {
     "meta-parent": lambda d: _rewrite_first_row(d, file_name="../../etc/passwd"),
     "meta-number-name": lambda d: _rewrite_first_row(d, file_name=7),
     "meta-bad-gloss": lambda d: _rewrite_first_row(d, gloss=["A"]),
+    "meta-bad-hands": lambda d: _rewrite_first_row(d, hands=[[5, 5, 2, 9]]),
     "image-is-text": lambda d: (d / _first_row(d)["file_name"]).write_text("not a png"),
 }
 
@@ -99,6 +100,7 @@ ROWS = [
     ("train-lora --base-model {base} --data {meta-parent} -o run", ["metadata.jsonl line 1", "leaves"]),
     ("train-lora --base-model {base} --data {meta-number-name} -o run", ["metadata.jsonl line 1", "file_name"]),
     ("train-lora --base-model {base} --data {meta-bad-gloss} -o run", ["metadata.jsonl line 1", "gloss"]),
+    ("train-lora --base-model {base} --data {meta-bad-hands} -o run", ["metadata.jsonl line 1", "hands", "x0 <= x1"]),
     ("train-lora --base-model {base} --data {image-is-text} -o run", ["_phase1.png", "not a readable image"]),
     # make-dataset
     ("make-dataset --lexicon embedded -o ds --resolution 100000", ["--resolution", "range"]),
@@ -218,9 +220,10 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8,
 )
-ROW_KEYS = st.sampled_from(["file_name", "text", "gloss", "phase", "n_phases", "frame", "source"])
+BOXES = st.lists(st.lists(st.integers(-3, 70), min_size=3, max_size=5), max_size=3)
+ROW_KEYS = st.sampled_from(["file_name", "text", "gloss", "phase", "n_phases", "frame", "source", "hands"])
 IMAGE_NAMES = st.sampled_from(["A/0_phase1.png", "B/0_phase2.png", "../A/0_phase1.png", "/etc/passwd", "", "A"])
-ROWS_ST = st.dictionaries(ROW_KEYS, JSON_VALUES | IMAGE_NAMES, max_size=7)
+ROWS_ST = st.dictionaries(ROW_KEYS, JSON_VALUES | IMAGE_NAMES | BOXES, max_size=7)
 LINES = st.one_of(st.text(max_size=60), ROWS_ST.map(json.dumps),
                   st.builds(lambda name, text, extra: json.dumps({"file_name": name, "text": text, **extra}),
                             IMAGE_NAMES, st.text(max_size=20), st.dictionaries(ROW_KEYS, JSON_VALUES, max_size=3)))
@@ -242,6 +245,8 @@ def test_metadata_reader_gives_rows_or_one_sentence(made, lines, raw, use_raw):
     for row in rows:  # what the trainer relies on
         assert isinstance(row["file_name"], str) and isinstance(row["text"], str)
         assert (folder / row["file_name"]).resolve().is_relative_to(folder.resolve())
+        for x0, y0, x1, y1 in row.get("hands", []):  # what the grounding loss relies on
+            assert 0 <= x0 <= x1 and 0 <= y0 <= y1
 
 
 INFO_ST = st.one_of(JSON_VALUES, st.fixed_dictionaries({}, optional={

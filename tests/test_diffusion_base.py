@@ -138,3 +138,32 @@ def test_tiny_asl_draws_each_gloss_closer_to_its_own_keyframes(asl_app_lexicon, 
 
     for own, other in (glosses, glosses[::-1]):
         assert mae(fake[own], real[own]) < mae(fake[own], real[other]), own
+
+
+def test_init_from_continues_an_earlier_base_with_the_grounding_loss(letters, tmp_path, capsys):
+    import csv
+
+    from safetensors.torch import load_file
+
+    from text2asl.cli import main
+
+    first = base_train.train_base(letters, tmp_path / "first", SMOKE, max_train_steps=2, progress=False)
+    second = base_train.train_base(letters, tmp_path / "second", SMOKE, max_train_steps=3, progress=False,
+                                   init_from=str(first.model_dir))
+    rows = list(csv.DictReader(open(tmp_path / "second" / "loss.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3] and all(float(r["grounding"]) >= 0 for r in rows)
+    info = json.loads((second.model_dir / BASE_INFO).read_text())
+    assert info["init_from"]["global_step"] == 2 and info["init_from"]["model"] == str(first.model_dir)
+    assert info["config"]["grounding_weight"] == SMOKE.grounding_weight > 0
+    vae = [load_file(str(m / "vae" / "diffusion_pytorch_model.safetensors")) for m in (first.model_dir, second.model_dir)]
+    assert all(torch.equal(vae[0][k], vae[1][k]) for k in vae[0])  # the VAE is kept, not retrained
+    assert not all(torch.equal(a, b) for a, b in zip(_unet(first.model_dir).values(), _unet(second.model_dir).values()))
+
+    argv = ["train-base", "--lexicon", str(letters), "--preset", "smoke", "--quiet", "-o"]
+    assert main([*argv, str(tmp_path / "o1"), "--init-from", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err and not (tmp_path / "o1" / "dataset").exists()  # refused before work
+    with pytest.raises(base_train.Text2ASLError, match="draws 64² images but the preset trains at 32²"):
+        base_train.train_base(letters, tmp_path / "o2", SMOKE, max_train_steps=1, progress=False, init_from="tiny-asl")
+    assert not (tmp_path / "o2" / "dataset").exists()
+    assert main([*argv, str(tmp_path / "o3"), "--grounding-weight", "-1"]) == 2
+    assert "--grounding-weight" in capsys.readouterr().err

@@ -76,13 +76,28 @@ class AttentionMaps:
 
     def gloss(self) -> WordHeatMap:
         """The gloss of a dataset caption ('asl skeleton, HELLO, phase 3 of 8' -> HELLO), its sub-words summed."""
-        parsed = parse_caption(self.prompt)
-        if parsed is None:
+        span = gloss_span(self.prompt)
+        if span is None:
             raise ValueError(f"{self.prompt!r} is not a skeleton caption; use .word(...)")
-        start = self.prompt.index(parsed[0], len("asl skeleton"))
-        end = start + len(parsed[0])
-        idx = [i for i, (a, b) in enumerate(self.spans) if a >= start and b <= end]
-        return WordHeatMap(parsed[0], self.heat[idx].sum(0), self.image)
+        idx = [i for i, (a, b) in enumerate(self.spans) if a >= span[0] and b <= span[1]]
+        return WordHeatMap(self.prompt[span[0]:span[1]], self.heat[idx].sum(0), self.image)
+
+
+def gloss_span(prompt: str) -> tuple[int, int] | None:
+    """(start, end) characters of the gloss in a dataset caption, None for any other prompt."""
+    parsed = parse_caption(prompt)
+    if parsed is None:
+        return None
+    start = prompt.index(parsed[0], len("asl skeleton"))
+    return start, start + len(parsed[0])
+
+
+def gloss_positions(tokenizer, prompt: str) -> list[int]:
+    """Token positions of the gloss of a dataset caption as `tokenizer` splits it ([] for any other prompt)."""
+    span = gloss_span(prompt)
+    if span is None:
+        return []
+    return [p for _, pos, (a, b) in token_words(tokenizer, prompt) if a >= span[0] and b <= span[1] for p in pos]
 
 
 def token_words(tokenizer, prompt: str) -> list[tuple[str, list[int], tuple[int, int]]]:
@@ -141,6 +156,7 @@ class AttentionStore:
         """probs: (batch * heads, h*w, T) fp32 attention probabilities of one attn2 call."""
         import torch.nn.functional as F
 
+        probs = probs.detach()
         bh, hw, t = probs.shape
         p = probs.reshape(bh // heads, heads, hw, t).mean(1)  # over heads
         if getattr(self.pipe, "do_classifier_free_guidance", False):
@@ -164,10 +180,10 @@ class AttentionStore:
         return self.sum / self.count
 
 
-class _CaptureProcessor:
-    """diffusers' classic AttnProcessor maths with the softmax in fp32 and the probabilities recorded."""
+class CaptureProcessor:
+    """diffusers' classic AttnProcessor maths with the softmax in fp32 and the probabilities handed to `store.add(probs, heads)`."""
 
-    def __init__(self, store: AttentionStore):
+    def __init__(self, store):
         self.store = store
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs):
@@ -194,7 +210,7 @@ class _CaptureProcessor:
         if attention_mask is not None:
             scores = scores + attention_mask.float()
         probs = scores.softmax(dim=-1)
-        self.store.add(probs.detach(), attn.heads)
+        self.store.add(probs, attn.heads)
         hidden_states = attn.batch_to_head_dim(torch.bmm(probs.to(value.dtype), value))
         hidden_states = attn.to_out[1](attn.to_out[0](hidden_states))
         if input_ndim == 4:
@@ -210,7 +226,7 @@ def capture_cross_attention(pipe, latent_hw: tuple[int, int] | None = None) -> I
     unet = pipe.unet
     original = unet.attn_processors
     store = AttentionStore(pipe, latent_hw)
-    capture = _CaptureProcessor(store)
+    capture = CaptureProcessor(store)
     unet.set_attn_processor({name: capture if ".attn2." in name else proc for name, proc in original.items()})
     try:
         yield store

@@ -6,13 +6,18 @@ lexicon sign except the held-out ones (config.HELD_OUT_GLOSSES):
 
 1. the VAE, to reconstruct the keyframes (pixel MSE + a small KL term, as in latent diffusion);
 2. the UNet together with the text encoder, with LoRA training's loss (objective.py), 10% empty
-   captions for classifier-free guidance, diffusers' `get_scheduler` and gradient clipping.
+   captions for classifier-free guidance, diffusers' `get_scheduler` and gradient clipping, plus
+   `grounding_weight` x the grounding loss that pulls the gloss word's cross-attention onto the
+   keyframe's hand boxes (objective.grounding_loss).
+
+`init_from` starts from an earlier base (its VAE, UNet, text encoder and tokenizer) instead of
+random weights: a base can be trained further, e.g. with grounding, without repeating its first run.
 
 Outputs in OUT/:
     dataset/            the training keyframes (imagefolder layout, see dataset.py)
     stage-vae/          the trained VAE (written once; a rerun reuses it)
     checkpoint-N/       resumable UNet + text-encoder checkpoints (see checkpoint.py)
-    loss.csv            step, epoch, loss, lr, elapsed_s
+    loss.csv            step, epoch, loss (denoising), lr, elapsed_s, grounding
     model/              the base as a diffusers folder (fp16 safetensors), for `--base-model OUT/model`
 
 Running the same command again after a kill continues from the newest checkpoint. `--minutes`
@@ -21,6 +26,7 @@ held-out glosses included (their embeddings stay untrained), so a LoRA can learn
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -113,6 +119,14 @@ def halve_safetensors(path: Path) -> None:
     save_file(tensors, str(path), metadata=metadata)
 
 
+def _provenance(base_model: str) -> dict:
+    """How the base `base_model` was made (command, seed, steps, its own init), from its train_base.json."""
+    from text2asl.diffusion.model import base_info
+
+    info = base_info(base_model)
+    return {k: info.get(k) for k in ("command", "seed", "global_step", "elapsed_s", "init_from")}
+
+
 def _save_atomically(save, folder: Path) -> None:
     """Call `save(tmp)` and rename tmp to `folder`, so a kill never leaves a half-written folder."""
     tmp = folder.with_name(f".{folder.name}.partial")
@@ -123,12 +137,33 @@ def _save_atomically(save, folder: Path) -> None:
     os.replace(tmp, folder)
 
 
+def _initial_pipeline(init_from: str, captions: list[str], resolution: int):
+    """The pipeline of an earlier base (fp32, CPU), refused if its resolution or vocabulary does not fit."""
+    import torch
+
+    from text2asl.diffusion.model import load_pipeline
+
+    pipe = load_pipeline(init_from, dtype=torch.float32, device="cpu")
+    size = pipe.unet.config.sample_size * pipe.vae_scale_factor
+    if size != resolution:
+        raise Text2ASLError(f"--init-from {init_from} draws {size}² images but the preset trains at {resolution}²; "
+                            "choose the preset it was trained with")
+    unk = pipe.tokenizer.unk_token_id
+    unknown = [c for c, ids in zip(captions, tokenize(pipe.tokenizer, captions)) if unk is not None and unk in ids.tolist()]
+    if unknown:
+        raise Text2ASLError(f"--init-from {init_from} has no token for some words of {unknown[0]!r}; "
+                            "start from a base trained on this lexicon, or from scratch")
+    return pipe
+
+
 def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConfig, minutes: float | None = None,
-               seed: int = 0, max_train_steps: int | None = None, progress: bool = True) -> BaseResult:
+               seed: int = 0, max_train_steps: int | None = None, progress: bool = True,
+               init_from: str | None = None) -> BaseResult:
     """Pre-train a tiny base on the keyframes of `lexicon_dir` (minus the held-out glosses); see the module doc.
 
     Stops after `max_train_steps` UNet steps or `minutes` of UNet-stage wall time (all runs into
-    `output_dir` together), whichever comes first, and always writes OUT/model.
+    `output_dir` together), whichever comes first, and always writes OUT/model. `init_from`: a base
+    model folder (or "tiny-asl") to start from instead of random weights; its VAE is kept.
     """
     import torch
     from diffusers import DDPMScheduler
@@ -137,22 +172,37 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
 
     from text2asl.diffusion.selection import sub_lexicon
     from text2asl.diffusion.tiny import build_tiny_pipeline
+    from text2asl.diffusion.objective import grounding_loss, record_cross_attention
     from text2asl.diffusion.train import _LossLog
     from text2asl.gloss_to_pose.lexicon import Lexicon
 
+    from text2asl.diffusion.model import check_base_model, hide_library_progress_bars, resolve_base_model
+
+    if init_from is not None:
+        check_base_model(resolve_base_model(init_from))
+    if not progress:
+        hide_library_progress_bars()
     out = Path(output_dir)
     lexicon = lexicon_dir if isinstance(lexicon_dir, Lexicon) else Lexicon(lexicon_dir)
     train_glosses, all_glosses = training_glosses(lexicon, config.held_out)
+    captions = vocabulary_captions(all_glosses, config.n_phases)
+    # a starting base that is missing, damaged or does not fit fails before any keyframe is drawn
+    pipe = None if init_from is None else _initial_pipeline(init_from, captions, config.resolution)
     steps_total = max_train_steps or config.max_train_steps
     out.mkdir(parents=True, exist_ok=True)
     data_dir = out / DATASET_SUBDIR
     make_dataset([sub_lexicon(lexicon, train_glosses, out / "lexicon")], data_dir, resolution=config.resolution,
                  n_phases=config.n_phases, progress=progress)
 
-    pipe = build_tiny_pipeline(vocabulary_captions(all_glosses, config.n_phases), config.resolution, seed, config.arch)
+    vae_dir = out / VAE_SUBDIR
+    if pipe is None:
+        pipe = build_tiny_pipeline(captions, config.resolution, seed, config.arch)
+    elif not (vae_dir / "config.json").is_file():
+        _save_atomically(pipe.vae.save_pretrained, vae_dir)
     dataset = SkeletonImageDataset(data_dir, pipe.tokenizer, config.resolution)
     pixels = torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
-    vae_dir = out / VAE_SUBDIR
+    gloss_tokens = dataset.gloss_token_mask(pipe.tokenizer)
+    hand_cells = dataset.hand_masks(pipe.unet.config.sample_size)
     if (vae_dir / "config.json").is_file():
         from diffusers import AutoencoderKL
 
@@ -182,7 +232,7 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
         state = ckpt.load_checkpoint(ckpt.find_checkpoint(out, "latest"), trainable, optimizer, lr_scheduler)
         global_step, elapsed_before = state["step"], state["elapsed_s"]
 
-    log = _LossLog(out / "loss.csv", global_step)
+    log = _LossLog(out / "loss.csv", global_step, extra=("grounding",))
     bar = tqdm(total=steps_total, initial=global_step, desc="train-base: UNet + text encoder", unit="step",
                disable=not progress)
     start, stopped, last_loss = time.monotonic(), "done", None
@@ -203,22 +253,28 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
             gen = step_generator(seed, global_step, stream=UNET_STREAM)
             idx = torch.randperm(len(dataset), generator=gen)[: config.train_batch_size]
             ids = dataset.input_ids[idx].clone()
-            ids[torch.rand(len(idx), generator=gen) < config.caption_dropout] = empty_ids
+            dropped = torch.rand(len(idx), generator=gen) < config.caption_dropout
+            ids[dropped] = empty_ids
             latents = sample_latents(mean[idx], std[idx], scale, gen)
             hidden = pipe.text_encoder(ids, return_dict=False)[0]
-            loss = diffusion_loss(pipe.unet, noise_scheduler, latents, hidden, gen, config.snr_gamma)
+            with record_cross_attention(pipe.unet) if config.grounding_weight else contextlib.nullcontext() as record:
+                loss = diffusion_loss(pipe.unet, noise_scheduler, latents, hidden, gen, config.snr_gamma)
+            grounding = None
+            if config.grounding_weight:
+                grounding = grounding_loss(record, gloss_tokens[idx] * ~dropped[:, None], hand_cells[idx])
             last_loss = loss.item()
             if not math.isfinite(last_loss):
                 raise Text2ASLError(f"base training loss became {last_loss} at step {global_step + 1}; "
                                     "lower the learning rate and rerun (it resumes from the newest checkpoint)")
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss if grounding is None else loss + config.grounding_weight * grounding).backward()
             torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
             optimizer.step()
             lr_scheduler.step()
             global_step += 1
             log.write(global_step, global_step * config.train_batch_size // len(dataset), last_loss,
-                      lr_scheduler.get_last_lr()[0], elapsed() - elapsed_before)
+                      lr_scheduler.get_last_lr()[0], elapsed() - elapsed_before,
+                      grounding="" if grounding is None else f"{grounding.item():.6f}")
             bar.update(1)
             bar.set_postfix(loss=f"{last_loss:.4f}")
             if global_step % config.checkpointing_steps == 0:
@@ -237,6 +293,7 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
         "command": "text2asl train-base",
         "lexicon": lexicon.name,
         "seed": seed,
+        "init_from": None if init_from is None else {"model": str(init_from), **_provenance(init_from)},
         "global_step": global_step,
         "stopped": stopped,
         "elapsed_s": round(elapsed(), 1),

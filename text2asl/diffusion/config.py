@@ -215,6 +215,7 @@ class BaseConfig:
     checkpoints_total_limit: int = 2
     held_out: tuple[str, ...] = HELD_OUT_GLOSSES
     guidance_scale: float = 3.0  # recorded for generation: SD's 7.5 smears an undertrained toy's colours into blobs
+    grounding_weight: float = 0.0  # x objective.grounding_loss: the gloss word's attention pulled onto the hands
 
     def replace(self, **changes) -> "BaseConfig":
         return dataclasses.replace(self, **changes)
@@ -229,6 +230,7 @@ BASE_PRESETS: dict[str, BaseConfig] = {
     # Seconds, not minutes: tests and notebooks' SMOKE mode exercise every step of pre-training.
     "smoke": BaseConfig(
         resolution=32, n_phases=2, train_batch_size=4, vae_steps=5, vae_batch_size=4, lr_warmup_steps=2, checkpointing_steps=5,
+        grounding_weight=0.1,
         arch=TinyArchitecture(unet_channels=(16, 32), vae_channels=(16, 32, 32), cross_attention_dim=32,
                               text_layers=1, norm_groups=8),
     ),

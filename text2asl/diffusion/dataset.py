@@ -1,6 +1,7 @@
 """Skeleton-image datasets for diffusion training: lexicon signs -> captioned keyframes in the imagefolder layout.
 
-    DIR/metadata.jsonl   {"file_name": "HELLO/0_phase3.png", "text": "asl skeleton, HELLO, phase 3 of 8", ...}
+    DIR/metadata.jsonl   {"file_name": "HELLO/0_phase3.png", "text": "asl skeleton, HELLO, phase 3 of 8",
+                          "hands": [[x0, y0, x1, y1], ...], ...}
     DIR/HELLO/0_phase3.png
     DIR/dataset.json     resolution, phases, render settings, glosses with their mean duration
 
@@ -66,6 +67,39 @@ def _save_png(image: np.ndarray, path: Path) -> None:
         Image.fromarray(image).save(tmp, format="PNG")
 
 
+def hand_boxes(renderer, xyz: np.ndarray, conf: np.ndarray, margin: int | None = None) -> list[list[int]]:
+    """[[x0, y0, x1, y1], ...] pixel boxes (inclusive, inside the image) around each hand's present points as `renderer` draws them.
+
+    xyz: (543, 3) normalised points, conf: (543,). `margin` px on every side; None: the line
+    thickness plus 1/32 of the image. A hand with no present point, or drawn outside the image, has no box.
+    """
+    from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND
+
+    size = renderer.config.size
+    margin = renderer.config.thickness + size // 32 if margin is None else margin
+    px = renderer.to_pixels(np.asarray(xyz))
+    boxes = []
+    for hand in (LEFT_HAND, RIGHT_HAND):
+        present = np.asarray(conf)[hand] > 0
+        if not present.any():
+            continue
+        pts = px[hand][present]
+        x0, y0 = np.floor(pts.min(0)).astype(int) - margin
+        x1, y1 = np.ceil(pts.max(0)).astype(int) + margin
+        box = [max(0, int(x0)), max(0, int(y0)), min(size - 1, int(x1)), min(size - 1, int(y1))]
+        if box[0] <= box[2] and box[1] <= box[3]:
+            boxes.append(box)
+    return boxes
+
+
+def boxes_mask(boxes: Iterable[Sequence[int]], size: int) -> np.ndarray:
+    """(size, size) bool: True inside any of the inclusive [x0, y0, x1, y1] pixel `boxes`."""
+    mask = np.zeros((size, size), bool)
+    for x0, y0, x1, y1 in boxes:
+        mask[y0:y1 + 1, x0:x1 + 1] = True
+    return mask
+
+
 def keyframe_source(lexicon, entry):
     """The `PoseArray` a sign's keyframes are drawn from: shoulder-normalised, short gaps filled, rest trimmed."""
     from text2asl.poses.filters import fill_gaps, trim_rest
@@ -87,7 +121,8 @@ def make_dataset(
 
     Poses are shoulder-normalised, short gaps filled and rest frames at both ends trimmed, then
     drawn by the project's `SkeletonRenderer` (no caption, no hand insets: the image is the
-    skeleton alone). Images already present from an interrupted run with the same settings are
+    skeleton alone). Each row records the hands' pixel boxes (`hand_boxes`), which the grounding
+    loss of base training and the attention benchmark use. Images already present from an interrupted run with the same settings are
     kept; metadata.jsonl and dataset.json are written last, atomically.
     Returns `output_dir`.
     """
@@ -140,6 +175,7 @@ def make_dataset(
             rows.append({
                 "file_name": name, "text": caption(gloss, phase, n_phases), "gloss": gloss, "phase": phase,
                 "n_phases": n_phases, "frame": int(t), "source": f"{lex.name}:{entry.path.name}",
+                "hands": hand_boxes(renderer, arr.xyz[t], arr.conf[t]),
             })
     glosses = {g: {"instances": instances[g], "duration_s": round(float(np.mean(d)), 3)} for g, d in durations.items()}
     with atomic_path(output_dir / METADATA) as tmp:
@@ -180,6 +216,9 @@ def read_metadata(data_dir: str | Path) -> list[dict]:
         for key, kind in (("gloss", str), ("phase", int), ("n_phases", int)):
             if key in row and (not isinstance(row[key], kind) or isinstance(row[key], bool)):
                 raise Text2ASLError(f"{meta} line {line_no} gives {key} {row[key]!r}, not a{'n integer' if kind is int else ' string'}")
+        if "hands" in row and not _is_box_list(row["hands"]):
+            raise Text2ASLError(f"{meta} line {line_no} gives hands {str(row['hands'])[:60]}, not a list of [x0, y0, x1, y1] "
+                                "pixel boxes with x0 <= x1 and y0 <= y1; regenerate the dataset")
         if "n_phases" in row and not PHASES_RANGE[0] <= row["n_phases"] <= PHASES_RANGE[1]:
             raise Text2ASLError(f"{meta} line {line_no} gives n_phases {row['n_phases']}, not in [{PHASES_RANGE[0]}, {PHASES_RANGE[1]}]")
         rows.append(row)
@@ -192,6 +231,15 @@ def read_metadata(data_dir: str | Path) -> list[dict]:
             "rebuild the dataset or remove those rows"
         )
     return rows
+
+
+def _is_box_list(value) -> bool:
+    """A list of [x0, y0, x1, y1] lists of non-negative ints with x0 <= x1 and y0 <= y1."""
+    def is_box(box) -> bool:
+        return (isinstance(box, list) and len(box) == 4
+                and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= RESOLUTION_RANGE[1] for v in box)
+                and box[0] <= box[2] and box[1] <= box[3])
+    return isinstance(value, list) and all(is_box(b) for b in value)
 
 
 def read_info(data_dir: str | Path) -> dict:
@@ -277,6 +325,28 @@ class SkeletonImageDataset:
         if self._cache is not None:
             self._cache[i] = img
         return img
+
+    def hand_masks(self, size: int):
+        """(N, size, size) float32 tensor: the share of each cell covered by the row's hand boxes, or None if a row has none recorded.
+
+        Boxes are drawn at the dataset's resolution, then area-averaged down to `size` (a latent grid).
+        """
+        import torch.nn.functional as F
+
+        if any("hands" not in r for r in self.rows):
+            return None
+        full = np.stack([boxes_mask(r["hands"], self.resolution) for r in self.rows]).astype(np.float32)
+        return F.adaptive_avg_pool2d(self._torch.from_numpy(full)[:, None], size)[:, 0]
+
+    def gloss_token_mask(self, tokenizer):
+        """(N, L) float32 tensor: 1 at the token positions of each row's gloss (`attention.gloss_positions`), 0 elsewhere."""
+        from text2asl.diffusion.attention import gloss_positions
+
+        mask = self._torch.zeros(self.input_ids.shape, dtype=self._torch.float32)
+        for i, text in enumerate(self.captions):
+            positions = [p for p in gloss_positions(tokenizer, text) if p < mask.shape[1]]
+            mask[i, positions] = 1.0
+        return mask
 
     def __getitem__(self, i: int) -> dict:
         img = self._torch.from_numpy(self.image(i).copy()).permute(2, 0, 1).float() / 127.5 - 1.0

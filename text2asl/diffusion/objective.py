@@ -2,8 +2,16 @@
 
 Both trainers import from here and from nowhere else for these three things, so a change to the
 loss or the noise schedule reaches both, and neither trainer imports the other.
+
+`grounding_loss` is TokenCompose's token loss (Wang et al., CVPR 2024): it pulls a word's
+cross-attention into a region, here the gloss word into the hand boxes of the keyframe, so that
+what the gloss decides (handshape, hand position) is what its attention points at.
 """
 from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -35,6 +43,59 @@ def encode_batch(base, batch: dict, generator, weight_dtype):
         latents = sample_latents(dist.mean, dist.std, base.vae.config.scaling_factor, generator)
         hidden = base.text_encoder(batch["input_ids"].to(device), return_dict=False)[0]
     return latents, hidden
+
+
+class CrossAttentionRecord:
+    """The cross-attention probabilities of one UNet forward pass, kept with their gradient: [(B, h*w, T) head-averaged]."""
+
+    def __init__(self):
+        self.maps: list = []
+
+    def add(self, probs, heads: int) -> None:
+        bh, hw, t = probs.shape
+        self.maps.append(probs.reshape(bh // heads, heads, hw, t).mean(1))
+
+
+@contextlib.contextmanager
+def record_cross_attention(unet) -> Iterator[CrossAttentionRecord]:
+    """Within the block, every cross-attention (attn2) call of `unet` adds its probabilities, differentiably."""
+    from text2asl.diffusion.attention import CaptureProcessor
+
+    original = unet.attn_processors
+    record = CrossAttentionRecord()
+    capture = CaptureProcessor(record)
+    unet.set_attn_processor({name: capture if ".attn2." in name else proc for name, proc in original.items()})
+    try:
+        yield record
+    finally:
+        unet.set_attn_processor(original)
+
+
+def grounding_loss(record: CrossAttentionRecord, token_mask, region):
+    """Mean over samples and layers of (1 - share of the marked tokens' attention inside `region`)².
+
+    token_mask: (B, T) float, 1 at the word's token positions (e.g. the gloss); region: (B, H, W)
+    float in [0, 1], the share of each cell inside the target (e.g. the hand boxes), area-averaged
+    to each layer's grid. Samples with no marked token or an empty region (an empty caption, no
+    hand in the frame) add nothing; 0 when none is left.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    token_mask = token_mask.float()
+    valid = (token_mask.sum(-1) > 0) & (region.flatten(1).sum(-1) > 0)
+    if not record.maps or not bool(valid.any()):
+        return torch.zeros((), device=token_mask.device)
+    per_layer = []
+    for probs in record.maps:
+        b, hw, _ = probs.shape
+        side = math.isqrt(hw)
+        attn = (probs * token_mask[:, None, :].to(probs.dtype)).sum(-1)  # (B, h*w)
+        cells = F.adaptive_avg_pool2d(region[:, None].to(probs.dtype), side).reshape(b, hw)
+        share = (attn * cells).sum(-1) / attn.sum(-1).clamp_min(1e-8)
+        per_layer.append((1.0 - share) ** 2)
+    per_sample = torch.stack(per_layer).mean(0)
+    return (per_sample * valid).sum() / valid.sum()
 
 
 def diffusion_loss(unet, noise_scheduler, latents, encoder_hidden_states, generator, snr_gamma: float | None = None):

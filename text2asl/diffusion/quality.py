@@ -76,26 +76,14 @@ def phase_diversity(keyframes: np.ndarray) -> float:
 
 
 def hand_mask(renderer, xyz: np.ndarray, conf: np.ndarray, margin: int | None = None) -> np.ndarray:
-    """(size, size) bool: the boxes around each hand's present points as `renderer` draws them, `margin` px wider.
+    """(size, size) bool: the boxes around each hand's present points as `renderer` draws them (`dataset.hand_boxes`).
 
     xyz: (543, 3) normalised points, conf: (543,), of the frame the image was rendered from.
     margin None: the line thickness plus 1/32 of the image. A hand with no present point adds nothing.
     """
-    from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND
+    from text2asl.diffusion.dataset import boxes_mask, hand_boxes
 
-    size = renderer.config.size
-    margin = renderer.config.thickness + size // 32 if margin is None else margin
-    mask = np.zeros((size, size), bool)
-    px = renderer.to_pixels(np.asarray(xyz))
-    for hand in (LEFT_HAND, RIGHT_HAND):
-        present = np.asarray(conf)[hand] > 0
-        if not present.any():
-            continue
-        pts = px[hand][present]
-        x0, y0 = np.floor(pts.min(0)).astype(int) - margin
-        x1, y1 = np.ceil(pts.max(0)).astype(int) + margin
-        mask[max(0, y0):max(0, y1 + 1), max(0, x0):max(0, x1 + 1)] = True
-    return mask
+    return boxes_mask(hand_boxes(renderer, xyz, conf, margin), renderer.config.size)
 
 
 def hand_share_lift(heat: np.ndarray, mask: np.ndarray) -> float:

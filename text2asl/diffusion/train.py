@@ -341,12 +341,13 @@ class LoraTrainer:
 
 
 class _LossLog:
-    """loss.csv (step, epoch, loss, lr, seconds); on resume, rows past the checkpoint are dropped first."""
+    """loss.csv (step, epoch, loss, lr, seconds, then any `extra` columns); on resume, rows past the checkpoint are dropped first."""
 
     FIELDS = ("step", "epoch", "loss", "lr", "elapsed_s")
 
-    def __init__(self, path: Path, resume_step: int, enabled: bool = True):
+    def __init__(self, path: Path, resume_step: int, enabled: bool = True, extra: tuple[str, ...] = ()):
         self.fh = None
+        self.fields = self.FIELDS + tuple(extra)
         if not enabled:
             return
         kept = []
@@ -355,15 +356,15 @@ class _LossLog:
                 kept = [r for r in csv.DictReader(fh) if int(r["step"]) <= resume_step]
         self.offset = float(kept[-1]["elapsed_s"]) if kept else 0.0  # elapsed time continues across resumes
         self.fh = open(path, "w", newline="")
-        self.writer = csv.DictWriter(self.fh, self.FIELDS)
+        self.writer = csv.DictWriter(self.fh, self.fields, restval="", extrasaction="ignore")
         self.writer.writeheader()
         self.writer.writerows(kept)
         self.fh.flush()
 
-    def write(self, step: int, epoch: int, loss: float, lr: float, elapsed: float) -> None:
+    def write(self, step: int, epoch: int, loss: float, lr: float, elapsed: float, **extra: str) -> None:
         if self.fh:
             self.writer.writerow({"step": step, "epoch": epoch, "loss": f"{loss:.6f}", "lr": f"{lr:.3g}",
-                                  "elapsed_s": f"{self.offset + elapsed:.2f}"})
+                                  "elapsed_s": f"{self.offset + elapsed:.2f}", **extra})
             self.fh.flush()
 
     def close(self) -> None:
