@@ -189,6 +189,7 @@ class SkeletonRenderer:
         self.origin = np.array([c.size / 2 - (x0 + x1) / 2 * self.scale, c.size / 2 - (y0 + y1) / 2 * self.scale])
         self._background = np.empty((c.size, c.size, 3), np.uint8)
         self._background[:] = c.background
+        self._captioned: tuple[str | None, np.ndarray] = (None, self._background)
         s = int(c.size * 0.27)
         m = max(4, c.size // 64)
         # The signer's right hand shows on the image's left, so its inset goes bottom-left.
@@ -208,7 +209,7 @@ class SkeletonRenderer:
     def frame(self, xyz: np.ndarray, conf: np.ndarray, caption: str | None = None) -> np.ndarray:
         """One (size, size, 3) uint8 RGB frame from (543, 3) normalised points and (543,) confidences."""
         c = self.config
-        img = self._background.copy()
+        img = self._canvas(caption if c.caption else None).copy()
         # Joint dots only where hands are big enough to show them: the insets (or without insets).
         pixels = self.to_pixels(xyz)
         if c.face:
@@ -217,9 +218,17 @@ class SkeletonRenderer:
         draw_skeleton(img, pixels, conf, c.thickness, face=False, joints=not c.hands_inset)
         if c.hands_inset:
             self._draw_insets(img, xyz, conf)
-        if c.caption and caption:
-            self._draw_caption(img, caption)
         return img
+
+    def _canvas(self, caption: str | None) -> np.ndarray:
+        """The empty frame with `caption` drawn on it; the last one is kept, as a sign's frames share their caption."""
+        if not caption:
+            return self._background
+        if self._captioned[0] != caption:
+            img = self._background.copy()
+            self._draw_caption(img, caption)
+            self._captioned = (caption, img)
+        return self._captioned[1]
 
     def frames(self, arr: PoseArray, captions: Sequence[str | None] | None = None) -> Iterator[np.ndarray]:
         """Frames of a normalised `PoseArray`, one by one (nothing is accumulated).
