@@ -8,6 +8,11 @@ glosser -> `CSVPoseLookup` with `FingerspellingPoseLookup` backup -> `gloss_to_p
 (as fair to the peer as we can make it: no frame list, no extra copies). Both sign the same texts
 with the same lexicon (the ASL fingerspelling alphabet shipped in spoken-to-signed).
 
+Both run with Python's bytecode cache, as on a user's machine from the second run on: the children
+do not inherit PYTHONDONTWRITEBYTECODE (set in some sandboxes, where an editable install would
+otherwise recompile its modules on every start while pip-installed peers are precompiled), and one
+untimed warm-up run of each comes first.
+
 A/B paired: each repeat runs ours and the peer back to back, in alternating order, and the table
 gives the median of the per-pair ratios with their range, so machine load that drifts over
 minutes cancels out. Peak RSS is the largest process of the run's tree (wait4's ru_maxrss: the
@@ -74,11 +79,14 @@ def peer_cmd(text: str, out: Path) -> list[str]:
     return [sys.executable, "-c", PEER, text, str(out)]
 
 
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run(cmd: list[str], out: Path) -> dict:
     """Wall seconds and peak RSS (MB) of one fresh process; frames and bytes of what it wrote."""
     out.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CHILD_ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -120,6 +128,8 @@ def paired(text: str, repeats: int, tmp: Path) -> tuple[list[dict], list[dict]]:
 
 
 def speed_table(repeats: int, tmp: Path) -> None:
+    run(ours_cmd(SENTENCE, tmp / "ours.mp4"), tmp / "ours.mp4")  # warm-up: bytecode caches written
+    run(peer_cmd(SENTENCE, tmp / "peer.mp4"), tmp / "peer.mp4")
     print(f"| text | words | pipeline | wall s (median) | peak RSS MB | frames | file KB | speed-up: median of {repeats} pairs [range] | memory ratio |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, text in (("sentence", SENTENCE), ("paragraph", PARAGRAPH)):

@@ -236,11 +236,12 @@ class SkeletonRenderer:
         A repeated pose yields the same array object again: copy a frame before changing it.
         """
         last = None
+        # Held poses (fingerspelled letters) repeat exactly: draw them once.
+        held = np.zeros(len(arr), bool)
+        held[1:] = (arr.xyz[1:] == arr.xyz[:-1]).all(axis=(1, 2)) & (arr.conf[1:] == arr.conf[:-1]).all(axis=1)
         for t in range(len(arr)):
             caption = captions[t] if captions is not None else None
-            # Held poses (fingerspelled letters) repeat exactly: draw them once.
-            if last is not None and caption == last[0] and np.array_equal(arr.xyz[t], arr.xyz[t - 1]) \
-                    and np.array_equal(arr.conf[t], arr.conf[t - 1]):
+            if last is not None and held[t] and caption == last[0]:
                 yield last[1]
                 continue
             image = self.frame(arr.xyz[t], arr.conf[t], caption)

@@ -84,12 +84,12 @@ def depth_scale(arr: PoseArray) -> float:
     vectors = [v for pair in _arm_bones(arr) for v in pair]
     if not vectors or max(float(np.ptp(v[:, 2])) for v in vectors) < 1e-6:
         return 0.0
-    costs = []
-    for k in DEPTH_SCALES:
-        lengths = [np.linalg.norm(v * (1.0, 1.0, k), axis=1) for v in vectors]
-        costs.append(sum(float(np.std(n) / max(np.mean(n), 1e-6)) for n in lengths))
+    costs = np.zeros(len(DEPTH_SCALES))
+    for v in vectors:  # every candidate factor at once: (K, N) lengths
+        v = v.astype(np.float64)
+        lengths = np.sqrt((v[:, 0] ** 2 + v[:, 1] ** 2)[None] + (DEPTH_SCALES ** 2)[:, None] * (v[:, 2] ** 2)[None])
+        costs += lengths.std(axis=1) / np.maximum(lengths.mean(axis=1), 1e-6)
     # The smallest factor within 1 % of the best: depth that barely helps is noise, not depth.
-    costs = np.asarray(costs)
     return float(DEPTH_SCALES[int(np.flatnonzero(costs <= costs.min() * 1.01 + 1e-9)[0])])
 
 
