@@ -30,11 +30,12 @@ def tiny(tmp_path_factory):
     return data, tiny_base(root / "base", data, resolution=32)
 
 
-def cfg(base, **kw):
+def cfg(base, tokens: float = 0.0, **kw):
+    """The smoke preset on the fixture's base; `tokens`: the gloss words' embedding lr (0: pure LoRA)."""
     settings = dict(base_model=str(base), resolution=32, train_batch_size=4, max_train_steps=4,
                     checkpointing_steps=2, validation_epochs=0)
     settings.update(kw)
-    return get_preset("smoke", **settings)
+    return get_preset("smoke", **settings).replace(token_learning_rate=tokens)
 
 
 def lora_tensors(trainer) -> dict:
@@ -51,6 +52,7 @@ def losses(run) -> list[tuple[int, float]]:
 def test_steps_change_only_lora_tensors(tiny, tmp_path):
     data, base = tiny
     trainer = LoraTrainer(cfg(base, max_train_steps=3), data, tmp_path / "run", progress=False)
+    assert trainer.token_ids == [] and trainer.text_encoder is None
     unet = trainer.accelerator.unwrap_model(trainer.unet)
     before = {n: p.detach().clone() for n, p in unet.named_parameters()}
     frozen = {n: p.detach().clone() for n, p in trainer.base.vae.named_parameters()}
@@ -64,6 +66,33 @@ def test_steps_change_only_lora_tensors(tiny, tmp_path):
     assert all(p.dtype == torch.float32 for n, p in unet.named_parameters() if "lora_" in n)
     for n, p in list(trainer.base.vae.named_parameters()) + [(f"te.{n}", p) for n, p in trainer.base.text_encoder.named_parameters()]:
         assert torch.equal(frozen[n], p), n
+
+
+def test_trained_tokens_change_only_the_gloss_words_embeddings_and_load_back(tiny, tmp_path):
+    """Pivotal tuning: LoRA tensors and the gloss words' embedding rows train; every other weight stays; both load back."""
+    from text2asl.diffusion.model import TOKEN_EMBEDDINGS, load_pipeline
+
+    data, base = tiny
+    trainer = LoraTrainer(cfg(base, tokens=5e-2, max_train_steps=3), data, tmp_path / "run", progress=False)
+    tok = trainer.base.tokenizer
+    glosses = {row["gloss"] for row in trainer.dataset.rows}
+    assert sorted(tok.convert_ids_to_tokens(trainer.token_ids)) == sorted(glosses)
+    te = trainer.base.text_encoder
+    before = {n: p.detach().clone() for n, p in te.named_parameters()}
+    trainer.train()
+    changed = {n for n, p in te.named_parameters() if not torch.equal(before[n], p)}
+    name = next(n for n, p in te.named_parameters() if p is te.get_input_embeddings().weight)
+    assert changed == {name}
+    emb = te.get_input_embeddings().weight
+    rows = (emb != before[name]).any(1).nonzero()[:, 0].tolist()
+    assert rows and set(rows) <= set(trainer.token_ids)  # the glosses of the batches drawn so far
+    assert training_info(tmp_path / "run")["trained_tokens"] == sorted(glosses)
+
+    pipe = load_pipeline(str(base), lora_dir=tmp_path / "run", device="cpu")  # what translate and the notebooks use
+    torch.testing.assert_close(pipe.text_encoder.get_input_embeddings().weight, emb.detach(), rtol=0, atol=0)
+    (tmp_path / "run" / TOKEN_EMBEDDINGS).write_bytes(b"not safetensors")
+    with pytest.raises(Text2ASLError, match="token_embeddings.safetensors is unreadable"):
+        load_pipeline(str(base), lora_dir=tmp_path / "run", device="cpu")
 
 
 def test_saved_lora_loads_into_fresh_pipeline(tiny, tmp_path):
@@ -127,9 +156,10 @@ def test_fp16_on_a_cpu_says_it_trains_in_fp32_and_records_that(tiny, tmp_path, c
     assert info["config"]["mixed_precision"] == "no" and info["requested_mixed_precision"] == "fp16"
 
 
-def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch):
+@pytest.mark.parametrize("tokens", [0.0, 5e-2], ids=["lora", "lora+tokens"])
+def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch, tokens):
     data, base = tiny
-    straight = LoraTrainer(cfg(base), data, tmp_path / "straight", progress=False)
+    straight = LoraTrainer(cfg(base, tokens), data, tmp_path / "straight", progress=False)
     straight.train()
 
     calls = {"n": 0}
@@ -143,15 +173,19 @@ def test_resume_continues_to_the_same_weights(tiny, tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_mod, "diffusion_loss", killed_at_third)
     with pytest.raises(KeyboardInterrupt):
-        LoraTrainer(cfg(base), data, tmp_path / "killed", progress=False).train()
+        LoraTrainer(cfg(base, tokens), data, tmp_path / "killed", progress=False).train()
     assert [p.name for p in checkpoints(tmp_path / "killed")] == ["checkpoint-2"]
     assert not (tmp_path / "killed" / LORA_WEIGHTS).exists()
     monkeypatch.setattr(train_mod, "diffusion_loss", real_loss)
 
-    resumed = LoraTrainer(cfg(base), data, tmp_path / "killed", progress=False)
+    resumed = LoraTrainer(cfg(base, tokens), data, tmp_path / "killed", progress=False)
     result = resumed.train(resume="latest")
     assert result.global_step == straight.max_train_steps == 4
     a, b = lora_tensors(straight), lora_tensors(resumed)
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=1e-5, atol=1e-6)
+    a, b = straight.token_embeddings(), resumed.token_embeddings()
+    assert a.keys() == b.keys() and (len(a) > 0) == (tokens > 0)
     for k in a:
         torch.testing.assert_close(b[k], a[k], rtol=1e-5, atol=1e-6)
     log = losses(tmp_path / "killed")

@@ -48,6 +48,9 @@ class LoraConfig:
     rank: int = field(default=4, metadata={"help": "LoRA rank"})
     lora_alpha: int | None = field(default=None, metadata={"help": "LoRA alpha; defaults to the rank"})
     snr_gamma: float | None = field(default=None, metadata={"help": "min-SNR weighting gamma (5.0 is usual); off when unset"})
+    token_learning_rate: float | None = field(default=None, metadata={
+        "help": "also train the input embeddings of the dataset's gloss words at this lr (pivotal tuning: LoRA + "
+                "textual inversion, for words the base never learnt); off when unset or 0"})
     mixed_precision: str = field(default="fp16", metadata={"help": "no, fp16 or bf16 (GPU only; CPU runs fp32)"})
     seed: int = field(default=42, metadata={"help": "seeds LoRA init, data order, noise and timesteps"})
     checkpointing_steps: int = field(default=500, metadata={"help": "save a resumable checkpoint every N steps"})
@@ -112,6 +115,7 @@ RANGES: dict[str, tuple[type, float, float, bool]] = {
     "rank": (int, 1, 1024, False),
     "lora_alpha": (int, 1, 65_536, False),
     "snr_gamma": (float, 0.0, 1000.0, True),
+    "token_learning_rate": (float, 0.0, 1.0, False),
     "seed": (int, 0, 2**32 - 1, False),
     "checkpointing_steps": (int, 1, 10_000_000, False),
     "checkpoints_total_limit": (int, 1, 1_000_000, False),
@@ -120,7 +124,7 @@ RANGES: dict[str, tuple[type, float, float, bool]] = {
     "guidance_scale": (float, 0.0, 100.0, False),
     "max_minutes": (float, 0.0, 1e6, False),
 }
-OPTIONAL = {"max_train_steps", "lora_alpha", "snr_gamma", "checkpoints_total_limit", "max_minutes"}
+OPTIONAL = {"max_train_steps", "lora_alpha", "snr_gamma", "token_learning_rate", "checkpoints_total_limit", "max_minutes"}
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS, "mixed_precision": ("no", "fp16", "bf16")}
 VAE_FACTOR = 8  # Stable Diffusion's VAE: 512² images -> 64² latents

@@ -14,6 +14,7 @@ from text2asl.errors import Text2ASLError
 
 LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 TRAINING_INFO = "training_info.json"  # written by train.py beside the LoRA weights
+TOKEN_EMBEDDINGS = "token_embeddings.safetensors"  # {token: embedding}, when train-lora trained the gloss words too
 BASE_INFO = "train_base.json"  # written by base_train.py into the base it made
 TINY_ASL_DIR = Path(__file__).with_name("tiny_asl")  # the shipped base, made by `text2asl train-base`
 
@@ -202,6 +203,41 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
         ) from exc
     finally:
         diffusers_logging.set_verbosity(verbosity)
+    tokens = weights.parent / TOKEN_EMBEDDINGS
+    if tokens.is_file():
+        load_token_embeddings(pipe, tokens)
+
+
+def load_token_embeddings(pipe, path: str | Path) -> list[str]:
+    """Write the embeddings of `path` ({token: (D,) tensor}, from train-lora) into `pipe`'s text encoder; returns the tokens.
+
+    The words are already in the tokenizer (a gloss the base never learnt still has a token), so
+    this sets their rows of the input embedding, which diffusers' `load_textual_inversion` (made for
+    new words) refuses. In plain diffusers, the same is three lines:
+    `for tok, vec in load_file(path).items(): emb.weight.data[pipe.tokenizer.convert_tokens_to_ids(tok)] = vec`.
+    """
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    try:
+        vectors = load_file(str(path))
+    except (OSError, SafetensorError, ValueError):
+        raise Text2ASLError(f"{path} is unreadable; retrain the LoRA or delete the file to use the LoRA alone") from None
+    weight = pipe.text_encoder.get_input_embeddings().weight
+    tok = pipe.tokenizer
+    for name, vec in vectors.items():
+        index = tok.convert_tokens_to_ids(name)
+        if index is None or (index == tok.unk_token_id and name != tok.unk_token) or tuple(vec.shape) != (weight.shape[1],):
+            raise Text2ASLError(f"{path} holds {name!r} ({tuple(vec.shape)}), which does not fit this base model's "
+                                f"tokenizer and {weight.shape[1]}-dimensional embeddings; use the base the LoRA was trained on")
+        if not torch.isfinite(vec).all():
+            raise Text2ASLError(f"{path} holds NaN or inf for {name!r}; retrain the LoRA")
+    with torch.no_grad():
+        for name, vec in vectors.items():
+            weight[tok.convert_tokens_to_ids(name)] = vec.to(weight.device, weight.dtype)
+    return list(vectors)
 
 
 def base_info(base_model: str) -> dict:

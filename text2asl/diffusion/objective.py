@@ -32,8 +32,11 @@ def sample_latents(mean, std, scaling_factor: float, generator):
     return (mean + std * noise) * scaling_factor
 
 
-def encode_batch(base, batch: dict, generator, weight_dtype):
-    """(latents (B, 4, h, w), text embeddings (B, L, D)) of a batch, with the frozen VAE and text encoder."""
+def encode_batch(base, batch: dict, generator, weight_dtype, text_encoder=None):
+    """(latents (B, 4, h, w), text embeddings (B, L, D)) of a batch, with the frozen VAE and text encoder.
+
+    `text_encoder` (e.g. one with trainable token embeddings) is run with gradients instead of the frozen one.
+    """
     import torch
 
     device = base.unet.device
@@ -41,7 +44,10 @@ def encode_batch(base, batch: dict, generator, weight_dtype):
         pixels = batch["pixel_values"].to(device, weight_dtype)
         dist = base.vae.encode(pixels).latent_dist
         latents = sample_latents(dist.mean, dist.std, base.vae.config.scaling_factor, generator)
-        hidden = base.text_encoder(batch["input_ids"].to(device), return_dict=False)[0]
+        if text_encoder is None:
+            hidden = base.text_encoder(batch["input_ids"].to(device), return_dict=False)[0]
+    if text_encoder is not None:
+        hidden = text_encoder(batch["input_ids"].to(device), return_dict=False)[0]
     return latents, hidden
 
 

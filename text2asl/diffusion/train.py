@@ -7,8 +7,13 @@ and the noise of each micro-step are derived from the seed and the step number, 
 interrupted at any checkpoint and resumed with `--resume latest` ends with the same weights as an
 uninterrupted run. `accelerate launch -m text2asl train-lora ...` runs the same code on several GPUs.
 
+With `token_learning_rate`, the input embeddings of the dataset's gloss words train too, at their
+own rate (pivotal tuning: LoRA + textual inversion). A toy base has untrained embeddings for the
+glosses it never saw, and the LoRA alone cannot make up for them; SD v1-4's preset leaves this off.
+
 Outputs in RUN/: pytorch_lora_weights.safetensors (loads with `pipe.load_lora_weights(RUN)` at the
-trained strength: alpha / rank is folded into the up weights), training_info.json (the settings
+trained strength: alpha / rank is folded into the up weights), token_embeddings.safetensors when
+tokens were trained ({token: embedding}, see model.load_token_embeddings), training_info.json (the settings
 that actually ran), loss.csv, validation/*.png and checkpoint-N/ (see checkpoint.py). A run whose loss or LoRA weights
 turn NaN or infinite stops at once; the checkpoint whose weights made the NaN loss is renamed
 diverged-checkpoint-N, so `--resume latest --learning-rate LOWER` starts from a good one.
@@ -28,8 +33,8 @@ import numpy as np
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import LoraConfig
 from text2asl.diffusion.dataset import SkeletonImageDataset, check_images, parse_caption, read_info, read_metadata
-from text2asl.diffusion.model import (LORA_WEIGHTS, TRAINING_INFO, hide_library_progress_bars, load_base_model,
-                                      resolve_base_model, seeded_generator, stable_diffusion_pipeline)
+from text2asl.diffusion.model import (LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_INFO, hide_library_progress_bars,
+                                      load_base_model, resolve_base_model, seeded_generator, stable_diffusion_pipeline)
 from text2asl.diffusion.objective import diffusion_loss, encode_batch, step_generator
 from text2asl.errors import Text2ASLError
 
@@ -107,17 +112,52 @@ class LoraTrainer:
         self.trainable = params = [p for p in base.unet.parameters() if p.requires_grad]
 
         self.dataset = SkeletonImageDataset(self.data_dir, base.tokenizer, c.resolution)
+        groups = [{"params": params}]
+        self.token_ids = self._token_ids() if c.token_learning_rate else []
+        if self.token_ids:
+            emb = base.text_encoder.get_input_embeddings().weight
+            emb.requires_grad_(True)
+            cast_training_params(base.text_encoder, dtype=torch.float32)
+            emb = base.text_encoder.get_input_embeddings().weight
+            rows = torch.zeros(emb.shape[0], 1, device=emb.device)
+            rows[self.token_ids] = 1.0
+            emb.register_hook(lambda grad: grad * rows.to(grad.dtype))  # every other word keeps its embedding
+            groups.append({"params": [emb], "lr": c.token_learning_rate, "weight_decay": 0.0})
+            self.trainable = params + [emb]
         per_rank = math.ceil(len(self.dataset) / acc.num_processes)
         self.steps_per_epoch = math.ceil(per_rank / (c.train_batch_size * c.gradient_accumulation_steps))
         self.max_train_steps = c.max_train_steps or c.num_train_epochs * self.steps_per_epoch
         self.num_epochs = math.ceil(self.max_train_steps / self.steps_per_epoch)
 
-        optimizer = torch.optim.AdamW(params, lr=c.learning_rate, betas=(c.adam_beta1, c.adam_beta2),
+        optimizer = torch.optim.AdamW(groups, lr=c.learning_rate, betas=(c.adam_beta1, c.adam_beta2),
                                       weight_decay=c.adam_weight_decay, eps=c.adam_epsilon)
         lr_scheduler = get_scheduler(c.lr_scheduler, optimizer=optimizer,
                                      num_warmup_steps=c.lr_warmup_steps * acc.num_processes,
                                      num_training_steps=self.max_train_steps * acc.num_processes)
         self.unet, self.optimizer, self.lr_scheduler = acc.prepare(base.unet, optimizer, lr_scheduler)
+        self.text_encoder = acc.prepare(base.text_encoder) if self.token_ids else None
+
+    def _token_ids(self) -> list[int]:
+        """Vocabulary ids of the dataset's gloss words (the unknown and special tokens excluded)."""
+        from text2asl.diffusion.attention import gloss_positions
+
+        tok, ids = self.base.tokenizer, self.dataset.input_ids
+        found = {int(ids[i, p]) for i, text in enumerate(self.dataset.captions)
+                 for p in gloss_positions(tok, text) if p < ids.shape[1]}
+        found -= {tok.unk_token_id, tok.bos_token_id, tok.eos_token_id, tok.pad_token_id}
+        if not found:
+            self._note("train-lora: --token-learning-rate: no caption names a gloss the tokenizer knows; "
+                       "training the LoRA alone")
+        return sorted(found)
+
+    def _trained_modules(self):
+        """What a checkpoint holds the trainable weights of: the UNet, or with trained tokens UNet and text encoder."""
+        import torch
+
+        unet = self.accelerator.unwrap_model(self.unet)
+        if self.text_encoder is None:
+            return unet
+        return torch.nn.ModuleDict({"unet": unet, "text_encoder": self.accelerator.unwrap_model(self.text_encoder)})
 
     # -- set-up helpers -------------------------------------------------------------------------
 
@@ -144,8 +184,7 @@ class LoraTrainer:
         global_step = 0
         if resume:
             state = ckpt.load_checkpoint(ckpt.intact_checkpoint(self.output_dir, resume, note=self._note),
-                                         acc.unwrap_model(self.unet),
-                                         self.optimizer, self.lr_scheduler, acc.scaler)
+                                         self._trained_modules(), self.optimizer, self.lr_scheduler, acc.scaler)
             global_step = state["step"]
             self._keep_learning_rate()
         log = _LossLog(self.output_dir / LOSS_LOG, global_step, enabled=acc.is_main_process)
@@ -162,8 +201,8 @@ class LoraTrainer:
                 for i, batch in enumerate(self._batches(epoch, skip)):
                     micro_step = global_step * accum + (i % accum)
                     gen = step_generator(c.seed, micro_step, acc.process_index)
-                    with acc.accumulate(self.unet):
-                        latents, hidden = encode_batch(self.base, batch, gen, self.weight_dtype)
+                    with acc.accumulate(*(m for m in (self.unet, self.text_encoder) if m is not None)):
+                        latents, hidden = encode_batch(self.base, batch, gen, self.weight_dtype, self.text_encoder)
                         loss = diffusion_loss(self.unet, self.base.noise_scheduler, latents, hidden, gen, c.snr_gamma)
                         mean_loss = acc.gather(loss.detach().reshape(1)).mean().item()
                         acc.backward(loss)
@@ -241,13 +280,14 @@ class LoraTrainer:
         divergence gives a lower one, and must get it (with the schedule's warm-up/decay factor kept).
         """
         scheduler = getattr(self.lr_scheduler, "scheduler", self.lr_scheduler)  # accelerate wraps it
-        lr = self.config.learning_rate
-        if all(math.isclose(base, lr, rel_tol=1e-9) for base in scheduler.base_lrs):
+        wanted = [self.config.learning_rate, self.config.token_learning_rate][: len(scheduler.base_lrs)]
+        if all(math.isclose(base, lr, rel_tol=1e-9) for base, lr in zip(scheduler.base_lrs, wanted)):
             return
-        self._note(f"train-lora: resuming with --learning-rate {lr:g} instead of the checkpoint's {scheduler.base_lrs[0]:g}")
-        scheduler.base_lrs = [lr] * len(scheduler.base_lrs)
+        self._note(f"train-lora: resuming with --learning-rate {wanted[0]:g} instead of the checkpoint's "
+                   f"{scheduler.base_lrs[0]:g}")
+        scheduler.base_lrs = list(wanted)
         factors = [f(scheduler.last_epoch) for f in scheduler.lr_lambdas]
-        for group, factor in zip(self.optimizer.param_groups, factors):
+        for group, factor, lr in zip(self.optimizer.param_groups, factors, wanted):
             group["initial_lr"] = lr
             group["lr"] = lr * factor
 
@@ -255,7 +295,7 @@ class LoraTrainer:
         acc = self.accelerator
         acc.wait_for_everyone()
         if acc.is_main_process:
-            ckpt.save_checkpoint(self.output_dir, step, epoch, acc.unwrap_model(self.unet), self.optimizer,
+            ckpt.save_checkpoint(self.output_dir, step, epoch, self._trained_modules(), self.optimizer,
                                  self.lr_scheduler, acc.scaler, self.config.checkpoints_total_limit,
                                  extra={"max_train_steps": self.max_train_steps})
 
@@ -276,6 +316,14 @@ class LoraTrainer:
         state = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
         return {k: v.detach().float().cpu() * (fold if ".lora.up." in k else 1.0) for k, v in state.items()}
 
+    def token_embeddings(self) -> dict:
+        """{token: (D,) fp32 embedding} of the trained gloss words ({} when tokens were not trained)."""
+        if not self.token_ids:
+            return {}
+        weight = self.accelerator.unwrap_model(self.text_encoder).get_input_embeddings().weight
+        names = self.base.tokenizer.convert_ids_to_tokens(self.token_ids)
+        return {name: weight[i].detach().float().cpu().clone() for name, i in zip(names, self.token_ids)}
+
     def save_lora(self, step: int) -> Path:
         """Write pytorch_lora_weights.safetensors and training_info.json into the run folder."""
         StableDiffusionPipeline = stable_diffusion_pipeline()
@@ -284,6 +332,13 @@ class LoraTrainer:
         if acc.is_main_process:
             StableDiffusionPipeline.save_lora_weights(self.output_dir, unet_lora_layers=self.lora_state_dict(),
                                                       safe_serialization=True)
+            if self.token_ids:
+                from safetensors.torch import save_file
+
+                from text2asl.io import atomic_path
+
+                with atomic_path(self.output_dir / TOKEN_EMBEDDINGS) as tmp:
+                    save_file(self.token_embeddings(), str(tmp))
             info = read_info(self.data_dir)
             rows = self.dataset.rows
             info_glosses = info.get("glosses") or {r.get("gloss") or (parse_caption(r["text"]) or ("",))[0]: {} for r in rows}
@@ -296,6 +351,7 @@ class LoraTrainer:
                 "glosses": info_glosses,
                 "global_step": step,
                 "max_train_steps": self.max_train_steps,
+                "trained_tokens": sorted(self.token_embeddings()),
                 "config": self.config.to_dict(),  # mixed_precision: what ran
                 "requested_mixed_precision": self.requested_precision,
             }, indent=1))
