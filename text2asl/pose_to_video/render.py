@@ -70,6 +70,7 @@ def _offset(edges: Sequence[tuple[int, int]], start: int) -> np.ndarray:
     return np.asarray(edges, np.int64) + start
 
 
+_HAND_EDGES = np.asarray(HAND_EDGES, np.int64)
 _FACE_LAYER = (_offset(FACE_CONTOUR_EDGES, FACE.start), FACE_COLOR, 0.5, False)
 _LAYERS = (  # (edges in canonical indices, colour, thickness factor, joint dots), back to front
     (_offset(BODY_EDGES, BODY.start), BODY_COLOR, 1.5, False),
@@ -85,21 +86,25 @@ def draw_skeleton(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness
     image: (H, W, 3) uint8 RGB; xy: (543, 2+) pixel coordinates; conf: (543,) (0 = missing).
     An edge is drawn only when both of its points are present; `joints` adds dots on hand joints.
     """
-    import cv2
-
     pts = np.round(np.asarray(xy)[:, :2] * (1 << _SHIFT)).astype(np.int32)
     present = np.asarray(conf) > 0
     for edges, color, factor, dots in ((_FACE_LAYER,) if face else ()) + _LAYERS:
-        ok = present[edges[:, 0]] & present[edges[:, 1]]
-        if not ok.any():
-            continue
-        segs = pts[edges[ok]]  # (E, 2, 2)
-        t = max(1, int(round(thickness * factor)))
-        cv2.polylines(image, list(segs), False, color, t, cv2.LINE_AA, _SHIFT)
-        if dots and joints:
-            for p in pts[np.unique(edges[ok])]:
-                cv2.circle(image, (int(p[0]), int(p[1])), t << _SHIFT, color, -1, cv2.LINE_AA, _SHIFT)
+        _draw_edges(image, pts, present, edges, color, max(1, int(round(thickness * factor))), dots and joints)
     return image
+
+
+def _draw_edges(image: np.ndarray, pts: np.ndarray, present: np.ndarray, edges: np.ndarray, color, thickness: int,
+                dots: bool) -> None:
+    """Draw the `edges` ((E, 2) indices into `pts`) whose two points are `present`; `pts` in fixed-point pixels."""
+    import cv2
+
+    ok = present[edges[:, 0]] & present[edges[:, 1]]
+    if not ok.any():
+        return
+    cv2.polylines(image, list(pts[edges[ok]]), False, color, thickness, cv2.LINE_AA, _SHIFT)
+    if dots:
+        for p in pts[np.unique(edges[ok])]:
+            cv2.circle(image, (int(p[0]), int(p[1])), thickness << _SHIFT, color, -1, cv2.LINE_AA, _SHIFT)
 
 
 def _stand_in_features(xy: np.ndarray, present: np.ndarray, across: np.ndarray, up: np.ndarray, width: float) -> dict:
@@ -263,13 +268,10 @@ class SkeletonRenderer:
             # Centre on the palm (wrist..middle knuckle) at a fixed zoom: a bounding-box fit would
             # zoom in and out as the handshape changes.
             centre = (pts[0] + pts[9]) / 2 if present[0] and present[9] else pts[present].mean(axis=0)
-            local = (pts - centre) * zoom + np.array([x + s / 2, y + s / 2])
-            xy = np.zeros((xyz.shape[0], 2))
-            xy[hand] = local
-            mask = np.zeros_like(conf)
-            mask[hand] = conf[hand]
+            local = (pts - centre) * zoom + np.array([x + s / 2, y + s / 2]) - np.array([x + 1, y + 1])
             view = img[y + 1 : y + s, x + 1 : x + s]
-            draw_skeleton(view, xy - np.array([x + 1, y + 1]), mask, self.config.thickness, face=False)
+            fixed = np.round(local * (1 << _SHIFT)).astype(np.int32)
+            _draw_edges(view, fixed, present, _HAND_EDGES, color, max(1, self.config.thickness), True)
 
     def _draw_caption(self, img: np.ndarray, caption: str) -> None:
         cv2 = self._cv2
