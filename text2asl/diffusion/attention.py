@@ -221,17 +221,20 @@ class CaptureProcessor:
 
 
 @contextlib.contextmanager
-def capture_cross_attention(pipe, latent_hw: tuple[int, int] | None = None) -> Iterator[AttentionStore]:
-    """Within the block, every cross-attention call of `pipe.unet` adds to the yielded store."""
-    unet = pipe.unet
+def cross_attention_into(unet, store):
+    """Within the block, every cross-attention (attn2) call of `unet` hands its probabilities to `store.add`."""
     original = unet.attn_processors
-    store = AttentionStore(pipe, latent_hw)
     capture = CaptureProcessor(store)
     unet.set_attn_processor({name: capture if ".attn2." in name else proc for name, proc in original.items()})
     try:
         yield store
     finally:
         unet.set_attn_processor(original)
+
+
+def capture_cross_attention(pipe, latent_hw: tuple[int, int] | None = None):
+    """A `with` block in which every cross-attention call of `pipe.unet` adds to the yielded `AttentionStore`."""
+    return cross_attention_into(pipe.unet, AttentionStore(pipe, latent_hw))
 
 
 def attention_maps(pipe, prompts: Sequence[str], seed: int = 0, num_inference_steps: int = 25,

@@ -9,9 +9,7 @@ what the gloss decides (handshape, hand position) is what its attention points a
 """
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -62,19 +60,11 @@ class CrossAttentionRecord:
         self.maps.append(probs.reshape(bh // heads, heads, hw, t).mean(1))
 
 
-@contextlib.contextmanager
-def record_cross_attention(unet) -> Iterator[CrossAttentionRecord]:
-    """Within the block, every cross-attention (attn2) call of `unet` adds its probabilities, differentiably."""
-    from text2asl.diffusion.attention import CaptureProcessor
+def record_cross_attention(unet):
+    """A `with` block in which every cross-attention (attn2) call of `unet` adds its probabilities, differentiably."""
+    from text2asl.diffusion.attention import cross_attention_into
 
-    original = unet.attn_processors
-    record = CrossAttentionRecord()
-    capture = CaptureProcessor(record)
-    unet.set_attn_processor({name: capture if ".attn2." in name else proc for name, proc in original.items()})
-    try:
-        yield record
-    finally:
-        unet.set_attn_processor(original)
+    return cross_attention_into(unet, CrossAttentionRecord())
 
 
 def grounding_loss(record: CrossAttentionRecord, token_mask, region):
