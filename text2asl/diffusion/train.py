@@ -115,9 +115,8 @@ class LoraTrainer:
         groups = [{"params": params}]
         self.token_ids = self._token_ids() if c.token_learning_rate else []
         if self.token_ids:
-            emb = base.text_encoder.get_input_embeddings().weight
-            emb.requires_grad_(True)
-            cast_training_params(base.text_encoder, dtype=torch.float32)
+            base.text_encoder.get_input_embeddings().weight.requires_grad_(True)
+            cast_training_params(base.text_encoder, dtype=torch.float32)  # fp32 under fp16 mixed precision
             emb = base.text_encoder.get_input_embeddings().weight
             rows = torch.zeros(emb.shape[0], 1, device=emb.device)
             rows[self.token_ids] = 1.0
@@ -139,11 +138,8 @@ class LoraTrainer:
 
     def _token_ids(self) -> list[int]:
         """Vocabulary ids of the dataset's gloss words (the unknown and special tokens excluded)."""
-        from text2asl.diffusion.attention import gloss_positions
-
-        tok, ids = self.base.tokenizer, self.dataset.input_ids
-        found = {int(ids[i, p]) for i, text in enumerate(self.dataset.captions)
-                 for p in gloss_positions(tok, text) if p < ids.shape[1]}
+        tok = self.base.tokenizer
+        found = set(self.dataset.input_ids[self.dataset.gloss_token_mask(tok) > 0].tolist())
         found -= {tok.unk_token_id, tok.bos_token_id, tok.eos_token_id, tok.pad_token_id}
         if not found:
             self._note("train-lora: --token-learning-rate: no caption names a gloss the tokenizer knows; "
