@@ -28,10 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-from", metavar="MODEL", default=None,
                         help="start from an earlier base (a train-base model folder, or tiny-asl) instead of random "
                              "weights; its VAE and tokenizer are kept")
-    parser.add_argument("--grounding-weight", type=_WEIGHT, default=None,
+    parser.add_argument("--grounding-weight", type=_WEIGHT, default=None, metavar="W",
                         help="weight of the loss that pulls the gloss word's cross-attention onto the hands "
                              f"(default: the preset's), in {_WEIGHT.range_text}")
-    parser.add_argument("--learning-rate", type=_LR, default=None,
+    parser.add_argument("--learning-rate", type=_LR, default=None, metavar="LR",
                         help=f"peak learning rate of the UNet stage (default: the preset's), in {_LR.range_text}")
     parser.add_argument("--lr-scheduler", choices=LR_SCHEDULERS, default=None,
                         help="diffusers learning-rate schedule of the UNet stage (default: the preset's); "
