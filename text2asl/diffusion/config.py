@@ -158,8 +158,8 @@ PRESETS: dict[str, LoraConfig] = {
     # 300 steps at 5e-3 (95 CPU-seconds) moved the hands to where the real signs have them.
     # Guidance 3, not SD's 7.5: a toy base's conditional/unconditional gap is noisy, and 7.5
     # amplifies it into smeared colour blobs. Pivotal tuning (token_learning_rate) and min-SNR 5 (the
-    # base's own weighting): five CPU-minutes on the 12 held-out glosses gave SSIM 0.927 / PSNR 22.95 dB
-    # against 0.881 / 20.28 for the LoRA alone (benchmarks/diffusion_quality.py's held-out set).
+    # base's own weighting): five CPU-minutes on the 12 held-out glosses gave SSIM 0.923-0.927 / PSNR
+    # 22.75-22.95 dB (two runs) against 0.881 / 20.28 for the LoRA alone (benchmarks/diffusion_quality.py).
     TINY_ASL: LoraConfig(
         base_model=TINY_ASL,
         resolution=64,
