@@ -222,7 +222,7 @@ def test_points_that_are_nan_or_huge_count_as_missing(tmp_path):
 def test_missing_optional_dependency_is_one_line_with_the_install_command(monkeypatch, capsys):
     import importlib
 
-    import text2asl.evaluation.recognize_cli as recognize_cli
+    import text2asl.commands.recognize as recognize_cli
 
     monkeypatch.setitem(sys.modules, "skimage", None)  # `import skimage` now raises ModuleNotFoundError
     monkeypatch.setattr(recognize_cli, "run", lambda args: importlib.import_module("skimage.metrics"))
@@ -233,7 +233,7 @@ def test_missing_optional_dependency_is_one_line_with_the_install_command(monkey
 
 
 def test_other_import_errors_are_not_hidden(monkeypatch):
-    import text2asl.evaluation.recognize_cli as recognize_cli
+    import text2asl.commands.recognize as recognize_cli
 
     def broken(args):
         raise ImportError("cannot import name 'x' from 'text2asl.nowhere'", name="text2asl.nowhere")

@@ -71,14 +71,18 @@ def test_kill_mid_batch_then_rerun_completes_without_redoing_finished_files(tmp_
     env = dict(os.environ, PYTHONPATH=str(REPO))
     # Its own session, so the kill reaches the spawned workers too and nothing else.
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def finals():  # pathlib's "*" also matches the hidden ".<stem>.<hex>.partial.pose" temps
+        return [p for p in out.glob("*.pose") if not p.name.startswith(".")]
+
     try:
         deadline = time.monotonic() + 120
-        while not list(out.glob("*.pose")) and proc.poll() is None and time.monotonic() < deadline:
+        while not finals() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
-    finished = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("*.pose")}
+    finished = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in finals()}
     assert 1 <= len(finished) < n, f"the kill did not land mid-batch: {sorted(finished)}"
     for name in finished:  # what exists under a final name is complete
         assert len(read_pose_file(out / name)) == 12
@@ -87,7 +91,7 @@ def test_kill_mid_batch_then_rerun_completes_without_redoing_finished_files(tmp_
     assert result.ok
     assert sorted(p.name for p in result.skipped) == sorted(finished)
     assert len(result.done) == n - len(finished)
-    for p in out.glob("*.pose"):
+    for p in finals():
         assert len(read_pose_file(p)) == 12
-    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("*.pose") if p.name in finished} == finished
+    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in finals() if p.name in finished} == finished
     assert sorted(p.name for p in out.iterdir()) == sorted(f"clip{i}.pose" for i in range(n))

@@ -7,18 +7,18 @@ import sys
 
 from text2asl.errors import Terminated, Text2ASLError, missing_dependency
 
-# name -> (module holding add_arguments(parser) and run(args) -> int, one-line help).
+# name -> (module in text2asl/commands/ holding add_arguments(parser) and run(args) -> int, one-line help).
 # Modules are imported only for the command being run, so `text2asl --help` starts in milliseconds.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "translate": ("text2asl.translate_cli", "English text (or glosses) -> ASL skeleton video / GIF / .pose"),
-    "extract": ("text2asl.extract.cli", "MediaPipe Holistic poses from videos, one .pose per video"),
-    "build-lexicon": ("text2asl.extract.lexicon_cli", "build a sign lexicon + splits from WLASL, ASL Citizen or labelled clips"),
-    "overlay": ("text2asl.extract.overlay_cli", "draw the extracted skeleton over a video's own frames"),
-    "make-dataset": ("text2asl.diffusion.cli_dataset", "render lexicon poses into a captioned skeleton-image dataset"),
-    "train-base": ("text2asl.diffusion.cli_base", "pre-train the toy Stable Diffusion base (tiny-asl) on a lexicon's keyframes"),
-    "train-lora": ("text2asl.diffusion.cli_train", "fine-tune Stable Diffusion with LoRA on a skeleton dataset"),
-    "evaluate": ("text2asl.evaluation.cli", "compare a generated sign with its reference, or run the suites with baselines"),
-    "recognize": ("text2asl.evaluation.recognize_cli", "nearest-neighbour DTW sign recognition against a lexicon"),
+    "translate": ("text2asl.commands.translate", "English text (or glosses) -> ASL skeleton video / GIF / .pose"),
+    "extract": ("text2asl.commands.extract", "MediaPipe Holistic poses from videos, one .pose per video"),
+    "build-lexicon": ("text2asl.commands.build_lexicon", "build a sign lexicon + splits from WLASL, ASL Citizen or labelled clips"),
+    "overlay": ("text2asl.commands.overlay", "draw the extracted skeleton over a video's own frames"),
+    "make-dataset": ("text2asl.commands.make_dataset", "render lexicon poses into a captioned skeleton-image dataset"),
+    "train-base": ("text2asl.commands.train_base", "pre-train the toy Stable Diffusion base (tiny-asl) on a lexicon's keyframes"),
+    "train-lora": ("text2asl.commands.train_lora", "fine-tune Stable Diffusion with LoRA on a skeleton dataset"),
+    "evaluate": ("text2asl.commands.evaluate", "compare a generated sign with its reference, or run the suites with baselines"),
+    "recognize": ("text2asl.commands.recognize", "nearest-neighbour DTW sign recognition against a lexicon"),
 }
 
 

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--thickness", type=THICKNESS, default=None,
                         help=f"line thickness in pixels {THICKNESS.range_text} (default: scaled to the resolution)")
     parser.add_argument("--no-face", action="store_true", help="leave the face contour out of the images")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:

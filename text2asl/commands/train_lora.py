@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="'latest' or a checkpoint-N folder: continue to the same total step count")
     parser.add_argument("--validation-prompt", action="append", dest="validation_prompts", metavar="TEXT",
                         help="prompt drawn after each validation epoch (repeatable)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     hints = typing.get_type_hints(LoraConfig)
     group = parser.add_argument_group("training settings (default: the preset's)")
     for f in dataclasses.fields(LoraConfig):

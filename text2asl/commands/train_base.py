@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr-scheduler", choices=LR_SCHEDULERS, default=None,
                         help="diffusers learning-rate schedule of the UNet stage (default: the preset's); "
                              "cosine anneals to 0 at --max-train-steps")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:

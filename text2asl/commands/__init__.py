@@ -1,0 +1,1 @@
+"""Every `text2asl` command's options and entry point, one module a command (registered in `text2asl.cli`)."""
