@@ -173,7 +173,7 @@ def test_a_left_handed_source_lends_its_handshape_mirrored():
     pair = lambda h: np.linalg.norm(h[:, None] - h[None], axis=-1)
     assert np.allclose(pair(built.xyz[-1, RIGHT_HAND]), pair(right.xyz[-1, RIGHT_HAND]), atol=1e-4)
     none = right.copy()
-    none.conf[:, RIGHT_HAND] = 0.0
+    none.conf[:, RIGHT_HAND] = none.conf[:, LEFT_HAND] = 0.0  # (the letter's left hand is the filled resting hand)
     assert handshape_from(none, "1", "no hand") is None
 
 

@@ -47,6 +47,11 @@ def synthetic_sign(head: float, upper: float, fore: float, touch: str, depth: fl
         rng = np.random.default_rng(0)
         mesh = np.c_[rng.uniform(-0.5, 0.5, 468) * head, ear_y + rng.uniform(-0.6, 0.8, 468) * head, np.zeros(468)]
         mesh[CHIN] = (0, chin_y, 0)
+        # The mesh's nose tip, eye corners and mouth corners lie on the body's (as a real face's do).
+        mesh[1] = (0, ear_y + 0.1 * head, 0)
+        for i, x in ((33, -0.37), (133, -0.17), (362, 0.17), (263, 0.37)):
+            mesh[i] = (x * head, ear_y - 0.05 * head, 0)
+        mesh[61], mesh[291] = (-0.12 * head, mouth_y, 0), (0.12 * head, mouth_y, 0)
         keep = np.arange(468) if face == "dense" else np.asarray(SPARSE_FACE)
         for i in keep:
             put(FACE.start + i, mesh[i])

@@ -22,6 +22,8 @@ import numpy as np
 
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.gloss_to_pose.lookup import Unit
+from text2asl.gloss_to_pose.rest import rest_arms
+from text2asl.poses.face import fill_face
 from text2asl.poses.filters import fill_gaps, joint_speed, resample, smooth, trim_rest
 from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.normalize import normalize
@@ -98,9 +100,10 @@ class Stitcher:
 
     def _clean(self, lexicon: Lexicon, entry: LexiconEntry) -> PoseArray:
         c = self.config
-        arr = fill_gaps(normalize(lexicon.load(entry)))
+        arr = rest_arms(fill_gaps(normalize(lexicon.load(entry))), c.rest_line)
         if c.retarget:
             arr = retarget(arr)
+        arr = fill_face(arr)
         arr = resample(arr, c.fps)
         if c.trim:
             arr = trim_rest(arr, c.rest_line)
@@ -164,7 +167,7 @@ class Stitcher:
             from text2asl.gloss_to_pose.indexing import built_clip
 
             (lex, entry), fps = unit.items[0], self.config.fps
-            arr = self._cached(("built " + unit.label, entry), lambda: built_clip(unit.label, lex, entry, self.letter_clip, fps))
+            arr = self._cached(("built " + unit.label, entry), lambda: rest_arms(built_clip(unit.label, lex, entry, self.letter_clip, fps), self.config.rest_line))
             yield arr, [caption_label(unit.label)] * len(arr)
             return
         c = self.config

@@ -4,7 +4,8 @@ Lexicon signs come from different signers (the fingerspelled letters from yet an
 after shoulder normalisation (shoulder width 1) each sign keeps its own signer's head size and arms.
 `retarget` gives every sign the proportions of one signer, `SIGNER`:
 
-- the head (body points 0-10 and the face mesh) is scaled about the mouth to the signer's head width;
+- the head (body points 0-10 and the face mesh) is scaled about the mouth to the signer's head width,
+  and the face mesh is pinned to the body's nose, eyes and mouth (`poses.face.align_face`);
 - a hand at the face moves with the face, and the pull fades out to nothing before the chest, so
   a hand at the chin stays at the chin and a hand at the chest stays where it is;
 - each elbow is re-solved by two-bone inverse kinematics for the signer's upper-arm and forearm
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from text2asl.poses.face import align_face
 from text2asl.poses.layout import (
     FACE, HEAD, LEFT_EAR, LEFT_ELBOW, LEFT_HAND, LEFT_HAND_BODY, LEFT_SHOULDER, LEFT_WRIST, MOUTH_LEFT,
     MOUTH_RIGHT, NOSE, RIGHT_EAR, RIGHT_ELBOW, RIGHT_HAND, RIGHT_HAND_BODY, RIGHT_SHOULDER, RIGHT_WRIST, PoseArray,
@@ -169,6 +171,7 @@ def retarget(arr: PoseArray, target: Proportions = SIGNER) -> PoseArray:
         shift = _follow_face(arr.xyz[:, cols, :2], ok[:, cols], pivot, has_pivot, scale, width or 1.0)
         out.xyz[:, cols, :2] += shift[:, None, :] * ok[:, cols, None]
         _arm(arr, out, (shoulder, elbow, wrist, list(body_hand), cols), k, target)
+    out = align_face(out)  # the face mesh sits on the retargeted head, not where its own model put it
     out.meta["retargeted"] = True
     return out
 
