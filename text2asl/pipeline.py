@@ -11,8 +11,10 @@ import numpy as np
 from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.lexicon import Lexicon
 from text2asl.gloss_to_pose.lookup import SignPlan, TokenCoverage, Unit, plan_signs
+from text2asl.gloss_to_pose.nonmanual import carried_by_face, unit_spans
 from text2asl.gloss_to_pose.stitch import StitchConfig, Stitcher
 from text2asl.poses.layout import PoseArray, to_pose
+from text2asl.text_to_gloss.nonmanual import Span
 from text2asl.text_to_gloss.rules import GlossResult, parse_glosses, text_to_gloss
 
 
@@ -26,6 +28,7 @@ class Translation:
     config: StitchConfig
     lexicons: list[Lexicon] = field(repr=False, default_factory=list)
     _stitcher: Stitcher = field(repr=False, default=None)
+    nonmanual: list[Span] = field(default_factory=list)  # face and head markers over `units` (gloss_to_pose.nonmanual)
 
     @property
     def glosses(self) -> list[str]:
@@ -45,8 +48,18 @@ class Translation:
         return self.config.fps
 
     def chunks(self) -> Iterator[tuple[PoseArray, list[str]]]:
-        """Stream of (normalised PoseArray chunk, per-frame captions), one per unit."""
-        return self._stitcher.stream(self.plan.units)
+        """Stream of (normalised PoseArray chunk, per-frame captions), one per unit, non-manual markers laid on."""
+        chunks = self._stitcher.stream(self.plan.units)
+        if not self.nonmanual:
+            return chunks
+        from text2asl.gloss_to_pose.nonmanual import Marker
+
+        units = self.plan.units
+
+        def units_frames(start: int, stop: int) -> int:
+            return sum(len(p) for u in units[start:stop] for p, _ in self._stitcher.unit_pieces(u))
+
+        return Marker(self.nonmanual, units_frames, self.config.fps).stream(chunks)
 
     def sequence(self) -> PoseArray:
         """The whole stitched, normalised sequence (memory grows with the text: prefer `chunks()`)."""
@@ -84,11 +97,14 @@ def translate(
     glosses: str | Sequence[str] | None = None,
     lexicons: Sequence[str | Path | Lexicon] = (),
     config: StitchConfig | None = None,
+    nonmanual: bool = True,
 ) -> Translation:
     """English `text` (or `glosses` given directly) -> `Translation` with glosses, coverage and pose.
 
     `lexicons` are searched in order; the embedded ASL alphabet fingerspells everything else.
-    Raises `Text2ASLError` for empty or unsignable input.
+    `nonmanual` lays the glosser's face and head markers (questions, negation, topics) on the pose;
+    then a NOT no lexicon signs is left to the head shake. Raises `Text2ASLError` for empty or
+    unsignable input.
     """
     if glosses is not None:
         gloss_text = glosses if isinstance(glosses, str) else " ".join(glosses)
@@ -103,11 +119,15 @@ def translate(
             raise Text2ASLError(f"nothing in {text[:60]!r} can be signed: it has no English words or numbers")
     opened = open_lexicons(lexicons)
     alphabet = Lexicon.embedded()
-    plan = plan_signs(result.glosses, result.sources, opened + [alphabet], alphabet)
+    glosses_, sources, spans = result.glosses, result.sources, result.nonmanual if nonmanual else []
+    if spans:
+        keep, spans = carried_by_face(glosses_, spans, lambda g: any(lex.find(g) for lex in opened))
+        glosses_, sources = [glosses_[i] for i in keep], [sources[i] for i in keep]
+    plan = plan_signs(glosses_, sources, opened + [alphabet], alphabet)
     if not plan.units:
         raise Text2ASLError("none of the glosses can be signed: they have no letters to fingerspell")
     config = config or StitchConfig()
-    return Translation(text, result, plan, config, opened, Stitcher(config))
+    return Translation(text, result, plan, config, opened, Stitcher(config), unit_spans(spans, plan.coverage))
 
 
 def render_frames(translation: Translation, render=None) -> Iterator[np.ndarray]:

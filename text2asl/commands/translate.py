@@ -56,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
     for warning in translation.gloss.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
-        print("gloss: ", " ".join(translation.gloss.glosses))
+        *markers, glosses = translation.gloss.annotated().splitlines()
+        for line in markers:  # lines over the glosses a face or head marker covers (whq, q, neg, t)
+            print(" " * 8 + line)
+        print("gloss: ", glosses)
         print("signed:", " ".join(translation.glosses))
         print(translation.summary())
     if args.renderer == "diffusion":

@@ -17,6 +17,8 @@ which rules fired):
   WH last          WH-words close WH-questions: What is your name? -> YOUR NAME WHAT
   skipped          emoji and non-Latin words are skipped with a warning
 Negation (NOT, NEVER, NO) and modals (CAN, WILL, MUST, SHOULD ...) are kept in place.
+Each sentence also gets non-manual spans (`GlossResult.nonmanual`; see `text_to_gloss.nonmanual`):
+whq / q over a question, neg from a negation on, t over a fronted time phrase.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from text2asl.text_to_gloss.lemmas import has_verb_reading, is_known_word, lemma, readings
+from text2asl.text_to_gloss.nonmanual import Span, overline, sentence_spans
 
 ARTICLES = {"a", "an", "the"}
 BE_FORMS = {"am", "is", "are", "was", "were", "be", "been", "being"}
@@ -94,9 +97,14 @@ class GlossResult:
     rules: list[RuleHit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sentences: list[list[str]] = field(default_factory=list)
+    nonmanual: list[Span] = field(default_factory=list)  # face and head markers over `glosses` (text_to_gloss.nonmanual)
 
     def __str__(self) -> str:
         return " ".join(self.glosses)
+
+    def annotated(self) -> str:
+        """The glosses with a labelled line over each non-manual marker's glosses (whq, q, neg, t)."""
+        return overline(self.glosses, self.nonmanual)
 
     def rules_fired(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -312,13 +320,16 @@ def text_to_gloss(text: str) -> GlossResult:
         result.warnings.append(f"skipped {s!r}: not English text (emoji or non-Latin script)")
     for tokens, question in zip(sentences, questions):
         glossed = _sentence(tokens, question, hits)
-        sentence = []
+        sentence, kinds = [], []
         for t in glossed:
             for g in t.gloss.split():
                 result.glosses.append(g)
                 result.sources.append(t.text)
                 sentence.append(g)
+                kinds.append(t.kind)
         if sentence:
+            offset = len(result.glosses) - len(sentence)
+            result.nonmanual += [span.shifted(offset) for span in sentence_spans(kinds, question)]
             result.sentences.append(sentence)
     return result
 

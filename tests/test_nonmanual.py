@@ -1,0 +1,128 @@
+"""Non-manual markers: spans from the glosser, and brows and head on the output pose, tested by geometry."""
+import numpy as np
+import pytest
+
+from text2asl.gloss_to_pose.lookup import TokenCoverage
+from text2asl.gloss_to_pose.nonmanual import MarkerConfig, carried_by_face, unit_spans
+from text2asl.pipeline import save, translate
+from text2asl.poses.face import brow_height
+from text2asl.poses.layout import FACE, LEFT_EAR, RIGHT_EAR, read_pose_file
+from text2asl.text_to_gloss import Span, text_to_gloss
+from text2asl.text_to_gloss.nonmanual import overline
+
+
+@pytest.mark.parametrize("text, glosses, spans", [
+    ("Your mother is tired.", "YOUR MOTHER TIRED", []),
+    ("Is your mother tired?", "YOUR MOTHER TIRED", [("q", 0, 3)]),
+    ("Why is your mother tired?", "YOUR MOTHER TIRED WHY", [("whq", 0, 4)]),
+    ("What is your name?", "YOUR NAME WHAT", [("whq", 0, 3)]),
+    ("Your mother is not tired.", "YOUR MOTHER NOT TIRED", [("neg", 2, 4)]),
+    ("I never eat fish.", "ME NEVER EAT FISH", [("neg", 1, 4)]),
+    ("She can't swim.", "SHE CAN NOT SWIM", [("neg", 2, 4)]),
+    ("Tomorrow, will you go to school?", "TOMORROW WILL YOU GO SCHOOL", [("t", 0, 1), ("q", 1, 5)]),
+    ("I will eat tomorrow.", "TOMORROW ME WILL EAT", [("t", 0, 1)]),
+    ("Are you not hungry? Hello.", "YOU NOT HUNGRY HELLO", [("q", 0, 3), ("neg", 1, 3)]),
+    ("Today?", "TODAY", [("q", 0, 1)]),
+    ("Why is she not here?", "SHE NOT HERE WHY", [("whq", 0, 4), ("neg", 1, 3)]),
+])
+def test_the_glosser_emits_spans_for_each_sentence_type(text, glosses, spans):
+    result = text_to_gloss(text)
+    assert " ".join(result.glosses) == glosses
+    assert [(s.marker, s.start, s.stop) for s in result.nonmanual] == spans
+
+
+def test_the_printed_gloss_draws_a_labelled_line_over_the_covered_glosses():
+    assert text_to_gloss("Is your mother tired?").annotated() == "________________q\nYOUR MOTHER TIRED"
+    lines = text_to_gloss("Are you not hungry?").annotated().splitlines()
+    assert lines == ["_____________q", "    _______neg", "YOU NOT HUNGRY"]
+    assert overline(["HELLO"], []) == "HELLO"
+
+
+def test_not_is_left_to_the_head_shake_unless_a_lexicon_signs_it():
+    glosses = ["ME", "NOT", "TIRED"]
+    spans = [Span("neg", 1, 3)]
+    assert carried_by_face(glosses, spans, lambda g: False) == ([0, 2], [Span("neg", 1, 2)])
+    assert carried_by_face(glosses, spans, lambda g: g == "NOT") == ([0, 1, 2], spans)
+    assert carried_by_face(["ME", "NOT"], [Span("neg", 1, 2)], lambda g: False)[0] == [0, 1]  # nothing after it
+
+
+def test_unit_spans_follow_multi_gloss_signs_and_skipped_glosses():
+    coverage = [TokenCoverage("THANK YOU", "thank you", "lexicon", "THANK-YOU"),
+                TokenCoverage("@", "@", "skipped", ""), TokenCoverage("fs-SAM", "Sam", "fingerspelled", "fs-SAM")]
+    assert unit_spans([Span("q", 0, 4)], coverage) == [Span("q", 0, 2)]
+    assert unit_spans([Span("neg", 2, 3)], coverage) == []
+    assert unit_spans([Span("t", 3, 4)], coverage) == [Span("t", 1, 2)]
+
+
+def own_frames(translation) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{unit label: (xyz, conf) of its own frames, without the transition into it}."""
+    out = {}
+    for chunk, _ in translation.chunks():
+        n = chunk.meta["transition_frames"]
+        out[chunk.meta["label"]] = (chunk.xyz[n:], chunk.conf[n:])
+    return out
+
+
+def brows(translation) -> dict[str, float]:
+    return {label: float(np.nanmedian(brow_height(*frames))) for label, frames in own_frames(translation).items()}
+
+
+def nose_across(xyz: np.ndarray) -> np.ndarray:
+    """(T,) the face's nose tip across from the middle of the ears, in ear widths."""
+    centre = (xyz[:, LEFT_EAR, :2] + xyz[:, RIGHT_EAR, :2]) / 2
+    across = xyz[:, LEFT_EAR, :2] - xyz[:, RIGHT_EAR, :2]
+    return ((xyz[:, FACE.start + 1, :2] - centre) * across).sum(-1) / (across ** 2).sum(-1)
+
+
+@pytest.mark.parametrize("lexicon", ["asl-app", "alphabet"])
+def test_questions_raise_or_lower_the_brows_over_the_same_signs(lexicon, request):
+    lexicons = [request.getfixturevalue("asl_app_lexicon")] if lexicon == "asl-app" else []
+    statement = brows(translate("Your mother is tired.", lexicons=lexicons))
+    question = brows(translate("Is your mother tired?", lexicons=lexicons))
+    wh = brows(translate("Why is your mother tired?", lexicons=lexicons))
+    raise_, lower = MarkerConfig().brow_raise, MarkerConfig().brow_lower
+    assert question.keys() == statement.keys() and len(statement) == 3
+    for label in statement:
+        assert question[label] > statement[label] + 0.6 * raise_, label
+        assert wh[label] < statement[label] - 0.6 * lower, label
+
+
+def test_not_tired_shakes_the_head_and_the_statement_does_not(asl_app_lexicon):
+    statement = translate("Your mother is tired.", lexicons=[asl_app_lexicon])
+    negated = translate("Your mother is not tired.", lexicons=[asl_app_lexicon])
+    assert negated.glosses == statement.glosses  # NOT is carried by the head shake
+    a, b = statement.sequence(), negated.sequence()
+    assert len(a) == len(b)
+    again = translate("Your mother is tired.", lexicons=[asl_app_lexicon]).sequence()
+    assert np.array_equal(nose_across(a.xyz), nose_across(again.xyz))  # no shake without neg
+    turn = nose_across(b.xyz) - nose_across(a.xyz)
+    tired = own_frames(negated)["TIRED"][0]
+    shake = turn[-len(tired):]
+    assert np.abs(shake).max() > 0.1  # 15 degrees: the nose swings ~0.13 ear widths each way
+    moving = shake[np.abs(shake) > 0.02]
+    assert (np.diff(np.sign(moving)) != 0).sum() >= 4  # at least two full cycles
+    into_tired = len(list(negated.chunks())[-1][0])  # TIRED and the transition into it (where the shake eases in)
+    assert np.abs(turn[: len(turn) - into_tired]).max() < 1e-6  # YOUR MOTHER do not shake
+
+
+def test_angrys_frown_stays_under_a_question(asl_app_lexicon):
+    statement = brows(translate("You are angry.", lexicons=[asl_app_lexicon]))
+    question = brows(translate("Are you angry?", lexicons=[asl_app_lexicon]))
+    assert question["ANGRY"] == pytest.approx(statement["ANGRY"] + MarkerConfig().brow_raise, abs=0.05)
+    assert question["ANGRY"] < question["YOU"] - 0.2  # still a frown next to the raised neutral brows
+
+
+def test_markers_are_in_the_pose_output_and_every_frame_has_a_face(tmp_path, asl_app_lexicon):
+    heights = {}
+    for name, text in (("statement", "Why is your mother tired"), ("question", "Why is your mother tired?")):
+        arr = read_pose_file(save(translate(text, lexicons=[asl_app_lexicon]), tmp_path / f"{name}.pose"))
+        assert (arr.conf[:, FACE.start + 1] > 0).all()
+        heights[name] = np.nanmedian(brow_height(arr.xyz, arr.conf))
+    assert heights["question"] < heights["statement"] - 0.15
+
+
+def test_markers_can_be_turned_off():
+    off = translate("Is she not tired?", nonmanual=False)
+    assert off.nonmanual == [] and "fs-NOT" in off.glosses
+    on = translate("Is she not tired?")
+    assert {s.marker for s in on.nonmanual} == {"q", "neg"} and "fs-NOT" not in on.glosses
