@@ -5,8 +5,8 @@ import pytest
 from text2asl.gloss_to_pose.lookup import TokenCoverage
 from text2asl.gloss_to_pose.nonmanual import MarkerConfig, carried_by_face, unit_spans
 from text2asl.pipeline import save, translate
-from text2asl.poses.face import brow_height
-from text2asl.poses.layout import FACE, LEFT_EAR, RIGHT_EAR, read_pose_file
+from text2asl.poses.face import brow_height, head_turn
+from text2asl.poses.layout import FACE, read_pose_file
 from text2asl.text_to_gloss import Span, text_to_gloss
 from text2asl.text_to_gloss.nonmanual import overline
 
@@ -67,13 +67,6 @@ def brows(translation) -> dict[str, float]:
     return {label: float(np.nanmedian(brow_height(*frames))) for label, frames in own_frames(translation).items()}
 
 
-def nose_across(xyz: np.ndarray) -> np.ndarray:
-    """(T,) the face's nose tip across from the middle of the ears, in ear widths."""
-    centre = (xyz[:, LEFT_EAR, :2] + xyz[:, RIGHT_EAR, :2]) / 2
-    across = xyz[:, LEFT_EAR, :2] - xyz[:, RIGHT_EAR, :2]
-    return ((xyz[:, FACE.start + 1, :2] - centre) * across).sum(-1) / (across ** 2).sum(-1)
-
-
 @pytest.mark.parametrize("lexicon", ["asl-app", "alphabet"])
 def test_questions_raise_or_lower_the_brows_over_the_same_signs(lexicon, request):
     lexicons = [request.getfixturevalue("asl_app_lexicon")] if lexicon == "asl-app" else []
@@ -94,8 +87,8 @@ def test_not_tired_shakes_the_head_and_the_statement_does_not(asl_app_lexicon):
     a, b = statement.sequence(), negated.sequence()
     assert len(a) == len(b)
     again = translate("Your mother is tired.", lexicons=[asl_app_lexicon]).sequence()
-    assert np.array_equal(nose_across(a.xyz), nose_across(again.xyz))  # no shake without neg
-    turn = nose_across(b.xyz) - nose_across(a.xyz)
+    assert np.array_equal(head_turn(a.xyz, a.conf), head_turn(again.xyz, again.conf))  # no shake without neg
+    turn = head_turn(b.xyz, b.conf) - head_turn(a.xyz, a.conf)
     tired = own_frames(negated)["TIRED"][0]
     shake = turn[-len(tired):]
     assert np.abs(shake).max() > 0.1  # 15 degrees: the nose swings ~0.13 ear widths each way

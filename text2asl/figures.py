@@ -53,6 +53,57 @@ def mixed_lexicon_sheet(out: Path) -> Path | None:
     return out
 
 
+NONMANUAL_SENTENCES = (
+    ("statement", "Your mother is tired."),
+    ("yes/no question", "Is your mother tired?"),
+    ("WH-question", "Why is your mother tired?"),
+)
+
+
+def nonmanual_faces(out: Path, sign: str = "MOTHER") -> Path:
+    """The same sign in a statement, a yes/no question and a WH-question: the frame, then the face magnified.
+
+    The middle frame of `sign` in each sentence (asl-app-lexicon when present, else the embedded
+    alphabet); the title gives the gloss with its marker line and the brow height in eye widths.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from text2asl.pipeline import translate
+    from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer, draw_head
+    from text2asl.poses.face import brow_height
+    from text2asl.poses.layout import LEFT_EAR, RIGHT_EAR
+    from text2asl.poses.retarget import SIGNER
+
+    lexicon = shared_dataset("asl-app-lexicon")
+    renderer = SkeletonRenderer(RenderConfig(size=320, hands_inset=False))
+    fig, axes = plt.subplots(2, len(NONMANUAL_SENTENCES), figsize=(3.3 * len(NONMANUAL_SENTENCES), 7.2))
+    for col, (kind, text) in enumerate(NONMANUAL_SENTENCES):
+        t = translate(text, lexicons=[lexicon] if lexicon else [])
+        label = sign if lexicon else f"fs-{sign}"
+        chunk, captions = next((c, caps) for c, caps in t.chunks() if c.meta["label"] == label)
+        own = chunk.meta["transition_frames"]
+        i = own + (len(chunk) - own) // 2
+        xyz, conf = chunk.xyz[i], chunk.conf[i]
+        axes[0, col].imshow(renderer.frame(xyz, conf, captions[i]))
+        axes[0, col].set_title(f"{kind}\n{t.gloss.annotated()}", fontsize=9, family="monospace")
+        size, zoom = 300, 400.0  # pixels per shoulder width
+        face = np.full((size, size, 3), 255, np.uint8)
+        centre = (xyz[LEFT_EAR, :2] + xyz[RIGHT_EAR, :2]) / 2
+        draw_head(face, (xyz[:, :2] - centre) * zoom + size / 2, conf, 3, width=SIGNER.head * zoom)
+        axes[1, col].imshow(face)
+        height = float(brow_height(chunk.xyz[own:], chunk.conf[own:]).mean())
+        axes[1, col].set_title(f"brows {height:.2f} eye widths above the eyes", fontsize=9)
+    for ax in axes.ravel():
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+    return out
+
+
 def extraction_overlay(out: Path) -> Path:
     """MediaPipe Holistic landmarks over skimage's astronaut photo (a public-domain NASA image).
 
@@ -188,6 +239,7 @@ def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
 FIGURES = {
     "lexicon_track.png": lexicon_track_strip,
     "mixed_lexicon_sheet.png": mixed_lexicon_sheet,
+    "nonmanual_faces.png": nonmanual_faces,
     "extraction_overlay.png": extraction_overlay,
     "evaluation_dtw_mje.png": evaluation_per_gloss,
     "diffusion_keyframes.png": diffusion_keyframes,

@@ -27,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"how long each fingerspelled letter is held, in {LETTER_HOLD.range_text} (default: %(default)s)")
     p.add_argument("--no-caption", action="store_true", help="do not print the gloss on the frames")
     p.add_argument("--no-hands-inset", action="store_true", help="do not draw the magnified hands")
+    p.add_argument("--no-face-inset", action="store_true", help="do not draw the magnified face (brows and head shake)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--renderer", choices=["skeleton", "diffusion"], default="skeleton",
                    help="skeleton: lexicon poses drawn as a skeleton (default); diffusion: Stable Diffusion + LoRA keyframes")
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                                 num_inference_steps=args.steps, progress=not args.quiet)
         write_video(frames, output, args.fps)
     else:
-        render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset)
+        render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset,
+                              face_inset=not args.no_face_inset)
         save(translation, output, render)
     if not args.quiet:
         print(f"wrote {output}")

@@ -1,7 +1,8 @@
 """Skeleton frames: body, both hands in distinct colours and the head, drawn with OpenCV.
 
 Two entry points: `SkeletonRenderer` draws normalised sequences (shoulder units) on a fixed canvas
-with an optional gloss caption and magnified-hand insets; `draw_skeleton` draws pixel-space
+with an optional gloss caption, magnified-hand insets and a magnified-face inset (non-manual
+markers: brows and head shake); `draw_skeleton` draws pixel-space
 landmarks on any image (overlays on the source video, with the full face-mesh contour).
 
 The renderer draws the head with `draw_head`: an outline from the body's ears and eyes, which every
@@ -175,6 +176,8 @@ class RenderConfig:
     face: bool = True
     view: tuple[float, float, float, float] = (-2.4, -2.0, 2.4, 2.8)
     inset_zoom: float = 2.0
+    face_inset: bool = True  # a magnified head top right, where raised and lowered brows can be told apart
+    face_zoom: float = 1.9
 
 
 class SkeletonRenderer:
@@ -202,10 +205,13 @@ class SkeletonRenderer:
             (RIGHT_HAND, RIGHT_HAND_COLOR, (m, c.size - m - s, s)),
             (LEFT_HAND, LEFT_HAND_COLOR, (c.size - m - s, c.size - m - s, s)),
         )
-        if c.hands_inset:
-            for _, color, (x, y, size) in self._insets:
-                cv2.rectangle(self._background, (x, y), (x + size, y + size), (246, 246, 246), -1)
-                cv2.rectangle(self._background, (x, y), (x + size, y + size), color, 1)
+        # The face inset sits top right, below the caption, on the non-dominant hand's side.
+        self._face_inset = (c.size - m - s, m + int(c.size * 0.08), s)
+        boxes = [(color, box) for _, color, box in self._insets] if c.hands_inset else []
+        boxes += [(FACE_COLOR, self._face_inset)] if c.face_inset and c.face else []
+        for color, (x, y, size) in boxes:
+            cv2.rectangle(self._background, (x, y), (x + size, y + size), (246, 246, 246), -1)
+            cv2.rectangle(self._background, (x, y), (x + size, y + size), color, 1)
 
     def to_pixels(self, xyz: np.ndarray) -> np.ndarray:
         """(..., 2+) shoulder units -> (..., 2) canvas pixels."""
@@ -223,7 +229,20 @@ class SkeletonRenderer:
         draw_skeleton(img, pixels, conf, c.thickness, face=False, joints=not c.hands_inset)
         if c.hands_inset:
             self._draw_insets(img, xyz, conf)
+        if c.face_inset and c.face:
+            self._draw_face_inset(img, xyz, conf)
         return img
+
+    def _draw_face_inset(self, img: np.ndarray, xyz: np.ndarray, conf: np.ndarray) -> None:
+        """The head magnified `face_zoom` times, centred on the middle of the ears (it turns and leans in place)."""
+        if not (conf[LEFT_EAR] > 0 and conf[RIGHT_EAR] > 0):
+            return
+        x, y, s = self._face_inset
+        zoom = self.scale * self.config.face_zoom
+        centre = (xyz[LEFT_EAR, :2] + xyz[RIGHT_EAR, :2]) / 2
+        local = (xyz[:, :2] - centre) * zoom + np.array([s / 2, s / 2]) - 1
+        view = img[y + 1 : y + s, x + 1 : x + s]
+        draw_head(view, local, conf, max(2, self.config.thickness + 1), width=SIGNER.head * zoom)
 
     def _canvas(self, caption: str | None) -> np.ndarray:
         """The empty frame with `caption` drawn on it; the last one is kept, as a sign's frames share their caption."""

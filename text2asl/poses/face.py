@@ -170,3 +170,16 @@ def brow_height(xyz: np.ndarray, conf: np.ndarray) -> np.ndarray:
         sides.append(np.where(present & (width > 1e-9), rise / np.maximum(width, 1e-9), np.nan))
     with np.errstate(all="ignore"):
         return np.nanmean(np.stack(sides), axis=0)
+
+
+def head_turn(xyz: np.ndarray, conf: np.ndarray) -> np.ndarray:
+    """(T,) the face's nose tip across from the middle of the ears, in ear widths (+: toward the signer's left ear).
+
+    0 for a head facing the camera; a head shake swings it from side to side. NaN without the
+    ears or the nose tip.
+    """
+    ok, _, across, _ = head_axes(xyz, conf)
+    ok &= conf[:, FACE.start + NOSE_TIP] > 0
+    centre = (xyz[:, LEFT_EAR, :2] + xyz[:, RIGHT_EAR, :2]) / 2
+    turn = ((xyz[:, FACE.start + NOSE_TIP, :2] - centre) * across).sum(-1) / np.maximum((across ** 2).sum(-1), 1e-12)
+    return np.where(ok, turn, np.nan)
