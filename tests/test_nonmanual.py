@@ -119,3 +119,29 @@ def test_markers_can_be_turned_off():
     assert off.nonmanual == [] and "fs-NOT" in off.glosses
     on = translate("Is she not tired?")
     assert {s.marker for s in on.nonmanual} == {"q", "neg"} and "fs-NOT" not in on.glosses
+
+
+def test_the_face_inset_shows_raised_and_lowered_brows_apart_and_can_be_turned_off():
+    from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
+
+    frames = {}
+    for name, text in (("q", "Is Sam tired?"), ("whq", "Why is Sam tired?")):
+        t = translate(text)
+        chunk, _ = next(iter(t.chunks()))
+        frames[name] = chunk.xyz[len(chunk) // 2], chunk.conf[len(chunk) // 2]
+    on, off = SkeletonRenderer(RenderConfig(size=512)), SkeletonRenderer(RenderConfig(size=512, face_inset=False))
+    x, y, s = on._face_inset
+    inset = lambda r, f: r.frame(*f)[y + 1 : y + s, x + 1 : x + s].astype(int)
+    differ = (np.abs(inset(on, frames["q"]) - inset(on, frames["whq"])).sum(-1) > 100).sum()
+    assert differ > 100  # the two brows are pixels apart in the inset, not one anti-aliased edge
+    assert (inset(off, frames["q"]) == 255).all()
+
+
+def test_nonmanual_figure_shows_the_three_sentence_types(tmp_path):
+    import imageio.v3 as iio
+
+    from text2asl import figures
+
+    out = figures.main(["nonmanual_faces.png", "-o", str(tmp_path)])
+    image = iio.imread(tmp_path / "nonmanual_faces.png")
+    assert out == 0 and image.shape[1] > 2 * image.shape[0] * 0.6

@@ -42,7 +42,7 @@ class MarkerConfig:
     brow_lower: float = 0.25  # whq: as far down as ANGRY's
     brow_squeeze: float = 0.15  # whq: the inner brow ends move this far toward the nose
     head_forward: float = 0.06  # q: the head moves this far down (toward the viewer, seen from the front)
-    head_nearer: float = 0.04  # q: ... and looks this much larger
+    head_nearer: float = 0.02  # q: ... and looks this much larger
     shake_deg: float = 15.0  # neg: yaw each way
     shake_hz: float = 2.0
     min_cycles: int = 2

@@ -64,6 +64,7 @@ _SHIFT = 4  # sub-pixel bits for cv2 drawing
 # above the eyes. The sizes draw the features the face mesh lacks in a frame from body points.
 HEAD_HALF_WIDTH, HEAD_HALF_HEIGHT, HEAD_CENTRE_UP = 0.6, 0.86, 0.04
 EYES_APART, EYE_WIDTH, BROW_LENGTH, BROW_ABOVE_EYE, NOSE_LENGTH = 0.54, 0.23, 0.37, 0.21, 0.06
+TURN_FOLLOW = 0.4  # how far the outline follows the nose across the head when it turns
 _FACE_FEATURES = {name: np.asarray(idx) + FACE.start for name, idx in FACE_FEATURES.items()}
 
 
@@ -152,6 +153,10 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
     up = np.array([across[1], -across[0]])  # image y points down
     scale = 1 << _SHIFT
     centre = (left + right) / 2 + up * HEAD_CENTRE_UP * width
+    if present[NOSE] and per_width == 1.0:
+        # A turned head (or a shake) carries the skull a little toward where the nose went, so
+        # the features stay inside the outline; the ears alone would leave them at its edge.
+        centre = centre + across * TURN_FOLLOW * float(np.dot(xy[NOSE] - (left + right) / 2, across))
     axes = (int(round(HEAD_HALF_WIDTH * width * scale)), int(round(HEAD_HALF_HEIGHT * width * scale)))
     angle = float(np.degrees(np.arctan2(across[1], across[0])))
     cv2.ellipse(image, tuple(int(v) for v in np.round(centre * scale)), axes, angle, 0, 360, BODY_COLOR,
