@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from text2asl.gloss_to_pose.indexing import INDEX_MCP, PINKY_MCP, THUMB_MCP, Handshape, _frame, handshape_from
+from text2asl.gloss_to_pose.indexing import INDEX_MCP, PINKY_MCP, THUMB_MCP, Handshape, handshape_from
 from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.retarget import ARMS, SIGNER
 
@@ -56,26 +56,27 @@ def rest_arms(arr: PoseArray, rest_line: float) -> PoseArray:
         left = hand_cols == LEFT_HAND
         flip = MIRROR if left else np.ones(3)
         seen = list(body_hand[1:])  # the body model's pinky, index and thumb points
-        for t in np.flatnonzero(lost):
-            s, e = out.xyz[t, shoulder].astype(np.float64), out.xyz[t, elbow].astype(np.float64)
-            upper = e[:2] - s[:2]
-            fore = float(np.linalg.norm(upper)) * SIGNER.forearm / SIGNER.upper_arm
-            toward = upper
-            if (conf[t, seen] > 0).all():
-                toward = out.xyz[t, seen, :2].mean(axis=0) - e[:2]
-            if conf[t, wrist] > 0:  # the wrist is there: only the hand is hung from it
-                toward = out.xyz[t, wrist, :2] - e[:2]
-            direction = toward / max(float(np.linalg.norm(toward)), 1e-9)
-            w = np.array([e[0] + fore * direction[0], e[1] + fore * direction[1], e[2]])
-            if conf[t, wrist] > 0:
-                w = out.xyz[t, wrist].astype(np.float64)
-            inward = np.array([-1.0 if left else 1.0, 0.0, 1.0])  # the palm faces the thigh, half turned back
-            forward = np.array([direction[0], direction[1], 0.0])
-            rotation = _frame(forward * flip, inward * flip) @ hand.basis.T
-            pts = (hand.points @ rotation.T) * flip + w
-            out.xyz[t, hand_cols] = pts
-            out.xyz[t, wrist] = w
-            out.xyz[t, list(body_hand[1:])] = pts[[PINKY_MCP, INDEX_MCP, THUMB_MCP]]
-            out.conf[t, hand_cols] = REST_CONF
-            out.conf[t, list(body_hand)] = np.maximum(out.conf[t, list(body_hand)], REST_CONF)
+        t = np.flatnonzero(lost)
+        s, e = out.xyz[t, shoulder].astype(np.float64), out.xyz[t, elbow].astype(np.float64)
+        upper = e[:, :2] - s[:, :2]
+        fore = np.linalg.norm(upper, axis=1, keepdims=True) * SIGNER.forearm / SIGNER.upper_arm
+        seen_all = (conf[t][:, seen] > 0).all(axis=1, keepdims=True)
+        has_wrist = conf[t, wrist][:, None] > 0  # the wrist is there: only the hand is hung from it
+        toward = np.where(seen_all, out.xyz[t][:, seen, :2].mean(axis=1) - e[:, :2], upper)
+        toward = np.where(has_wrist, out.xyz[t, wrist, :2] - e[:, :2], toward)
+        direction = toward / np.maximum(np.linalg.norm(toward, axis=1, keepdims=True), 1e-9)
+        w = np.c_[e[:, :2] + fore * direction, e[:, 2]]
+        w = np.where(has_wrist, out.xyz[t, wrist], w)
+        forward = np.c_[direction, np.zeros(len(t))] * flip
+        inward = np.array([-1.0 if left else 1.0, 0.0, 1.0]) * flip  # the palm faces the thigh, half turned back
+        # Per frame the basis (across, forward, palm) of `indexing._frame`, for all frames at once.
+        p = inward[None] - (forward @ inward)[:, None] * forward
+        p /= np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-9)
+        rotation = np.stack([np.cross(forward, p), forward, p], axis=2) @ hand.basis.T  # (N, 3, 3)
+        pts = np.einsum("nij,pj->npi", rotation, hand.points) * flip + w[:, None]
+        out.xyz[t, hand_cols] = pts
+        out.xyz[t, wrist] = w
+        out.xyz[t[:, None], list(body_hand[1:])] = pts[:, [PINKY_MCP, INDEX_MCP, THUMB_MCP]]
+        out.conf[t, hand_cols] = REST_CONF
+        out.conf[t[:, None], list(body_hand)] = np.maximum(out.conf[t[:, None], list(body_hand)], REST_CONF)
     return out
