@@ -66,6 +66,7 @@ HEAD_HALF_WIDTH, HEAD_HALF_HEIGHT, HEAD_CENTRE_UP = 0.6, 0.86, 0.04
 EYES_APART, EYE_WIDTH, BROW_LENGTH, BROW_ABOVE_EYE, NOSE_LENGTH = 0.54, 0.23, 0.37, 0.21, 0.06
 TURN_FOLLOW = 0.4  # how far the outline follows the nose across the head when it turns
 _FACE_FEATURES = {name: np.asarray(idx) + FACE.start for name, idx in FACE_FEATURES.items()}
+_FEATURE_COLS = np.unique(np.concatenate(list(_FACE_FEATURES.values())))
 
 
 def _offset(edges: Sequence[tuple[int, int]], start: int) -> np.ndarray:
@@ -161,8 +162,9 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
     angle = float(np.degrees(np.arctan2(across[1], across[0])))
     cv2.ellipse(image, tuple(int(v) for v in np.round(centre * scale)), axes, angle, 0, 360, BODY_COLOR,
                 max(1, int(round(thickness * 1.5))), cv2.LINE_AA, _SHIFT)
-    stand_ins = _stand_in_features(xy, present, across, up, width)
-    lines = [xy[idx] if present[idx].all() else stand_ins.get(name) for name, idx in _FACE_FEATURES.items()]
+    whole = present[_FEATURE_COLS].all()
+    stand_ins = {} if whole else _stand_in_features(xy, present, across, up, width)
+    lines = [xy[idx] if whole or present[idx].all() else stand_ins.get(name) for name, idx in _FACE_FEATURES.items()]
     lines = [np.round(line * scale).astype(np.int32) for line in lines if line is not None]
     if lines:
         cv2.polylines(image, lines, False, FACE_COLOR, max(1, int(round(thickness * 0.75))), cv2.LINE_AA, _SHIFT)
