@@ -145,3 +145,13 @@ def test_nonmanual_figure_shows_the_three_sentence_types(tmp_path):
     out = figures.main(["nonmanual_faces.png", "-o", str(tmp_path)])
     image = iio.imread(tmp_path / "nonmanual_faces.png")
     assert out == 0 and image.shape[1] > 2 * image.shape[0] * 0.6
+
+
+def test_translate_prints_the_marker_lines_over_the_gloss(tmp_path, capsys):
+    from text2asl.cli import main
+
+    assert main(["translate", "Is she not tired?", "-o", str(tmp_path / "q.pose"), "--no-face-inset"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("gloss:"))
+    assert lines[at - 2 : at + 2] == ["        ____________q", "            _______neg", "gloss:  SHE NOT TIRED",
+                                      "signed: SHE fs-TIRED"]
