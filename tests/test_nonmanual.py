@@ -153,5 +153,5 @@ def test_translate_prints_the_marker_lines_over_the_gloss(tmp_path, capsys):
     assert main(["translate", "Is she not tired?", "-o", str(tmp_path / "q.pose"), "--no-face-inset"]) == 0
     lines = capsys.readouterr().out.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("gloss:"))
-    assert lines[at - 2 : at + 2] == ["        ____________q", "            _______neg", "gloss:  SHE NOT TIRED",
+    assert lines[at - 2 : at + 2] == ["        ____________q", "            ______neg", "gloss:  SHE NOT TIRED",
                                       "signed: SHE fs-TIRED"]
