@@ -80,16 +80,18 @@ def test_questions_raise_or_lower_the_brows_over_the_same_signs(lexicon, request
         assert wh[label] < statement[label] - 0.6 * lower, label
 
 
-def test_not_tired_shakes_the_head_and_the_statement_does_not(asl_app_lexicon):
-    statement = translate("Your mother is tired.", lexicons=[asl_app_lexicon])
-    negated = translate("Your mother is not tired.", lexicons=[asl_app_lexicon])
+@pytest.mark.parametrize("lexicon, tired", [("asl-app", "TIRED"), ("alphabet", "fs-TIRED")])
+def test_not_tired_shakes_the_head_and_the_statement_does_not(lexicon, tired, request):
+    lexicons = [request.getfixturevalue("asl_app_lexicon")] if lexicon == "asl-app" else []
+    statement = translate("Your mother is tired.", lexicons=lexicons)
+    negated = translate("Your mother is not tired.", lexicons=lexicons)
     assert negated.glosses == statement.glosses  # NOT is carried by the head shake
     a, b = statement.sequence(), negated.sequence()
     assert len(a) == len(b)
-    again = translate("Your mother is tired.", lexicons=[asl_app_lexicon]).sequence()
+    again = translate("Your mother is tired.", lexicons=lexicons).sequence()
     assert np.array_equal(head_turn(a.xyz, a.conf), head_turn(again.xyz, again.conf))  # no shake without neg
     turn = head_turn(b.xyz, b.conf) - head_turn(a.xyz, a.conf)
-    tired = own_frames(negated)["TIRED"][0]
+    tired = own_frames(negated)[tired][0]
     shake = turn[-len(tired):]
     assert np.abs(shake).max() > 0.1  # 15 degrees: the nose swings ~0.13 ear widths each way
     moving = shake[np.abs(shake) > 0.02]
