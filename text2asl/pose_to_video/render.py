@@ -249,7 +249,8 @@ class SkeletonRenderer:
         centre = (xyz[LEFT_EAR, :2] + xyz[RIGHT_EAR, :2]) / 2
         local = (xyz[:, :2] - centre) * zoom + np.array([s / 2, s / 2]) - 1
         view = img[y + 1 : y + s, x + 1 : x + s]
-        draw_head(view, local, conf, max(2, self.config.thickness + 1), width=SIGNER.head * zoom)
+        thickness = max(1, round((self.config.thickness + 1) * self.config.size / 512))  # thin lines on small canvases
+        draw_head(view, local, conf, thickness, width=SIGNER.head * zoom)
 
     def _canvas(self, caption: str | None) -> np.ndarray:
         """The empty frame with `caption` drawn on it; the last one is kept, as a sign's frames share their caption."""
