@@ -142,7 +142,7 @@ def make_dataset(
     if output_dir.exists() and not output_dir.is_dir():
         raise Text2ASLError(f"-o {output_dir} is a file, not a dataset folder; give a new or existing folder")
     thickness = thickness if thickness is not None else max(1, round(2 * resolution / 512))
-    render = RenderConfig(size=resolution, caption=False, hands_inset=False, thickness=thickness, face=face)
+    render = RenderConfig(size=resolution, caption=False, hands_inset=False, face_inset=False, thickness=thickness, face=face)
     settings = {"resolution": resolution, "n_phases": n_phases, "render": asdict(render)}
     old = output_dir / INFO
     if old.is_file():

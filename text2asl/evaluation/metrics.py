@@ -137,7 +137,7 @@ def default_renderer(size: int = 256):
     """The one renderer configuration metrics use: no caption, no hand inset, so only the skeleton counts."""
     from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
 
-    return SkeletonRenderer(RenderConfig(size=size, caption=False, hands_inset=False))
+    return SkeletonRenderer(RenderConfig(size=size, caption=False, hands_inset=False, face_inset=False))
 
 
 def _score_pair(job: tuple) -> VideoScores:
