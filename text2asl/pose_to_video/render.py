@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from text2asl.poses.layout import (
-    BODY, FACE, FACE_FEATURES, LEFT_EAR, LEFT_EYE, LEFT_HAND, MOUTH_LEFT, MOUTH_RIGHT, NOSE, RIGHT_EAR, RIGHT_EYE,
+    BODY, CHIN, FACE, FACE_FEATURES, LEFT_EAR, LEFT_EYE, LEFT_HAND, MOUTH_LEFT, MOUTH_RIGHT, NOSE, RIGHT_EAR, RIGHT_EYE,
     RIGHT_HAND, PoseArray,
 )
 from text2asl.poses.retarget import SIGNER
@@ -64,6 +64,8 @@ _SHIFT = 4  # sub-pixel bits for cv2 drawing
 # above the eyes. The sizes draw the features the face mesh lacks in a frame from body points.
 HEAD_HALF_WIDTH, HEAD_HALF_HEIGHT, HEAD_CENTRE_UP = 0.6, 0.86, 0.04
 EYES_APART, EYE_WIDTH, BROW_LENGTH, BROW_ABOVE_EYE, NOSE_LENGTH = 0.54, 0.23, 0.37, 0.21, 0.06
+CHIN_MARGIN, MAX_CHIN_EXTRA = 0.04, 0.3  # ear widths: room below the chin; the most the outline grows for it
+_CHIN = FACE.start + CHIN
 TURN_FOLLOW = 0.4  # how far the outline follows the nose across the head when it turns
 _FACE_FEATURES = {name: np.asarray(idx) + FACE.start for name, idx in FACE_FEATURES.items()}
 _FEATURE_COLS = np.unique(np.concatenate(list(_FACE_FEATURES.values())))
@@ -158,7 +160,12 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
         # A turned head (or a shake) carries the skull a little toward where the nose went, so
         # the features stay inside the outline; the ears alone would leave them at its edge.
         centre = centre + across * TURN_FOLLOW * float(np.dot(xy[NOSE] - (left + right) / 2, across))
-    axes = (int(round(HEAD_HALF_WIDTH * width * scale)), int(round(HEAD_HALF_HEIGHT * width * scale)))
+    half_height = HEAD_HALF_HEIGHT
+    if present[_CHIN]:  # a long face: the outline reaches down to its chin (the crown stays)
+        below = float(np.dot(xy[_CHIN] - (left + right) / 2, -up)) / width + CHIN_MARGIN
+        extra = min(max(0.0, below - (HEAD_HALF_HEIGHT - HEAD_CENTRE_UP)), MAX_CHIN_EXTRA)
+        centre, half_height = centre - up * extra / 2 * width, HEAD_HALF_HEIGHT + extra / 2
+    axes = (int(round(HEAD_HALF_WIDTH * width * scale)), int(round(half_height * width * scale)))
     angle = float(np.degrees(np.arctan2(across[1], across[0])))
     cv2.ellipse(image, tuple(int(v) for v in np.round(centre * scale)), axes, angle, 0, 360, BODY_COLOR,
                 max(1, int(round(thickness * 1.5))), cv2.LINE_AA, _SHIFT)
@@ -184,7 +191,7 @@ class RenderConfig:
     view: tuple[float, float, float, float] = (-2.4, -2.0, 2.4, 2.8)
     inset_zoom: float = 2.0
     face_inset: bool = True  # a magnified head top right, where raised and lowered brows can be told apart
-    face_zoom: float = 1.9
+    face_zoom: float = 1.7
 
 
 class SkeletonRenderer:
@@ -247,7 +254,7 @@ class SkeletonRenderer:
         x, y, s = self._face_inset
         zoom = self.scale * self.config.face_zoom
         centre = (xyz[LEFT_EAR, :2] + xyz[RIGHT_EAR, :2]) / 2
-        local = (xyz[:, :2] - centre) * zoom + np.array([s / 2, s / 2]) - 1
+        local = (xyz[:, :2] - centre) * zoom + np.array([s / 2, s / 2 - 0.05 * SIGNER.head * zoom]) - 1  # room for the chin
         view = img[y + 1 : y + s, x + 1 : x + s]
         thickness = max(1, round((self.config.thickness + 1) * self.config.size / 512))  # thin lines on small canvases
         draw_head(view, local, conf, thickness, width=SIGNER.head * zoom)
