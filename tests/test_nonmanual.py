@@ -157,3 +157,18 @@ def test_translate_prints_the_marker_lines_over_the_gloss(tmp_path, capsys):
     at = next(i for i, line in enumerate(lines) if line.startswith("gloss:"))
     assert lines[at - 2 : at + 2] == ["        ____________q", "            ______neg", "gloss:  SHE NOT TIRED",
                                       "signed: SHE fs-TIRED"]
+
+
+def test_the_diffusion_renderer_signs_not_since_it_draws_no_face(tmp_path, monkeypatch, capsys):
+    import text2asl.diffusion.generate as generate
+    from text2asl.cli import main
+
+    asked = []
+
+    def fake_render(glosses, **kw):  # the real one needs a trained base; only the glosses matter here
+        asked.append(list(glosses))
+        return iter([np.zeros((32, 32, 3), np.uint8)] * 4)
+
+    monkeypatch.setattr(generate, "render_glosses", fake_render)
+    assert main(["translate", "She is not tired.", "--renderer", "diffusion", "-o", str(tmp_path / "d.mp4"), "-q"]) == 0
+    assert asked == [["SHE", "fs-NOT", "fs-TIRED"]]

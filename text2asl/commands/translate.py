@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         raise Text2ASLError("give either text or --glosses, not both")
     output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
     config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold)
-    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon, config=config)
+    # The diffusion renderer draws no face: a negation must then be signed, not left to a head shake.
+    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon, config=config,
+                            nonmanual=args.renderer != "diffusion")
     for warning in translation.gloss.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
