@@ -2,7 +2,7 @@
 
     python benchmarks/diffusion_quality.py [--base-model tiny-asl] [--glosses 24] [--lora-minutes 5] [--out DIR]
 
-Three measurements, all with `text2asl.diffusion.quality` (SSIM-Y and PSNR-Y of the evaluation
+Three measurements, all with `text2asl.evaluation.keyframes` (SSIM-Y and PSNR-Y of the evaluation
 stage, generated keyframe k against real keyframe k, both 64² from `make_dataset`'s renderer):
 
 1. the base on `--glosses` of its training glosses (evenly spaced through its list): SSIM and PSNR
@@ -62,10 +62,11 @@ def main() -> None:
 
     import torch
 
-    from text2asl.diffusion import quality as q
+    from text2asl.evaluation import keyframes as q
     from text2asl.diffusion.attention import attention_maps
     from text2asl.diffusion.config import TINY_ASL, get_preset
-    from text2asl.diffusion.dataset import caption, make_dataset
+    from text2asl.diffusion.caption import caption
+    from text2asl.diffusion.dataset import make_dataset
     from text2asl.diffusion.generate import generate_keyframes
     from text2asl.diffusion.model import base_info, load_pipeline, resolve_base_model
     from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon

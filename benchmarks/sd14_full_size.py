@@ -186,7 +186,7 @@ def build_sd14_folder(out: Path, scale: str = "full", bpe_vocab: Path | None = N
         "clip_sample": False}, indent=2))
     merges = clip_merges(bpe_vocab)
     if not merges:
-        from text2asl.diffusion.dataset import caption
+        from text2asl.diffusion.caption import caption
 
         words = " ".join(caption(chr(c), k, N_PHASES) for c in range(ord("A"), ord("Z") + 1)
                          for k in range(1, N_PHASES + 1)).lower().replace(",", " ").split()

@@ -8,8 +8,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 from text2asl.diffusion.attention import (  # noqa: E402
-    AttentionMaps, attention_maps, capture_cross_attention, plot_gloss_grid, token_words,
+    AttentionMaps, attention_maps, capture_cross_attention, plot_gloss_grid,
 )
+from text2asl.diffusion.caption import token_words  # noqa: E402
 from text2asl.diffusion.tiny import build_tiny_pipeline  # noqa: E402
 
 PROMPTS = ["asl skeleton, HELLO, phase 1 of 2", "asl skeleton, THANK-YOU, phase 2 of 2"]

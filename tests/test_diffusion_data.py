@@ -7,8 +7,9 @@ import os
 import numpy as np
 import pytest
 
+from text2asl.diffusion.caption import caption, parse_caption
 from text2asl.diffusion.dataset import (
-    SkeletonImageDataset, caption, load_image, make_dataset, parse_caption, phase_frames, read_info, read_metadata,
+    SkeletonImageDataset, load_image, make_dataset, phase_frames, read_info, read_metadata,
 )
 from text2asl.diffusion.fixtures import alphabet_dataset
 from text2asl.errors import Text2ASLError

@@ -90,7 +90,7 @@ def evaluation_per_gloss(out: Path) -> Path:
 
 def _diffusion_base(base_model: str):
     """(pipeline, train_base.json, up to six well-known training glosses) of a base made by `text2asl train-base`."""
-    from text2asl.diffusion.dataset import gloss_token
+    from text2asl.diffusion.caption import gloss_token
     from text2asl.diffusion.model import base_info, load_pipeline
     from text2asl.diffusion.selection import EXAMPLE_GLOSSES
 
@@ -160,10 +160,10 @@ def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from text2asl.diffusion import quality
+    from text2asl.evaluation import keyframes
     from text2asl.diffusion.attention import attention_maps, plot_gloss_grid
     from text2asl.diffusion.config import TINY_ASL, get_preset
-    from text2asl.diffusion.dataset import caption
+    from text2asl.diffusion.caption import caption
     from text2asl.diffusion.selection import skeleton_dataset
 
     pipe, info, glosses = _diffusion_base(base_model)
@@ -175,10 +175,10 @@ def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
     if lexicon is not None:  # outline the hands of the real keyframe, and say how much attention they get
         with tempfile.TemporaryDirectory() as tmp:
             data = skeleton_dataset([lexicon], Path(tmp) / "data", info["resolution"], n, glosses=glosses)
-            masks = quality.keyframe_hand_masks(lexicon, data, glosses)
+            masks = keyframes.keyframe_hand_masks(lexicon, data, glosses)
         for ax, g, m in zip(np.asarray(fig.axes).reshape(2, -1)[1], glosses, maps):
             ax.contour(masks[g][phase - 1], levels=[0.5], colors="white", linewidths=1.0)
-            ax.set_title(f"on the hands: {quality.hand_share_lift(m.gloss().heat, masks[g][phase - 1]):.1f}x", fontsize=8)
+            ax.set_title(f"on the hands: {keyframes.hand_share_lift(m.gloss().heat, masks[g][phase - 1]):.1f}x", fontsize=8)
     fig.tight_layout()
     _save_palette_png(fig, out, dpi=80)
     plt.close(fig)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from text2asl.diffusion.dataset import parse_caption
+from text2asl.diffusion.caption import gloss_span, token_words
 
 
 @dataclass
@@ -81,66 +81,6 @@ class AttentionMaps:
             raise ValueError(f"{self.prompt!r} is not a skeleton caption; use .word(...)")
         idx = [i for i, (a, b) in enumerate(self.spans) if a >= span[0] and b <= span[1]]
         return WordHeatMap(self.prompt[span[0]:span[1]], self.heat[idx].sum(0), self.image)
-
-
-def gloss_span(prompt: str) -> tuple[int, int] | None:
-    """(start, end) characters of the gloss in a dataset caption, None for any other prompt."""
-    parsed = parse_caption(prompt)
-    if parsed is None:
-        return None
-    start = prompt.index(parsed[0], len("asl skeleton"))
-    return start, start + len(parsed[0])
-
-
-def gloss_positions(tokenizer, prompt: str) -> list[int]:
-    """Token positions of the gloss of a dataset caption as `tokenizer` splits it ([] for any other prompt)."""
-    span = gloss_span(prompt)
-    if span is None:
-        return []
-    return [p for _, pos, (a, b) in token_words(tokenizer, prompt) if a >= span[0] and b <= span[1] for p in pos]
-
-
-def token_words(tokenizer, prompt: str) -> list[tuple[str, list[int], tuple[int, int]]]:
-    """[(word, token positions, (start, end) characters in `prompt`)] as the pipeline tokenises `prompt`.
-
-    Position 0 is the start token. Fast tokenizers report which word each token belongs to;
-    otherwise CLIP's BPE marks the end of a word with '</w>' and words are found in the prompt in order.
-    """
-    enc = tokenizer(prompt, truncation=True, max_length=tokenizer.model_max_length)
-    try:
-        word_ids = enc.word_ids()
-    except (ValueError, AttributeError):
-        word_ids = None
-    if word_ids is not None:
-        groups: dict[int, list[int]] = {}
-        for pos, wid in enumerate(word_ids):
-            if wid is not None:
-                groups.setdefault(wid, []).append(pos)
-        out = []
-        for wid, pos in groups.items():
-            span = enc.word_to_chars(wid)
-            out.append((prompt[span.start:span.end], pos, (span.start, span.end)))
-        return out
-    tokens = tokenizer.convert_ids_to_tokens(enc.input_ids)
-    special = set(tokenizer.all_special_tokens)
-    words: list[tuple[str, list[int]]] = []
-    current: list[int] = []
-    for pos, tok in enumerate(tokens):
-        if tok in special:
-            continue
-        current.append(pos)
-        if tok.endswith("</w>"):
-            words.append((tokenizer.convert_tokens_to_string([tokens[p] for p in current]).strip(), current))
-            current = []
-    if current:
-        words.append((tokenizer.convert_tokens_to_string([tokens[p] for p in current]).strip(), current))
-    out, cursor, lower = [], 0, prompt.lower()
-    for word, pos in words:
-        start = lower.find(word.lower(), cursor)
-        start = cursor if start < 0 else start
-        cursor = start + len(word)
-        out.append((prompt[start:cursor] or word, pos, (start, cursor)))
-    return out
 
 
 class AttentionStore:

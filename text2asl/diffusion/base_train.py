@@ -37,7 +37,8 @@ from pathlib import Path
 
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import BaseConfig
-from text2asl.diffusion.dataset import SkeletonImageDataset, caption, gloss_token, make_dataset, read_info, tokenize
+from text2asl.diffusion.caption import caption, gloss_token
+from text2asl.diffusion.dataset import SkeletonImageDataset, make_dataset, read_info, tokenize
 from text2asl.diffusion.model import BASE_INFO
 from text2asl.diffusion.objective import diffusion_loss, sample_latents, step_generator
 from text2asl.errors import Text2ASLError

@@ -5,7 +5,6 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from text2asl.diffusion.tiny import TinyArchitecture
 from text2asl.errors import Text2ASLError
 
 SD_V1_4 = "CompVis/stable-diffusion-v1-4"
@@ -16,6 +15,30 @@ TINY_ASL = "tiny-asl"  # the pre-trained toy base shipped inside the package (te
 # made with different hands, places and movements, none of them a fingerspelled letter or number.
 HELD_OUT_GLOSSES = ("ANGRY", "FAMILY", "HAPPY", "HUNGRY", "MOTHER", "SLEEP", "SORRY", "THIRSTY", "TIRED",
                     "WHERE", "YESTERDAY", "FRIEND")
+
+
+@dataclass(frozen=True)
+class TinyArchitecture:
+    """Sizes of the toy model (the default is the shipped tiny-asl base). The VAE downsamples 4x, SD v1-4's 8x.
+
+    Why 4x: 64² images become 16² latents, in which a hand (~8 px) is still two latent cells; an
+    8x VAE would leave one. The UNet has cross-attention at every level but the lowest, like
+    SD v1-4, so the gloss token's attention map is 16² and can land on the hands.
+    `max_length` pads prompts to 16 tokens instead of CLIP's 77: captions are ~11 tokens, and 66
+    padding tokens would take most of every cross-attention softmax from the gloss and phase words.
+    """
+
+    unet_channels: tuple[int, ...] = (32, 64, 64)
+    attention_top: bool = True  # cross-attention also at the full latent resolution
+    layers_per_block: int = 1
+    attention_head_dim: int = 8
+    cross_attention_dim: int = 64
+    vae_channels: tuple[int, ...] = (16, 32, 64)  # 16 channels at 64²: line drawings need few, and that level costs most
+    latent_channels: int = 4
+    text_layers: int = 2
+    text_heads: int = 4
+    max_length: int = 16
+    norm_groups: int = 16
 
 
 @dataclass
@@ -143,8 +166,7 @@ def range_text(name: str) -> str:
 
 def tiny_downsampling() -> int:
     """Pixels per latent cell times the UNet's downsampling: the tiny preset's resolution must be a multiple of it."""
-    from text2asl.diffusion.tiny import TinyArchitecture
-
+    
     arch = TinyArchitecture()
     return 2 ** (len(arch.vae_channels) - 1) * 2 ** (len(arch.unet_channels) - 1)
 

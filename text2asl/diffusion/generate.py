@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from text2asl.diffusion.config import SD_V1_4
-from text2asl.diffusion.dataset import caption, gloss_token
+from text2asl.diffusion.caption import caption, gloss_token
 from text2asl.diffusion.model import base_info, hide_library_progress_bars, load_pipeline, seeded_generator, training_info
 
 DEFAULT_SECONDS_PER_SIGN = 1.0

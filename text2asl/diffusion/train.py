@@ -32,7 +32,8 @@ import numpy as np
 
 from text2asl.diffusion import checkpoint as ckpt
 from text2asl.diffusion.config import LoraConfig
-from text2asl.diffusion.dataset import SkeletonImageDataset, check_images, parse_caption, read_info, read_metadata
+from text2asl.diffusion.caption import parse_caption
+from text2asl.diffusion.dataset import SkeletonImageDataset, check_images, read_info, read_metadata
 from text2asl.diffusion.model import (LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_INFO, hide_library_progress_bars,
                                       load_base_model, resolve_base_model, seeded_generator, stable_diffusion_pipeline)
 from text2asl.diffusion.objective import diffusion_loss, encode_batch, step_generator

@@ -3,7 +3,7 @@
 Matching tries the longest run of glosses first (THANK YOU before THANK), by gloss, by words and
 by lemma, in each lexicon in turn; a gloss no lexicon has is fingerspelled with the embedded
 alphabet. Pronouns and possessives no lexicon records (ME, YOUR ...) are built instead
-(`indexing`): a point or a flat palm. The result is a plan of units (a sign, a built sign, or a
+(`pointing`): a point or a flat palm. The result is a plan of units (a sign, a built sign, or a
 fingerspelled word) and a coverage report.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from text2asl.gloss_to_pose.indexing import SIGNS, find_handshape_entry
+from text2asl.gloss_to_pose.pointing import SIGNS, find_handshape_entry
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 
 

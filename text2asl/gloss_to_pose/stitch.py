@@ -161,7 +161,7 @@ class Stitcher:
             yield arr, [caption_label(unit.label)] * len(arr)
             return
         if unit.kind == "built":
-            from text2asl.gloss_to_pose.indexing import built_clip
+            from text2asl.gloss_to_pose.pointing import built_clip
 
             (lex, entry), fps = unit.items[0], self.config.fps
             arr = self._cached(("built " + unit.label, entry), lambda: built_clip(unit.label, lex, entry, self.letter_clip, fps))

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import make_lexicon
-from text2asl.gloss_to_pose.indexing import CHEST_Z, SIGNS, sternum, two_bone_ik
+from text2asl.gloss_to_pose.pointing import CHEST_Z, SIGNS, sternum, two_bone_ik
 from text2asl.gloss_to_pose.lexicon import Lexicon
 from text2asl.pipeline import translate
 from text2asl.poses.layout import BODY, LEFT_SHOULDER, RIGHT_HAND, RIGHT_SHOULDER, RIGHT_WRIST
@@ -157,7 +157,7 @@ def test_handshapes_come_from_the_loaded_lexicons(asl_app_lexicon):
 
 
 def test_a_left_handed_source_lends_its_handshape_mirrored():
-    from text2asl.gloss_to_pose.indexing import build_clip, handshape_from
+    from text2asl.gloss_to_pose.pointing import build_clip, handshape_from
     from text2asl.gloss_to_pose.stitch import Stitcher
     from text2asl.poses.layout import LEFT_HAND
 
