@@ -120,7 +120,7 @@ def test_tiny_asl_draws_each_gloss_closer_to_its_own_keyframes(asl_app_lexicon, 
     import numpy as np
 
     from text2asl.diffusion.dataset import make_dataset
-    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.generate import generate_keyframes, generation_config
     from text2asl.diffusion.model import load_pipeline
     from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon
 
@@ -130,8 +130,8 @@ def test_tiny_asl_draws_each_gloss_closer_to_its_own_keyframes(asl_app_lexicon, 
                         resolution=info["resolution"], n_phases=info["n_phases"], progress=False)
     real = gloss_keyframes(data, glosses)
     pipe = load_pipeline("tiny-asl", device="cpu")
-    fake = dict(zip(glosses, generate_keyframes(pipe, glosses, info["n_phases"], num_inference_steps=10,
-                                                guidance_scale=info["guidance_scale"], progress=False)))
+    fake = dict(zip(glosses, generate_keyframes(pipe, glosses, generation_config("tiny-asl", num_inference_steps=10),
+                                                progress=False)))
 
     def mae(a, b):
         return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())

@@ -10,9 +10,20 @@ from text2asl.options import number
 FPS = number(float, 0, 120, lo_open=True)
 SIZE = number(int, 16, 4096, even=True)  # 4096² RGB is 48 MiB a frame: the most a renderer should hold
 LETTER_HOLD = number(float, 0, 10, lo_open=True)
-LORA_SCALE = number(float, -10, 10)
-STEPS = number(int, 1, 1000)
-SEED = number(int, 0, 2**32 - 1)
+
+
+def _generation(name: str):
+    """The argparse type of generation setting `name`, with GenerationConfig's own range."""
+    from text2asl.diffusion.config import GENERATION_RANGES
+
+    kind, lo, hi, lo_open = GENERATION_RANGES[name]
+    return number(kind, lo, hi, lo_open=lo_open)
+
+
+LORA_SCALE = _generation("lora_scale")
+STEPS = _generation("num_inference_steps")
+GUIDANCE = _generation("guidance_scale")
+SEED = _generation("seed")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -34,8 +45,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: a train-lora output folder")
     p.add_argument("--lora-scale", type=LORA_SCALE, default=1.0,
                    help=f"diffusion renderer: strength of the LoRA, in {LORA_SCALE.range_text} (default: %(default)s)")
-    p.add_argument("--steps", type=STEPS, default=25,
-                   help=f"diffusion renderer: denoising steps per keyframe, in {STEPS.range_text} (default: %(default)s)")
+    p.add_argument("--steps", type=STEPS, default=None,
+                   help=f"diffusion renderer: denoising steps per keyframe, in {STEPS.range_text} (default: the model's own, else 25)")
+    p.add_argument("--guidance-scale", type=GUIDANCE, default=None,
+                   help=f"diffusion renderer: classifier-free guidance, in {GUIDANCE.range_text} (default: the model's own, else 7.5)")
     p.add_argument("--seed", type=SEED, default=0, help=f"diffusion renderer: noise seed, in {SEED.range_text} (default: %(default)s)")
 
 
@@ -60,14 +73,15 @@ def run(args: argparse.Namespace) -> int:
         print("signed:", " ".join(translation.glosses))
         print(translation.summary())
     if args.renderer == "diffusion":
-        from text2asl.diffusion.generate import render_glosses
+        from text2asl.diffusion.generate import generation_config, render_glosses
         from text2asl.pose_to_video.writer import write_video
 
         if output.suffix.lower() == ".pose":
             raise Text2ASLError("the diffusion renderer makes images, not poses: write .mp4 or .gif")
-        frames = render_glosses(translation.glosses, base_model=args.base_model, lora_dir=args.lora,
-                                fps=args.fps, size=args.size, lora_scale=args.lora_scale, seed=args.seed,
-                                num_inference_steps=args.steps, progress=not args.quiet)
+        generation = generation_config(args.base_model, args.lora, fps=args.fps, size=args.size, seed=args.seed,
+                                       lora_scale=args.lora_scale, num_inference_steps=args.steps,
+                                       guidance_scale=args.guidance_scale)
+        frames = render_glosses(translation.glosses, args.base_model, args.lora, generation, progress=not args.quiet)
         write_video(frames, output, args.fps)
     else:
         render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from text2asl.diffusion.caption import gloss_span, token_words
+from text2asl.diffusion.config import GenerationConfig
 
 
 @dataclass
@@ -177,19 +178,24 @@ def capture_cross_attention(pipe, latent_hw: tuple[int, int] | None = None):
     return cross_attention_into(pipe.unet, AttentionStore(pipe, latent_hw))
 
 
-def attention_maps(pipe, prompts: Sequence[str], seed: int = 0, num_inference_steps: int = 25,
-                   guidance_scale: float = 7.5, resolution: int | None = None) -> list[AttentionMaps]:
-    """Generate one image per prompt (seeded) and return its word-level cross-attention maps."""
+def attention_maps(pipe, prompts: Sequence[str], config: GenerationConfig | None = None) -> list[AttentionMaps]:
+    """Generate one image per prompt (seeded) and return its word-level cross-attention maps.
+
+    config: its seed, steps, guidance and resolution are used; None: the model's own,
+    `generation_config(pipe.name_or_path)`.
+    """
     import torch.nn.functional as F
 
+    from text2asl.diffusion.generate import generation_config
     from text2asl.diffusion.model import seeded_generator
 
-    resolution = resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
+    config = config or generation_config(pipe.name_or_path)
+    resolution = config.resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
     lat = resolution // pipe.vae_scale_factor
     prompts = list(prompts)
     with capture_cross_attention(pipe, (lat, lat)) as store:
-        images = pipe(prompts, num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
-                      generator=seeded_generator(seed), height=resolution, width=resolution, output_type="np").images
+        images = pipe(prompts, num_inference_steps=config.num_inference_steps, guidance_scale=config.guidance_scale,
+                      generator=seeded_generator(config.seed), height=resolution, width=resolution, output_type="np").images
     maps = F.interpolate(store.mean(), size=(resolution, resolution), mode="bilinear", align_corners=False)
     maps = maps.cpu().numpy()
     out = []

@@ -1,10 +1,11 @@
-"""Training settings for Stable Diffusion + LoRA on skeleton images: one dataclass, named presets."""
+"""Training and generation settings for Stable Diffusion + LoRA on skeleton images: dataclasses, named presets."""
 from __future__ import annotations
 
 import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from text2asl.diffusion.dataset import PHASES_RANGE
 from text2asl.errors import Text2ASLError
 
 SD_V1_4 = "CompVis/stable-diffusion-v1-4"
@@ -264,4 +265,58 @@ BASE_PRESETS: dict[str, BaseConfig] = {
         arch=TinyArchitecture(unet_channels=(16, 32), vae_channels=(16, 32, 32), cross_attention_dim=32,
                               text_layers=1, norm_groups=8),
     ),
+}
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """How the diffusion renderer draws: sampler steps, guidance, noise seed, keyframes per sign, the output video.
+
+    The defaults are SD v1-4's (guidance 7.5, 25 DPM-Solver steps). A model's own settings are in its
+    record (train_base.json of a base made by train-base, training_info.json of a LoRA run): get them
+    with `text2asl.diffusion.generate.generation_config(base_model, lora_dir)`, which fills this class.
+    """
+
+    guidance_scale: float = 7.5  # classifier-free guidance
+    num_inference_steps: int = 25  # DPM-Solver++ denoising steps per keyframe
+    seed: int = 0  # every keyframe of a sign starts from the same noise of this seed
+    n_phases: int = 8  # keyframes per sign, as the model's captions count them ("phase 3 of 8")
+    resolution: int | None = None  # keyframe size the model draws; None: its UNet's sample size x the VAE's factor
+    batch_size: int = 8  # images per UNet call
+    lora_scale: float = 1.0  # strength of the LoRA update
+    fuse: bool = False  # merge the LoRA into the UNet weights (faster, same result)
+    fps: float = 25.0  # the output video's frame rate
+    size: int = 512  # the output video's square frame size in pixels
+    seconds_per_sign: float | None = None  # None: each sign lasts as long as its recordings did on average
+
+    def __post_init__(self) -> None:
+        for name, (kind, lo, hi, lo_open) in GENERATION_RANGES.items():
+            value = getattr(self, name)
+            if value is None and name in ("resolution", "seconds_per_sign"):
+                continue
+            number = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or value < lo or (lo_open and value == lo) or value > hi:
+                raise Text2ASLError(f"generation setting {name} must be {'an integer' if kind is int else 'a number'} "
+                                    f"in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {value!r}")
+
+    def replace(self, **changes) -> "GenerationConfig":
+        """A copy with `changes` applied (None values are ignored: 'not given' keeps the setting)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# The valid values of each numeric generation setting, as RANGES gives them: (type, low, high, low excluded).
+GENERATION_RANGES: dict[str, tuple[type, float, float, bool]] = {
+    "guidance_scale": RANGES["guidance_scale"],
+    "num_inference_steps": RANGES["validation_inference_steps"],
+    "seed": RANGES["seed"],
+    "n_phases": (int, *PHASES_RANGE, False),
+    "resolution": RANGES["resolution"],
+    "batch_size": (int, 1, 4096, False),
+    "lora_scale": (float, -10.0, 10.0, False),
+    "fps": (float, 0.0, 120.0, True),
+    "size": (int, 16, 4096, False),
+    "seconds_per_sign": (float, 0.0, 3600.0, True),
 }

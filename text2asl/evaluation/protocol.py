@@ -277,10 +277,12 @@ def real_videos_lexicon(labels: Path, out: Path, known=None, n_clips: int | None
 
 def diffusion_generator(base: str, lora: Path | None = None, size: int = 256, device: str | None = None) -> Callable[[str], np.ndarray]:
     """gloss -> (T, size, size, 3) uint8 frames from `text2asl.diffusion.generate` (the diffusion track)."""
-    from text2asl.diffusion.generate import render_glosses
+    from text2asl.diffusion.generate import generation_config, render_glosses
+
+    config = generation_config(base, lora, size=size)  # the model's own settings, at the evaluation's frame size
 
     def frames(gloss: str) -> np.ndarray:
-        return np.stack(list(render_glosses([gloss], base, lora, size=size, device=device, progress=False)))
+        return np.stack(list(render_glosses([gloss], base, lora, config, device=device, progress=False)))
 
     return frames
 
