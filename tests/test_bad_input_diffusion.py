@@ -20,9 +20,10 @@ from hypothesis import strategies as st  # noqa: E402
 
 from text2asl.cli import main  # noqa: E402
 from text2asl.diffusion import checkpoint as ckpt  # noqa: E402
-from text2asl.diffusion.config import OPTIONAL, PRESETS, RANGES, flag, get_preset  # noqa: E402
+from text2asl.diffusion.config import OPTIONAL, PRESETS, RANGES, SD_V1_4, flag, get_preset  # noqa: E402
 from text2asl.diffusion.dataset import INFO, METADATA, read_info, read_metadata  # noqa: E402
 from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
+from text2asl.diffusion.generate import generation_config  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, TRAINING_INFO, training_info  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
 
@@ -251,6 +252,7 @@ def test_metadata_reader_gives_rows_or_one_sentence(made, lines, raw, use_raw):
 
 INFO_ST = st.one_of(JSON_VALUES, st.fixed_dictionaries({}, optional={
     "resolution": JSON_VALUES | st.integers(-5, 5000), "n_phases": JSON_VALUES | st.integers(-5, 100),
+    "num_inference_steps": JSON_VALUES | st.integers(-5, 5000),
     "glosses": st.dictionaries(st.text(max_size=5), JSON_VALUES | st.fixed_dictionaries(
         {}, optional={"duration_s": JSON_VALUES, "instances": JSON_VALUES}), max_size=3),
     "base_model": JSON_VALUES, "config": JSON_VALUES | st.fixed_dictionaries({}, optional={"guidance_scale": JSON_VALUES}),
@@ -264,7 +266,7 @@ def test_dataset_and_run_json_readers_give_a_dict_or_one_sentence(tmp_path_facto
     payload = garbage if garbage is not None else json.dumps(info).encode()
     (folder / INFO).write_bytes(payload)
     (folder / TRAINING_INFO).write_bytes(payload)
-    for reader in (read_info, training_info):
+    for reader in (read_info, training_info, lambda run: generation_config(SD_V1_4, run).to_dict()):
         try:
             result = reader(folder)
         except Text2ASLError as exc:

@@ -1,7 +1,7 @@
 """Stable Diffusion + LoRA on skeleton images: datasets, training, generation and cross-attention maps.
 
 Modules (torch/diffusers are imported only inside them, never by importing this package):
-    config      LoraConfig and BaseConfig with presets ('sd-v1-4', 'tiny-asl', 'smoke'), TinyArchitecture; the held-out glosses
+    config      LoraConfig and BaseConfig with presets ('sd-v1-4', 'tiny-asl', 'smoke'), TinyArchitecture, GenerationConfig; the held-out glosses
     caption     the caption format ("asl skeleton, HELLO, phase 3 of 8"): write, parse, find the gloss's tokens
     dataset     lexicon signs -> captioned keyframes in the imagefolder layout, hand boxes, the training dataset
     tiny        the toy-sized SD pipeline with a word-level tokenizer built from captions
@@ -10,7 +10,7 @@ Modules (torch/diffusers are imported only inside them, never by importing this 
     model       base models and LoRA weights through from_pretrained, with one-sentence errors
     train       accelerate-driven LoRA training: accumulation, min-SNR, warm-up, exact resume, NaN stop
     checkpoint  pickle-free resumable checkpoints
-    generate    glosses -> keyframes -> frames at the video fps (`render_glosses`)
+    generate    glosses -> keyframes -> frames at the video fps (`render_glosses`); a model's own settings (`generation_config`)
     attention   word-level cross-attention heat maps with plot_overlay(ax=)
     plots       loss curve and keyframe grids
     selection   a few signs as a lexicon of their own; a gloss's keyframes from a dataset (quick runs, figures)

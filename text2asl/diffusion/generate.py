@@ -16,7 +16,9 @@ import numpy as np
 
 from text2asl.diffusion.config import SD_V1_4, GenerationConfig
 from text2asl.diffusion.caption import caption, gloss_token
-from text2asl.diffusion.model import base_info, hide_library_progress_bars, load_pipeline, seeded_generator, training_info
+from text2asl.diffusion.model import (BASE_INFO, TRAINING_INFO, base_info, hide_library_progress_bars, load_pipeline,
+                                      seeded_generator, training_info)
+from text2asl.errors import Text2ASLError
 
 DEFAULT_SECONDS_PER_SIGN = 1.0
 FINGERSPELL_PREFIXES = ("FS-", "#")
@@ -34,12 +36,17 @@ def generation_config(base_model: str | None = None, lora_dir: str | Path | None
     base_model None: the base the LoRA was trained on, else SD v1-4.
     """
     info = training_info(lora_dir) if lora_dir is not None else {}
-    made = base_info(base_model or info.get("base_model") or SD_V1_4)
-    run = {**(info.get("config") or {}), **info}
+    base_model = base_model or info.get("base_model") or SD_V1_4
+    records = [({**(info.get("config") or {}), **info}, f"{lora_dir}/{TRAINING_INFO}"),
+               (base_info(base_model), f"{base_model}/{BASE_INFO}")]
     recorded = {}
     for key in RECORDED_SETTINGS:
-        value = next((r[key] for r in (run, made) if r.get(key) is not None), None)
+        value, where = next(((r[key], where) for r, where in records if r.get(key) is not None), (None, None))
         if value is not None:
+            try:
+                GenerationConfig(**{key: value})
+            except Text2ASLError as exc:
+                raise Text2ASLError(f"{where} is damaged ({exc}); retrain the model or fix the file") from None
             recorded[key] = value
     return GenerationConfig(**recorded).replace(**overrides)
 
