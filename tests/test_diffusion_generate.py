@@ -10,7 +10,8 @@ pytest.importorskip("diffusers")
 from text2asl.diffusion.config import SD_V1_4, GenerationConfig, get_preset  # noqa: E402
 from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.generate import (  # noqa: E402
-    expand_glosses, generate_keyframes, generation_config, interpolate_keyframes, render_glosses,
+    expand_glosses, generate_keyframes, generation_config, interpolate_keyframes, pipeline_generation_config,
+    render_glosses,
 )
 from text2asl.diffusion.model import load_pipeline, training_info  # noqa: E402
 from text2asl.diffusion.train import train_lora  # noqa: E402
@@ -95,6 +96,13 @@ def test_generation_config_refuses_values_out_of_range(changes):
     name = next(iter(changes))
     with pytest.raises(Text2ASLError, match=f"generation setting {name} must be"):
         GenerationConfig(**changes)
+
+
+def test_a_pipeline_with_a_lora_generates_with_the_runs_own_settings(run):
+    pipe = load_pipeline(training_info(run)["base_model_path"], lora_dir=run, device="cpu")
+    assert pipeline_generation_config(pipe) == generation_config(None, run)
+    frames = generate_keyframes(pipe, ["A"], progress=False)[0]
+    assert frames.shape == (2, 32, 32, 3)  # the run's 2 phases at 32², not SD v1-4's 8 phases
 
 
 def test_generate_keyframes_with_defaults_uses_the_bases_own_settings():

@@ -181,15 +181,15 @@ def capture_cross_attention(pipe, latent_hw: tuple[int, int] | None = None):
 def attention_maps(pipe, prompts: Sequence[str], config: GenerationConfig | None = None) -> list[AttentionMaps]:
     """Generate one image per prompt (seeded) and return its word-level cross-attention maps.
 
-    config: its seed, steps, guidance and resolution are used; None: the model's own,
-    `generation_config(pipe.name_or_path)`.
+    config: its seed, steps, guidance and resolution are used; None: the model's own
+    (`text2asl.diffusion.generate.pipeline_generation_config`).
     """
     import torch.nn.functional as F
 
-    from text2asl.diffusion.generate import generation_config
+    from text2asl.diffusion.generate import pipeline_generation_config
     from text2asl.diffusion.model import seeded_generator
 
-    config = config or generation_config(pipe.name_or_path)
+    config = config or pipeline_generation_config(pipe)
     resolution = config.resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
     lat = resolution // pipe.vae_scale_factor
     prompts = list(prompts)

@@ -16,8 +16,8 @@ import numpy as np
 
 from text2asl.diffusion.config import SD_V1_4, GenerationConfig
 from text2asl.diffusion.caption import caption, gloss_token
-from text2asl.diffusion.model import (BASE_INFO, TRAINING_INFO, base_info, hide_library_progress_bars, load_pipeline,
-                                      seeded_generator, training_info)
+from text2asl.diffusion.model import (BASE_INFO, LORA_DIR_ATTRIBUTE, TRAINING_INFO, base_info, hide_library_progress_bars,
+                                      load_pipeline, seeded_generator, training_info)
 from text2asl.errors import Text2ASLError
 
 DEFAULT_SECONDS_PER_SIGN = 1.0
@@ -51,6 +51,11 @@ def generation_config(base_model: str | None = None, lora_dir: str | Path | None
     return GenerationConfig(**recorded).replace(**overrides)
 
 
+def pipeline_generation_config(pipe) -> GenerationConfig:
+    """The own settings of the model in `pipe`: its base's record and, for a LoRA that `load_pipeline` loaded, the run's."""
+    return generation_config(pipe.name_or_path, getattr(pipe, LORA_DIR_ATTRIBUTE, None))
+
+
 def expand_glosses(glosses: Sequence[str], known: dict | set | None) -> list[str]:
     """Glosses as the model knows them: an unknown or fingerspelled gloss becomes its letters if all are known.
 
@@ -73,8 +78,8 @@ def generate_keyframes(pipe, glosses: Sequence[str], config: GenerationConfig | 
                        progress: bool = True) -> list[np.ndarray]:
     """One (n_phases, R, R, 3) uint8 RGB array of keyframes per gloss, all from the same seeded noise.
 
-    config None: the model's own settings, `generation_config(pipe.name_or_path)` (a LoRA's record is
-    not part of the pipeline: for a LoRA run's own settings pass `generation_config(base, lora_dir)`).
+    config None: the model's own settings (`pipeline_generation_config`: the records of its base and of
+    the LoRA that `load_pipeline` put in it).
     Prompts of several glosses share a batch (`config.batch_size` images per UNet call); the progress
     bar counts glosses.
     """
@@ -84,7 +89,7 @@ def generate_keyframes(pipe, glosses: Sequence[str], config: GenerationConfig | 
 
     if not glosses:
         return []
-    config = config or generation_config(pipe.name_or_path)
+    config = config or pipeline_generation_config(pipe)
     n_phases, batch_size = config.n_phases, config.batch_size
     if not isinstance(pipe.scheduler, DPMSolverMultistepScheduler):
         pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)

@@ -17,6 +17,7 @@ TRAINING_INFO = "training_info.json"  # written by train.py beside the LoRA weig
 TOKEN_EMBEDDINGS = "token_embeddings.safetensors"  # {token: embedding}, when train-lora trained the gloss words too
 BASE_INFO = "train_base.json"  # written by base_train.py into the base it made
 TINY_ASL_DIR = Path(__file__).with_name("tiny_asl")  # the shipped base, made by `text2asl train-base`
+LORA_DIR_ATTRIBUTE = "text2asl_lora_dir"  # `load_lora` notes the run folder on the pipeline: generation reads its record
 
 
 @dataclass
@@ -184,7 +185,10 @@ def lora_weights(lora_dir: str | Path) -> Path:
 
 
 def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> None:
-    """Load `lora_dir/pytorch_lora_weights.safetensors` into `pipe` via diffusers' own `load_lora_weights`."""
+    """Load `lora_dir/pytorch_lora_weights.safetensors` into `pipe` via diffusers' own `load_lora_weights`.
+
+    The run folder is noted on `pipe` (attribute `LORA_DIR_ATTRIBUTE`): generation reads its settings there.
+    """
     weights = lora_weights(lora_dir)
     from diffusers.utils import logging as diffusers_logging
 
@@ -203,6 +207,7 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
         ) from exc
     finally:
         diffusers_logging.set_verbosity(verbosity)
+    setattr(pipe, LORA_DIR_ATTRIBUTE, weights.parent)
     tokens = weights.parent / TOKEN_EMBEDDINGS
     if tokens.is_file():
         load_token_embeddings(pipe, tokens)
