@@ -153,18 +153,22 @@ def check(work: Path, scale: Scale, base: Path | None, checkpointing: bool, cuda
     import torch
     from safetensors.torch import load_file
 
+    from text2asl.diffusion.dataset import INFO
     from text2asl.diffusion.fixtures import alphabet_dataset
-    from text2asl.diffusion.model import LORA_WEIGHTS
+    from text2asl.diffusion.model import LORA_WEIGHTS, stable_diffusion_pipeline
 
+    stable_diffusion_pipeline()  # diffusers and transformers imported before the first stage's clock starts
     meter = Meter(cuda)
     if base is None:
         base = work / f"sd-v1-4-random-{scale.folder}"
-        if not (base / "model_index.json").is_file():
-            shutil.rmtree(base, ignore_errors=True)
-            meter.stage("build the random-weight SD v1-4 folder", build_sd14_folder, base, scale.folder)
+        if not base.is_dir():  # built beside it and renamed when complete, so an interrupted build is never reused
+            partial = base.with_name(base.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            meter.stage("build the random-weight SD v1-4 folder", build_sd14_folder, partial, scale.folder)
+            partial.rename(base)
     resolution = SCALES[scale.folder]["resolution"]
     data = work / f"alphabet-{resolution}px-{N_PHASES}phases"
-    if not (data / "metadata.jsonl").is_file():
+    if not (data / INFO).is_file():  # make-dataset writes it last
         shutil.rmtree(data, ignore_errors=True)
         meter.stage("make-dataset (embedded alphabet)", alphabet_dataset, data, resolution, N_PHASES)
     run = work / "run"
