@@ -106,3 +106,12 @@ def test_default_order_is_given_lexicons_then_embedded_words_then_alphabet(tmp_p
 def test_the_embedded_default_signs_words_and_the_flag_turns_it_off(text, embedded, alphabet_only):
     assert sorted(translate(text).glosses) == sorted(embedded)
     assert sorted(translate(text, embedded_words=False).glosses) == sorted(alphabet_only)
+
+
+def test_the_shipped_words_are_what_pack_lexicon_makes_of_the_source(asl_app_lexicon, tmp_path):
+    out = tmp_path / "asl_app"
+    assert main(["pack-lexicon", str(asl_app_lexicon), "-o", str(out), "-q"]) == 0
+    assert (out / "index.csv").read_text() == (EMBEDDED_WORDS_DIR / "index.csv").read_text()
+    for made in sorted(out.glob("*.npz")):
+        with np.load(made) as a, np.load(EMBEDDED_WORDS_DIR / made.name) as b:
+            assert sorted(a.files) == sorted(b.files) and all(np.array_equal(a[k], b[k]) for k in a.files), made.name
