@@ -5,13 +5,16 @@ import shutil
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import make_lexicon
 from text2asl.cli import main
 from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.lexicon import EMBEDDED_WORDS_DIR, Lexicon, default_lexicons
-from text2asl.gloss_to_pose.packed import STEP, read_packed_sign
+from text2asl.gloss_to_pose.packed import STEP, pack_sign, read_packed_sign, unpack_sign
 from text2asl.pipeline import translate
+from text2asl.poses.layout import LEFT_SHOULDER, N_POINTS, RIGHT_SHOULDER, PoseArray
 from text2asl.poses.normalize import shoulder_frame
 
 TOLERANCE = 0.005  # shoulder widths: issue 17's bound on every landmark
@@ -115,3 +118,30 @@ def test_the_shipped_words_are_what_pack_lexicon_makes_of_the_source(asl_app_lex
     for made in sorted(out.glob("*.npz")):
         with np.load(made) as a, np.load(EMBEDDED_WORDS_DIR / made.name) as b:
             assert sorted(a.files) == sorted(b.files) and all(np.array_equal(a[k], b[k]) for k in a.files), made.name
+
+
+@settings(max_examples=40, deadline=None)
+@given(frames=st.integers(1, 6), seed=st.integers(0, 2**16), spread=st.floats(0.1, 4.0), scale=st.floats(1.0, 2000.0))
+def test_any_pose_survives_packing_within_half_a_step(frames, seed, spread, scale):
+    """Random poses (any shoulder width in pixels, points up to ~16 shoulder widths out, missing at random) come back faithful."""
+    rng = np.random.default_rng(seed)
+    xyz = (rng.normal(0, spread, (frames, N_POINTS, 3)) * scale).astype(np.float32)
+    conf = np.where(rng.random((frames, N_POINTS)) < 0.3, 0.0, rng.random((frames, N_POINTS))).astype(np.float32)
+    conf[:, [LEFT_SHOULDER, RIGHT_SHOULDER]] = 1.0
+    xyz[:, LEFT_SHOULDER], xyz[:, RIGHT_SHOULDER] = (scale / 2, 0, 0), (-scale / 2, 0, 0)  # width = scale
+    xyz[conf <= 0] = 0.0
+    arr = PoseArray(xyz, conf, 29.97, (1280, 720))
+    back = unpack_sign(pack_sign(arr))
+    _, width = shoulder_frame(arr)
+    ok = conf > 0
+    assert ((back.conf > 0) == ok).all() and np.abs(back.conf - conf).max() <= 1 / 255 + 1e-6
+    assert np.linalg.norm(back.xyz[ok] - xyz[ok], axis=-1).max() <= (STEP * 0.87 + 1e-5) * width + 1e-5 * np.abs(xyz).max()
+    assert (back.xyz[~ok] == 0).all() and back.fps == 29.97 and back.size == (1280, 720)
+
+
+def test_a_point_too_far_to_pack_is_one_clear_error():
+    arr = PoseArray(np.zeros((1, N_POINTS, 3), np.float32), np.zeros((1, N_POINTS), np.float32), 25.0)
+    arr.conf[0, [LEFT_SHOULDER, RIGHT_SHOULDER, 0]] = 1.0
+    arr.xyz[0, LEFT_SHOULDER, 0], arr.xyz[0, 0, 1] = 100.0, 5000.0  # 50 shoulder widths below
+    with pytest.raises(Text2ASLError, match="50 shoulder widths"):
+        pack_sign(arr)
