@@ -145,3 +145,18 @@ def test_a_point_too_far_to_pack_is_one_clear_error():
     arr.xyz[0, LEFT_SHOULDER, 0], arr.xyz[0, 0, 1] = 100.0, 5000.0  # 50 shoulder widths below
     with pytest.raises(Text2ASLError, match="50 shoulder widths"):
         pack_sign(arr)
+
+
+@pytest.mark.parametrize("case, message", [("missing", "does not exist"), ("file", "is a file; give a folder"),
+                                           ("no-index", "has no index.csv")])
+def test_pack_lexicon_bad_input_is_one_sentence_and_writes_nothing(tmp_path, capsys, case, message):
+    source, output = tmp_path / "src", tmp_path / "out"
+    if case != "missing":
+        source.mkdir()
+    if case == "file":
+        make_lexicon(source, {"cat": "c"})
+        output.write_text("in the way")
+    assert main(["pack-lexicon", str(source), "-o", str(output), "-q"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert output.is_file() if case == "file" else not output.exists()
