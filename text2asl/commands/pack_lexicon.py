@@ -14,8 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from text2asl.gloss_to_pose.lexicon import Lexicon
-    from text2asl.gloss_to_pose.packed import pack_lexicon
+    from text2asl.gloss_to_pose.lexicon import Lexicon, pack_lexicon
 
     out = pack_lexicon(args.source, args.output, progress=not args.quiet)
     if not args.quiet:

@@ -18,6 +18,7 @@ import functools
 import io
 import math
 import re
+import shutil
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +27,16 @@ import numpy as np
 
 from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.packed import SUFFIX as PACKED_SUFFIX
-from text2asl.gloss_to_pose.packed import read_packed_sign
-from text2asl.io import contained_path
+from text2asl.gloss_to_pose.packed import pack_sign, read_packed_sign
+from text2asl.io import atomic_path, contained_path, make_folder
 from text2asl.poses.layout import PoseArray, _embedded_alphabet_dir, read_pose_file
 
 EMBEDDED_WORDS_DIR = Path(__file__).resolve().parent / "asl_app"
 EMBEDDED_WORDS_NAME = "asl-app, embedded"
 EMBEDDED_ALPHABET_NAME = "asl-alphabet (spoken-to-signed)"
 
+# Files copied beside a packed lexicon when the source has them: the licence travels with the data.
+NOTICE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "NOTICE", "NOTICE.txt")
 COLUMNS = ("path", "spoken_language", "signed_language", "start", "end", "words", "glosses", "priority")
 
 
@@ -234,3 +237,40 @@ def lemma_phrase(text: str) -> str:
     from text2asl.text_to_gloss.lemmas import lemma
 
     return " ".join(lemma(w.lower()) for w in text.split())
+
+
+def pack_lexicon(source: str | Path, output: str | Path, progress: bool = False) -> Path:
+    """Pack every row of the lexicon folder `source` into `output` (a new or packed folder); returns `output`.
+
+    Each row becomes `<its file's stem>[-<row>].npz` holding the row's span (start/end are applied,
+    so the packed row is 0/0), with the same words, gloss and priority. Licence files beside the
+    source index are copied. Every file is written atomically; `index.csv` last, so an interrupted
+    pack never leaves an index naming missing signs.
+    """
+    from tqdm import tqdm
+
+    source, output = Path(source), Path(output)
+    lexicon = Lexicon(source)
+    if not lexicon.entries:
+        raise Text2ASLError(f"lexicon {source} has no ASL rows to pack")
+    if output.resolve() == source.resolve():
+        raise Text2ASLError(f"the output {output} is the source lexicon; pack into another folder")
+    make_folder(output, "packed lexicon folder")
+    stems = [e.path.stem for e in lexicon.entries]
+    rows = []
+    for entry, stem in tqdm(list(zip(lexicon.entries, stems)), desc="pack-lexicon", unit="sign", disable=not progress):
+        name = stem + PACKED_SUFFIX if stems.count(stem) == 1 else f"{stem}-{entry.row}{PACKED_SUFFIX}"
+        with atomic_path(output / name) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **pack_sign(lexicon.load(entry)))
+        rows.append({"path": name, "spoken_language": "en", "signed_language": "ase", "start": "0", "end": "0",
+                     "words": entry.words, "glosses": entry.gloss, "priority": str(entry.priority)})
+    for notice in NOTICE_FILES:
+        if (source / notice).is_file():
+            with atomic_path(output / notice) as tmp:
+                shutil.copyfile(source / notice, tmp)
+    with atomic_path(output / "index.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return output

@@ -1,7 +1,8 @@
 """Packed lexicons: each sign quantised into a small compressed `.npz`, so a lexicon can ship inside the package.
 
 A packed lexicon is an ordinary lexicon folder (`index.csv` in the spoken-to-signed layout) whose
-rows name `.npz` files instead of `.pose` files; `Lexicon` reads both. Packing keeps what the
+rows name `.npz` files instead of `.pose` files; `Lexicon` reads both, and `lexicon.pack_lexicon`
+writes one. Packing keeps what the
 stitcher and renderer read (the canonical 543-point layout, `poses.layout`) and drops the rest:
 
 - only the points detected in at least one frame of the sign (asl-app's 33-point face stays 33
@@ -21,23 +22,18 @@ One sign file holds:
 """
 from __future__ import annotations
 
-import csv
-import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from text2asl.errors import Text2ASLError
-from text2asl.io import atomic_path, make_folder
 from text2asl.poses.layout import N_POINTS, PoseArray
 from text2asl.poses.normalize import shoulder_frame
 
 STEP = 1 / 1024  # shoulder widths per quantisation step
 VERSION = 1
 SUFFIX = ".npz"
-# Files copied from the source folder beside the packed signs when present: the licence travels with the data.
-NOTICE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "NOTICE", "NOTICE.txt")
 
 
 def pack_sign(arr: PoseArray) -> dict[str, np.ndarray]:
@@ -102,42 +98,3 @@ def read_packed_sign(path: str | Path) -> PoseArray:
     if len(arr) == 0 or not arr.present().any():
         raise Text2ASLError(f"{path} holds no detected point; re-pack the lexicon with text2asl pack-lexicon")
     return arr
-
-
-def pack_lexicon(source: str | Path, output: str | Path, progress: bool = False) -> Path:
-    """Pack every row of the lexicon folder `source` into `output` (a new or packed folder); returns `output`.
-
-    Each row becomes `<its file's stem>[-<row>].npz` holding the row's span (start/end are applied,
-    so the packed row is 0/0), with the same words, gloss and priority. Licence files beside the
-    source index are copied. Every file is written atomically; `index.csv` last, so an interrupted
-    pack never leaves an index naming missing signs.
-    """
-    from tqdm import tqdm
-
-    from text2asl.gloss_to_pose.lexicon import COLUMNS, Lexicon
-
-    source, output = Path(source), Path(output)
-    lexicon = Lexicon(source)
-    if not lexicon.entries:
-        raise Text2ASLError(f"lexicon {source} has no ASL rows to pack")
-    if output.resolve() == source.resolve():
-        raise Text2ASLError(f"the output {output} is the source lexicon; pack into another folder")
-    make_folder(output, "packed lexicon folder")
-    stems = [e.path.stem for e in lexicon.entries]
-    rows = []
-    for entry, stem in tqdm(list(zip(lexicon.entries, stems)), desc="pack-lexicon", unit="sign", disable=not progress):
-        name = stem + SUFFIX if stems.count(stem) == 1 else f"{stem}-{entry.row}{SUFFIX}"
-        with atomic_path(output / name) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **pack_sign(lexicon.load(entry)))
-        rows.append({"path": name, "spoken_language": "en", "signed_language": "ase", "start": "0", "end": "0",
-                     "words": entry.words, "glosses": entry.gloss, "priority": str(entry.priority)})
-    for notice in NOTICE_FILES:
-        if (source / notice).is_file():
-            with atomic_path(output / notice) as tmp:
-                shutil.copyfile(source / notice, tmp)
-    with atomic_path(output / "index.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return output
