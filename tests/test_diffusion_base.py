@@ -114,8 +114,7 @@ def test_shipped_tiny_asl_base_loads_offline_finite_and_small():
     assert (info["resolution"], info["n_phases"]) == (BASE_PRESETS["tiny-asl"].resolution, BASE_PRESETS["tiny-asl"].n_phases)
 
 
-@pytest.mark.shared_data
-def test_tiny_asl_draws_each_gloss_closer_to_its_own_keyframes(asl_app_lexicon, tmp_path):
+def test_tiny_asl_draws_each_gloss_closer_to_its_own_keyframes(word_lexicon, tmp_path):
     """Generated keyframes of a training gloss are nearer (pixel MAE) to that gloss's real keyframes than to another's."""
     import numpy as np
 
@@ -126,7 +125,7 @@ def test_tiny_asl_draws_each_gloss_closer_to_its_own_keyframes(asl_app_lexicon, 
 
     info = base_info("tiny-asl")
     glosses = ["BOOK", "HELLO"]
-    data = make_dataset([sub_lexicon(asl_app_lexicon, glosses, tmp_path / "lex")], tmp_path / "ds",
+    data = make_dataset([sub_lexicon(word_lexicon, glosses, tmp_path / "lex")], tmp_path / "ds",
                         resolution=info["resolution"], n_phases=info["n_phases"], progress=False)
     real = gloss_keyframes(data, glosses)
     pipe = load_pipeline("tiny-asl", device="cpu")
