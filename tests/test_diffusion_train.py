@@ -11,12 +11,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from text2asl.diffusion import train as train_mod  # noqa: E402
+from text2asl.diffusion import train_lora as train_mod  # noqa: E402
 from text2asl.diffusion.checkpoint import checkpoints  # noqa: E402
 from text2asl.diffusion.config import get_preset  # noqa: E402
 from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, training_info  # noqa: E402
-from text2asl.diffusion.train import LoraTrainer, train_lora  # noqa: E402
+from text2asl.diffusion.train_lora import LoraTrainer, train_lora  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
 
 

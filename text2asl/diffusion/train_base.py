@@ -20,33 +20,40 @@ Outputs in OUT/:
     loss.csv            step, epoch, loss (denoising), lr, elapsed_s, grounding
     model/              the base as a diffusers folder (fp16 safetensors), for `--base-model OUT/model`
 
-Running the same command again after a kill continues from the newest checkpoint. `--minutes`
-bounds the wall time of the UNet stage, all runs together; the VAE stage is a fixed number of steps. The tokenizer knows the words of every lexicon caption, the
-held-out glosses included (their embeddings stay untrained), so a LoRA can learn them later.
+Running the same command again after a kill continues from the newest checkpoint. `--max-minutes`
+bounds the wall time of the UNet stage, all runs together; the VAE stage is a fixed number of steps.
+The tokenizer knows the words of every lexicon caption, the held-out glosses included (their
+embeddings stay untrained), so a LoRA can learn them later.
+
+`BaseTrainer` has the shape of train_lora.LoraTrainer: set-up in the constructor (data, VAE stage,
+latent cache, optimiser), `train()` runs or resumes the UNet stage, `save_model()` writes OUT/model.
+Under `accelerate launch` the main process makes the dataset and the VAE, every process takes
+every P-th sample of the step's global batch (P x `train_batch_size` samples) with the noise of its
+slot (objective.sample_generators), and the main process alone writes checkpoints and the model.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import math
-import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from text2asl.diffusion import checkpoint as ckpt
-from text2asl.diffusion.config import BaseConfig
+from text2asl.diffusion.config import BaseTrainingConfig
 from text2asl.diffusion.caption import caption, gloss_token
 from text2asl.diffusion.dataset import SkeletonImageDataset, make_dataset, read_info, tokenize
 from text2asl.diffusion.model import BASE_INFO
-from text2asl.diffusion.objective import diffusion_loss, sample_latents, step_generator
+from text2asl.diffusion.objective import diffusion_loss, sample_generators, sample_latents, step_generator
+from text2asl.diffusion.runlog import LOSS_LOG, LossLog, any_process, save_folder_atomically
 from text2asl.errors import Text2ASLError
 
 MODEL_SUBDIR = "model"
 VAE_SUBDIR = "stage-vae"
 DATASET_SUBDIR = "dataset"
 VAE_STREAM, UNET_STREAM = 2, 3  # noise streams distinct from LoRA training's (stream 0)
+VAE_LOSS_LOG = "loss.csv"  # in stage-vae/: step, loss
 
 
 @dataclass
@@ -76,7 +83,7 @@ def training_glosses(lexicon, held_out) -> tuple[list[str], list[str]]:
     return [g for g in all_glosses if g not in held], all_glosses
 
 
-def train_vae(vae, pixels, config: BaseConfig, seed: int, progress: bool = True) -> list[float]:
+def train_vae(vae, pixels, config: BaseTrainingConfig, seed: int, progress: bool = True) -> list[float]:
     """Train `vae` in place to reconstruct `pixels` ((N, 3, R, R) float in [-1, 1]); returns the per-step losses."""
     import torch
     from tqdm.auto import tqdm
@@ -128,16 +135,6 @@ def _provenance(base_model: str) -> dict:
     return {k: info.get(k) for k in ("command", "seed", "global_step", "elapsed_s", "init_from")}
 
 
-def _save_atomically(save, folder: Path) -> None:
-    """Call `save(tmp)` and rename tmp to `folder`, so a kill never leaves a half-written folder."""
-    tmp = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save(tmp)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
-
-
 def _initial_pipeline(init_from: str, captions: list[str], resolution: int):
     """The pipeline of an earlier base (fp32, CPU), refused if its resolution or vocabulary does not fit."""
     import torch
@@ -157,161 +154,278 @@ def _initial_pipeline(init_from: str, captions: list[str], resolution: int):
     return pipe
 
 
-def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConfig, minutes: float | None = None,
-               seed: int = 0, max_train_steps: int | None = None, progress: bool = True,
-               init_from: str | None = None) -> BaseResult:
-    """Pre-train a tiny base on the keyframes of `lexicon_dir` (minus the held-out glosses); see the module doc.
+class BaseTrainer:
+    """One pre-training run: data, VAE stage, latent cache and optimiser in the constructor; `train()` runs or resumes it.
 
-    Stops after `max_train_steps` UNet steps or `minutes` of UNet-stage wall time (all runs into
-    `output_dir` together), whichever comes first, and always writes OUT/model. `init_from`: a base
-    model folder (or "tiny-asl") to start from instead of random weights; its VAE is kept.
+    Attributes after construction: `pipe` (the pipeline being trained, fp32), `dataset`, `unet` and
+    `text_encoder` (prepared by accelerate), `optimizer`, `lr_scheduler`, `accelerator`.
     """
-    import torch
-    from diffusers import DDPMScheduler
-    from diffusers.optimization import get_scheduler
-    from tqdm.auto import tqdm
 
-    from text2asl.diffusion.model import check_base_model, hide_library_progress_bars, resolve_base_model
-    from text2asl.diffusion.objective import grounding_loss, record_cross_attention
-    from text2asl.diffusion.selection import sub_lexicon
-    from text2asl.diffusion.tiny import build_tiny_pipeline
-    from text2asl.diffusion.train import _LossLog
-    from text2asl.gloss_to_pose.lexicon import Lexicon
+    def __init__(self, config: BaseTrainingConfig, lexicon_dir, output_dir: str | Path, progress: bool = True,
+                 init_from: str | None = None):
+        import torch
+        from accelerate import Accelerator
 
-    if init_from is not None:
-        check_base_model(resolve_base_model(init_from))
-    if not progress:
-        hide_library_progress_bars()
-    out = Path(output_dir)
-    lexicon = lexicon_dir if isinstance(lexicon_dir, Lexicon) else Lexicon(lexicon_dir)
-    train_glosses, all_glosses = training_glosses(lexicon, config.held_out)
-    captions = vocabulary_captions(all_glosses, config.n_phases)
-    # a starting base that is missing, damaged or does not fit fails before any keyframe is drawn
-    pipe = None if init_from is None else _initial_pipeline(init_from, captions, config.resolution)
-    steps_total = max_train_steps or config.max_train_steps
-    out.mkdir(parents=True, exist_ok=True)
-    data_dir = out / DATASET_SUBDIR
-    make_dataset([sub_lexicon(lexicon, train_glosses, out / "lexicon")], data_dir, resolution=config.resolution,
-                 n_phases=config.n_phases, progress=progress)
+        from text2asl.diffusion.model import check_base_model, hide_library_progress_bars, resolve_base_model
+        from text2asl.gloss_to_pose.lexicon import Lexicon
 
-    vae_dir = out / VAE_SUBDIR
-    if pipe is None:
-        pipe = build_tiny_pipeline(captions, config.resolution, seed, config.arch)
-    elif not (vae_dir / "config.json").is_file():
-        _save_atomically(pipe.vae.save_pretrained, vae_dir)
-    dataset = SkeletonImageDataset(data_dir, pipe.tokenizer, config.resolution)
-    pixels = torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
-    gloss_tokens = dataset.gloss_token_mask(pipe.tokenizer)
-    hand_cells = dataset.hand_masks(pipe.unet.config.sample_size)
-    if (vae_dir / "config.json").is_file():
+        if init_from is not None:
+            check_base_model(resolve_base_model(init_from))
+        if not progress:
+            hide_library_progress_bars()
+        self.config = c = config
+        self.out = Path(output_dir)
+        self.progress = progress
+        self.init_from = init_from
+        self.accelerator = acc = Accelerator(cpu=not torch.cuda.is_available())
+        self.lexicon = lexicon_dir if isinstance(lexicon_dir, Lexicon) else Lexicon(lexicon_dir)
+        self.train_glosses, all_glosses = training_glosses(self.lexicon, c.held_out)
+        captions = vocabulary_captions(all_glosses, c.n_phases)
+        # a starting base that is missing, damaged or does not fit fails before any keyframe is drawn
+        pipe = None if init_from is None else _initial_pipeline(init_from, captions, c.resolution)
+        self.pipe = pipe if pipe is not None else self._random_pipeline(captions)
+        self.data_dir = self.out / DATASET_SUBDIR
+        if acc.is_main_process:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._make_dataset()
+            self._vae_stage(from_scratch=pipe is None)
+        acc.wait_for_everyone()
+        self._load_vae()
+        self._cache()
+        self._set_up_optimiser()
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def _random_pipeline(self, captions: list[str]):
+        from text2asl.diffusion.tiny import build_tiny_pipeline
+
+        return build_tiny_pipeline(captions, self.config.resolution, self.config.seed, self.config.arch)
+
+    def _make_dataset(self) -> None:
+        """The training keyframes of every lexicon sign but the held-out ones, in OUT/dataset (main process)."""
+        from text2asl.diffusion.selection import sub_lexicon
+
+        c = self.config
+        make_dataset([sub_lexicon(self.lexicon, self.train_glosses, self.out / "lexicon")], self.data_dir,
+                     resolution=c.resolution, n_phases=c.n_phases, progress=self.progress)
+
+    def _vae_stage(self, from_scratch: bool) -> None:
+        """Write OUT/stage-vae once (main process): trained here from scratch, or the starting base's VAE kept."""
+        import torch
+
+        vae_dir = self.out / VAE_SUBDIR
+        if (vae_dir / "config.json").is_file():
+            return
+        vae = self.pipe.vae
+        if from_scratch:
+            pixels = self._pixels(SkeletonImageDataset(self.data_dir, self.pipe.tokenizer, self.config.resolution))
+            losses = train_vae(vae, pixels, self.config, self.config.seed, self.progress)
+            with torch.no_grad():
+                means = torch.cat([vae.encode(chunk).latent_dist.mean for chunk in pixels.split(64)])
+            vae.register_to_config(scaling_factor=latent_scaling_factor(means))
+        save_folder_atomically(vae.save_pretrained, vae_dir)
+        if from_scratch:
+            (vae_dir / VAE_LOSS_LOG).write_text("step,loss\n" + "".join(f"{i + 1},{v:.6f}\n" for i, v in enumerate(losses)))
+
+    def _load_vae(self) -> None:
+        """Every process uses the VAE in OUT/stage-vae, as saved (fp32): the same weights on all of them."""
         from diffusers import AutoencoderKL
 
-        pipe.vae = AutoencoderKL.from_pretrained(vae_dir).requires_grad_(False).eval()
-    else:
-        vae_losses = train_vae(pipe.vae, pixels, config, seed, progress)
+        self.pipe.vae = AutoencoderKL.from_pretrained(self.out / VAE_SUBDIR).requires_grad_(False).eval()
+
+    @staticmethod
+    def _pixels(dataset):
+        import torch
+
+        return torch.stack([dataset[i]["pixel_values"] for i in range(len(dataset))])
+
+    def _cache(self) -> None:
+        """The VAE posterior (mean, std) of every keyframe, the gloss-token masks and the hand cells: the UNet stage's inputs."""
+        import torch
+
+        pipe, device = self.pipe, self.accelerator.device
+        self.dataset = dataset = SkeletonImageDataset(self.data_dir, pipe.tokenizer, self.config.resolution)
+        pixels = self._pixels(dataset)
         with torch.no_grad():
-            means = torch.cat([pipe.vae.encode(chunk).latent_dist.mean for chunk in pixels.split(64)])
-        pipe.vae.register_to_config(scaling_factor=latent_scaling_factor(means))
-        _save_atomically(pipe.vae.save_pretrained, vae_dir)
-        (vae_dir / "loss.csv").write_text("step,loss\n" + "".join(f"{i + 1},{v:.6f}\n" for i, v in enumerate(vae_losses)))
-    with torch.no_grad():
-        dists = [pipe.vae.encode(chunk).latent_dist for chunk in pixels.split(64)]
-        mean, std = torch.cat([d.mean for d in dists]), torch.cat([d.std for d in dists])
-    scale = pipe.vae.config.scaling_factor
-    empty_ids = tokenize(pipe.tokenizer, [""])[0]
-    noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
+            dists = [pipe.vae.encode(chunk).latent_dist for chunk in pixels.split(64)]
+            self.mean = torch.cat([d.mean for d in dists]).to(device)
+            self.std = torch.cat([d.std for d in dists]).to(device)
+        self.scale = pipe.vae.config.scaling_factor
+        self.input_ids = dataset.input_ids.to(device)
+        self.gloss_tokens = dataset.gloss_token_mask(pipe.tokenizer).to(device)
+        self.hand_cells = dataset.hand_masks(pipe.unet.config.sample_size).to(device)
+        self.empty_ids = tokenize(pipe.tokenizer, [""])[0].to(device)
 
-    trainable = torch.nn.ModuleDict({"unet": pipe.unet, "text_encoder": pipe.text_encoder})
-    trainable.train().requires_grad_(True)
-    params = list(trainable.parameters())
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.adam_weight_decay)
-    lr_scheduler = get_scheduler(config.lr_scheduler, optimizer=optimizer, num_warmup_steps=config.lr_warmup_steps,
-                                 num_training_steps=steps_total)
-    global_step, elapsed_before = 0, 0.0
-    if ckpt.checkpoints(out):
-        state = ckpt.load_checkpoint(ckpt.find_checkpoint(out, "latest"), trainable, optimizer, lr_scheduler)
-        global_step, elapsed_before = state["step"], state["elapsed_s"]
+    def _set_up_optimiser(self) -> None:
+        import torch
+        from diffusers import DDPMScheduler
+        from diffusers.optimization import get_scheduler
 
-    log = _LossLog(out / "loss.csv", global_step, extra=("grounding",))
-    bar = tqdm(total=steps_total, initial=global_step, desc="train-base: UNet + text encoder", unit="step",
-               disable=not progress)
-    start, stopped, last_loss = time.monotonic(), "done", None
+        c, acc, pipe = self.config, self.accelerator, self.pipe
+        self.noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
+        self.trainable = torch.nn.ModuleDict({"unet": pipe.unet, "text_encoder": pipe.text_encoder})
+        self.trainable.train().requires_grad_(True)
+        self.params = list(self.trainable.parameters())
+        self.optimizer = torch.optim.AdamW(self.params, lr=c.learning_rate, weight_decay=c.adam_weight_decay)
+        # not prepared: accelerate's scheduler wrapper would step once per process
+        self.lr_scheduler = get_scheduler(c.lr_scheduler, optimizer=self.optimizer, num_warmup_steps=c.lr_warmup_steps,
+                                          num_training_steps=c.max_train_steps)
+        # two DDP wrappers (a ModuleDict has no forward); each averages its module's gradients over the processes
+        self.unet, self.text_encoder = acc.prepare(pipe.unet, pipe.text_encoder)
 
-    def elapsed() -> float:
-        return elapsed_before + time.monotonic() - start
+    # -- the loop -------------------------------------------------------------------------------
 
-    def save_checkpoint() -> None:
-        ckpt.save_checkpoint(out, global_step, global_step * config.train_batch_size // len(dataset), trainable,
-                             optimizer, lr_scheduler, None, config.checkpoints_total_limit,
-                             extra={"elapsed_s": elapsed(), "seed": seed})
+    def train(self) -> BaseResult:
+        """Run the UNet stage to `max_train_steps` (or the time budget), resuming from the newest checkpoint."""
+        from tqdm.auto import tqdm
 
-    try:
-        while global_step < steps_total:
-            if minutes is not None and elapsed() > 60 * minutes:
-                stopped = "time budget"
-                break
-            gen = step_generator(seed, global_step, stream=UNET_STREAM)
-            idx = torch.randperm(len(dataset), generator=gen)[: config.train_batch_size]
-            ids = dataset.input_ids[idx].clone()
-            dropped = torch.rand(len(idx), generator=gen) < config.caption_dropout
-            ids[dropped] = empty_ids
-            latents = sample_latents(mean[idx], std[idx], scale, gen)
-            hidden = pipe.text_encoder(ids, return_dict=False)[0]
-            with record_cross_attention(pipe.unet) if config.grounding_weight else contextlib.nullcontext() as record:
-                loss = diffusion_loss(pipe.unet, noise_scheduler, latents, hidden, gen, config.snr_gamma)
-            grounding = None
-            if config.grounding_weight:
-                grounding = grounding_loss(record, gloss_tokens[idx] * ~dropped[:, None], hand_cells[idx])
-            last_loss = loss.item()
-            if not math.isfinite(last_loss):
-                raise Text2ASLError(f"base training loss became {last_loss} at step {global_step + 1}; "
-                                    "lower the learning rate and rerun (it resumes from the newest checkpoint)")
-            optimizer.zero_grad(set_to_none=True)
-            (loss if grounding is None else loss + config.grounding_weight * grounding).backward()
-            torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-            optimizer.step()
-            lr_scheduler.step()
-            global_step += 1
-            log.write(global_step, global_step * config.train_batch_size // len(dataset), last_loss,
-                      lr_scheduler.get_last_lr()[0], elapsed() - elapsed_before,
-                      grounding="" if grounding is None else f"{grounding.item():.6f}")
-            bar.update(1)
-            bar.set_postfix(loss=f"{last_loss:.4f}")
-            if global_step % config.checkpointing_steps == 0:
-                save_checkpoint()
-        save_checkpoint()
-    finally:
-        bar.close()
-        log.close()
+        c, acc = self.config, self.accelerator
+        self.global_step, self.elapsed_before = 0, 0.0
+        if ckpt.checkpoints(self.out):
+            state = ckpt.load_checkpoint(ckpt.find_checkpoint(self.out, "latest"), self.trainable, self.optimizer,
+                                         self.lr_scheduler)
+            self.global_step, self.elapsed_before = state["step"], state["elapsed_s"]
+        log = LossLog(self.out / LOSS_LOG, self.global_step, enabled=acc.is_main_process, extra=("grounding",))
+        bar = tqdm(total=c.max_train_steps, initial=self.global_step, desc="train-base: UNet + text encoder",
+                   unit="step", disable=not (self.progress and acc.is_main_process))
+        self.start, stopped, last_loss = time.monotonic(), "done", None
+        try:
+            while self.global_step < c.max_train_steps:
+                if c.max_minutes is not None and any_process(acc, self.elapsed() > 60 * c.max_minutes):
+                    stopped = "time budget"
+                    break
+                last_loss, grounding = self.step(self.global_step)
+                self.global_step += 1
+                log.write(self.global_step, self._epoch(), last_loss, self.lr_scheduler.get_last_lr()[0],
+                          self.elapsed() - self.elapsed_before,
+                          grounding="" if grounding is None else f"{grounding:.6f}")
+                bar.update(1)
+                bar.set_postfix(loss=f"{last_loss:.4f}")
+                if self.global_step % c.checkpointing_steps == 0:
+                    self._checkpoint()
+            self._checkpoint()
+        finally:
+            bar.close()
+            log.close()
+        self.trainable.eval().requires_grad_(False)
+        if last_loss is None and self.global_step:  # resumed at the last step: the loss of the run that took it
+            rows = (self.out / LOSS_LOG).read_text().splitlines()[1:]
+            last_loss = float(rows[-1].split(",")[2]) if rows else None
+        model_dir = self.save_model(stopped, last_loss)
+        return BaseResult(model_dir, self.global_step, stopped, last_loss, self.elapsed())
 
-    trainable.eval().requires_grad_(False)
-    if last_loss is None and global_step:  # resumed at the last step: the loss of the run that took it
-        rows = (out / "loss.csv").read_text().splitlines()[1:]
-        last_loss = float(rows[-1].split(",")[2]) if rows else None
-    model_dir = out / MODEL_SUBDIR
-    info = {
-        "command": "text2asl train-base",
-        "lexicon": lexicon.name,
-        "seed": seed,
-        "init_from": None if init_from is None else {"model": str(init_from), **_provenance(init_from)},
-        "global_step": global_step,
-        "stopped": stopped,
-        "elapsed_s": round(elapsed(), 1),
-        "final_loss": last_loss,
-        "held_out_glosses": [gloss_token(g) for g in config.held_out],
-        "training_glosses": train_glosses,
-        "glosses": read_info(data_dir).get("glosses", {}),  # instances and mean duration, as train-lora records them
-        "guidance_scale": config.guidance_scale,
-        "n_phases": config.n_phases,
-        "resolution": config.resolution,
-        "config": config.to_dict(),
-    }
+    def batch(self, step: int) -> tuple[list[int], list]:
+        """(this process's dataset indices, their per-sample generators) at `step`.
 
-    def save_model(folder: Path) -> None:
-        pipe.save_pretrained(folder, safe_serialization=True)
-        for weights in folder.glob("*/*.safetensors"):
-            halve_safetensors(weights)
-        (folder / BASE_INFO).write_text(json.dumps(info, indent=1))
+        The step's global batch is a seeded draw of P x train_batch_size distinct keyframes; process
+        r takes the slots r, r + P, ...: the same samples and noise for any process count.
+        """
+        import torch
 
-    _save_atomically(save_model, model_dir)
-    return BaseResult(model_dir, global_step, stopped, last_loss, elapsed())
+        acc = self.accelerator
+        size = self.config.train_batch_size * acc.num_processes
+        drawn = torch.randperm(len(self.dataset), generator=step_generator(self.config.seed, step, stream=UNET_STREAM))
+        slots = list(range(acc.process_index, min(size, len(drawn)), acc.num_processes))
+        return drawn[slots].tolist(), sample_generators(self.config.seed, step, slots, stream=UNET_STREAM)
+
+    def step(self, step: int) -> tuple[float, float | None]:
+        """One optimiser step of the UNet and text encoder; (denoising loss, grounding loss) averaged over all processes."""
+        import torch
+
+        from text2asl.diffusion.objective import grounding_loss, record_cross_attention
+
+        c, acc = self.config, self.accelerator
+        idx, gens = self.batch(step)
+        ids = self.input_ids[idx].clone()
+        dropped = torch.tensor([bool(torch.rand(1, generator=g) < c.caption_dropout) for g in gens], device=ids.device)
+        ids[dropped] = self.empty_ids
+        latents = sample_latents(self.mean[idx], self.std[idx], self.scale, gens)
+        hidden = self.text_encoder(ids, return_dict=False)[0]
+        with record_cross_attention(self.pipe.unet) if c.grounding_weight else contextlib.nullcontext() as record:
+            loss = diffusion_loss(self.unet, self.noise_scheduler, latents, hidden, gens, c.snr_gamma)
+        grounding = None
+        if c.grounding_weight:
+            grounding = grounding_loss(record, self.gloss_tokens[idx] * ~dropped[:, None], self.hand_cells[idx])
+        mean_loss = self._mean(loss)
+        if not math.isfinite(mean_loss):
+            raise Text2ASLError(f"base training loss became {mean_loss} at step {step + 1}; "
+                                "lower the learning rate and rerun (it resumes from the newest checkpoint)")
+        self.optimizer.zero_grad(set_to_none=True)
+        acc.backward(loss if grounding is None else loss + c.grounding_weight * grounding)
+        acc.clip_grad_norm_(self.params, c.max_grad_norm)
+        self.optimizer.step()
+        self.lr_scheduler.step()
+        return mean_loss, None if grounding is None else self._mean(grounding)
+
+    def _mean(self, value) -> float:
+        """A scalar tensor averaged over the processes, as a float."""
+        return self.accelerator.gather(value.detach().reshape(1)).mean().item()
+
+    def elapsed(self) -> float:
+        """UNet-stage seconds of all runs into this folder."""
+        return self.elapsed_before + time.monotonic() - self.start
+
+    def _epoch(self) -> int:
+        return self.global_step * self.config.train_batch_size * self.accelerator.num_processes // len(self.dataset)
+
+    def _checkpoint(self) -> None:
+        acc = self.accelerator
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            ckpt.save_checkpoint(self.out, self.global_step, self._epoch(), self.trainable, self.optimizer,
+                                 self.lr_scheduler, None, self.config.checkpoints_total_limit,
+                                 extra={"elapsed_s": self.elapsed(), "seed": self.config.seed})
+
+    # -- outputs --------------------------------------------------------------------------------
+
+    def info(self, stopped: str, last_loss: float | None) -> dict:
+        """train_base.json: how this base was made (provenance, glosses, the settings generation should use)."""
+        c, init_from = self.config, self.init_from
+        return {
+            "command": "text2asl train-base",
+            "lexicon": self.lexicon.name,
+            "seed": c.seed,
+            "init_from": None if init_from is None else {"model": str(init_from), **_provenance(init_from)},
+            "global_step": self.global_step,
+            "stopped": stopped,
+            "elapsed_s": round(self.elapsed(), 1),
+            "final_loss": last_loss,
+            "held_out_glosses": [gloss_token(g) for g in c.held_out],
+            "training_glosses": self.train_glosses,
+            "glosses": read_info(self.data_dir).get("glosses", {}),  # instances and mean duration, as train-lora records them
+            "guidance_scale": c.guidance_scale,
+            "n_phases": c.n_phases,
+            "resolution": c.resolution,
+            "config": c.to_dict(),
+            "num_processes": self.accelerator.num_processes,
+        }
+
+    def save_model(self, stopped: str, last_loss: float | None) -> Path:
+        """OUT/model: the base as a diffusers folder, fp16 safetensors and train_base.json (main process, atomically)."""
+        acc, model_dir = self.accelerator, self.out / MODEL_SUBDIR
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            info = self.info(stopped, last_loss)
+
+            def save(folder: Path) -> None:
+                self.pipe.save_pretrained(folder, safe_serialization=True)
+                for weights in folder.glob("*/*.safetensors"):
+                    halve_safetensors(weights)
+                (folder / BASE_INFO).write_text(json.dumps(info, indent=1))
+
+            save_folder_atomically(save, model_dir)
+        acc.wait_for_everyone()
+        return model_dir
+
+
+def train_base(lexicon_dir, output_dir: str | Path, config: BaseTrainingConfig, progress: bool = True,
+               init_from: str | None = None, **overrides) -> BaseResult:
+    """Pre-train a tiny base on the keyframes of `lexicon_dir` (minus the held-out glosses); see the module doc.
+
+    Stops after `config.max_train_steps` UNet steps or `config.max_minutes` of UNet-stage wall time
+    (all runs into `output_dir` together), whichever comes first, and always writes OUT/model.
+    `init_from`: a base model folder (or "tiny-asl") to start from instead of random weights; its VAE
+    is kept. `overrides` (e.g. max_train_steps=6) replace fields of `config`; None values are ignored.
+    """
+    config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
+    return BaseTrainer(config, lexicon_dir, output_dir, progress=progress, init_from=init_from).train()
