@@ -97,19 +97,26 @@ def record_cross_attention(unet):
     return cross_attention_into(unet, CrossAttentionRecord())
 
 
-def grounding_loss(record: CrossAttentionRecord, token_mask, region):
+def grounding_samples(token_mask, region):
+    """(B,) bool: the samples the grounding loss counts (a marked token and a non-empty region)."""
+    return (token_mask.float().sum(-1) > 0) & (region.flatten(1).sum(-1) > 0)
+
+
+def grounding_loss(record: CrossAttentionRecord, token_mask, region, denominator: float | None = None):
     """Mean over samples and layers of (1 - share of the marked tokens' attention inside `region`)².
 
     token_mask: (B, T) float, 1 at the word's token positions (e.g. the gloss); region: (B, H, W)
     float in [0, 1], the share of each cell inside the target (e.g. the hand boxes), area-averaged
     to each layer's grid. Samples with no marked token or an empty region (an empty caption, no
-    hand in the frame) add nothing; 0 when none is left.
+    hand in the frame) add nothing; 0 when none is left. `denominator` replaces the number of counted
+    samples: processes that average their gradients pass (counted samples of all processes) / processes,
+    so that the result is the mean over the global batch's counted samples.
     """
     import torch
     import torch.nn.functional as F
 
     token_mask = token_mask.float()
-    valid = (token_mask.sum(-1) > 0) & (region.flatten(1).sum(-1) > 0)
+    valid = grounding_samples(token_mask, region)
     if not record.maps or not bool(valid.any()):
         return torch.zeros((), device=token_mask.device)
     per_layer = []
@@ -121,7 +128,7 @@ def grounding_loss(record: CrossAttentionRecord, token_mask, region):
         share = (attn * cells).sum(-1) / attn.sum(-1).clamp_min(1e-8)
         per_layer.append((1.0 - share) ** 2)
     per_sample = torch.stack(per_layer).mean(0)
-    return (per_sample * valid).sum() / valid.sum()
+    return (per_sample * valid).sum() / (valid.sum() if denominator is None else denominator)
 
 
 def diffusion_loss(unet, noise_scheduler, latents, encoder_hidden_states, generator, snr_gamma: float | None = None):

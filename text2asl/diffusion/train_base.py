@@ -332,7 +332,7 @@ class BaseTrainer:
         """One optimiser step of the UNet and text encoder; (denoising loss, grounding loss) averaged over all processes."""
         import torch
 
-        from text2asl.diffusion.objective import grounding_loss, record_cross_attention
+        from text2asl.diffusion.objective import grounding_loss, grounding_samples, record_cross_attention
 
         c, acc = self.config, self.accelerator
         idx, gens = self.batch(step)
@@ -345,7 +345,10 @@ class BaseTrainer:
             loss = diffusion_loss(self.unet, self.noise_scheduler, latents, hidden, gens, c.snr_gamma)
         grounding = None
         if c.grounding_weight:
-            grounding = grounding_loss(record, self.gloss_tokens[idx] * ~dropped[:, None], self.hand_cells[idx])
+            tokens, hands = self.gloss_tokens[idx] * ~dropped[:, None], self.hand_cells[idx]
+            # the mean over the global batch's counted samples, whatever their split over the processes
+            counted = acc.gather(grounding_samples(tokens, hands).sum().reshape(1).float()).sum().item()
+            grounding = grounding_loss(record, tokens, hands, denominator=max(counted, 1.0) / acc.num_processes)
         mean_loss = self._mean(loss)
         if not math.isfinite(mean_loss):
             raise Text2ASLError(f"base training loss became {mean_loss} at step {step + 1}; "
