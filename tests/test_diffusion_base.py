@@ -167,3 +167,41 @@ def test_init_from_continues_an_earlier_base_with_the_grounding_loss(letters, tm
     assert not (tmp_path / "o2" / "dataset").exists()
     assert main([*argv, str(tmp_path / "o3"), "--grounding-weight", "-1"]) == 2
     assert "--grounding-weight" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train-base", "train-lora"])
+def test_every_setting_of_the_config_is_an_option_that_reaches_the_config(command):
+    """Both commands derive their options from their config's fields (text2asl.options.add_settings), one spelling each."""
+    import argparse
+    import dataclasses
+
+    from text2asl.commands import train_base as base_cmd, train_lora as lora_cmd
+    from text2asl.diffusion.config import (CHOICES, RANGES, BaseTrainingConfig, LoraTrainingConfig, flag)
+
+    cmd, cls, required = {"train-base": (base_cmd, BaseTrainingConfig, ["--lexicon", "L", "-o", "O"]),
+                          "train-lora": (lora_cmd, LoraTrainingConfig, ["--data", "D", "-o", "O"])}[command]
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    options = {o for action in parser._actions for o in action.option_strings}
+    fields = [f.name for f in dataclasses.fields(cls) if f.name not in cmd._SPECIAL]
+    assert {flag(name) for name in fields} <= options
+    assert "--max-minutes" in options and "--minutes" not in options
+    for name in fields:
+        default = getattr(cmd.config_from_args(parser.parse_args(required)), name)
+        if name in CHOICES:
+            value = next(v for v in CHOICES[name] if v != default)
+        elif name in RANGES:
+            kind, lo, hi, _ = RANGES[name]
+            value = kind(hi) if default != kind(hi) else kind(lo + 1)
+        elif isinstance(default, bool):
+            value = not default
+        elif isinstance(default, tuple):
+            value = ("ZEBRA",)
+        else:
+            continue
+        text = ([] if isinstance(value, bool) else [str(v) for v in value] if isinstance(value, tuple) else [str(value)])
+        argv = [flag(name) if value is not False else "--no-" + flag(name)[2:], *text]
+        if name == "resolution" and cls is LoraTrainingConfig:
+            argv = [flag(name), "1024"]  # a multiple of the VAE's 8
+            value = 1024
+        assert getattr(cmd.config_from_args(parser.parse_args(required + argv)), name) == value, name

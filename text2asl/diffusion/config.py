@@ -156,13 +156,13 @@ CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS, "mixed_pre
 VAE_FACTOR = 8  # Stable Diffusion's VAE: 512² images -> 64² latents
 
 
-def check_settings(settings) -> None:
-    """Refuse, in one sentence naming the option, any field of `settings` outside RANGES or CHOICES."""
+def check_settings(settings, optional: set[str] = OPTIONAL) -> None:
+    """Refuse, in one sentence naming the option, any field of `settings` outside RANGES or CHOICES (None: only `optional` ones)."""
     for name, (kind, lo, hi, lo_open) in RANGES.items():
         if not hasattr(settings, name):
             continue
         value = getattr(settings, name)
-        if value is None and name in OPTIONAL:
+        if value is None and name in optional:
             continue
         number = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
         if not number or not math.isfinite(value) or value < lo or (lo_open and value == lo) or value > hi:
@@ -276,7 +276,7 @@ class BaseTrainingConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "held_out", tuple(self.held_out))
-        check_settings(self)
+        check_settings(self, OPTIONAL - {"max_train_steps"})  # the UNet stage needs a step count
 
     def replace(self, **changes) -> "BaseTrainingConfig":
         return dataclasses.replace(self, **changes)
