@@ -14,7 +14,7 @@ from text2asl.diffusion.generate import (  # noqa: E402
     render_glosses,
 )
 from text2asl.diffusion.model import load_pipeline, training_info  # noqa: E402
-from text2asl.diffusion.train import train_lora  # noqa: E402
+from text2asl.diffusion.train_lora import train_lora  # noqa: E402
 
 FAST = GenerationConfig(n_phases=2, num_inference_steps=2)
 

@@ -31,7 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--glosses", help='sign these glosses instead of translating text, e.g. "HELLO fs-SAM"')
     p.add_argument("-o", "--output", default="text2asl.mp4", help="output file: .mp4 (H.264), .gif or .pose (default: %(default)s)")
     p.add_argument("--lexicon", action="append", default=[], metavar="DIR",
-                   help="lexicon folder with index.csv (repeatable; searched in order, before the embedded alphabet)")
+                   help="lexicon folder with index.csv (repeatable; searched in order, before the embedded word signs and alphabet)")
+    p.add_argument("--no-embedded-words", action="store_true",
+                   help="do not use the embedded asl-app word signs: only --lexicon folders, then fingerspelling")
     p.add_argument("--fps", type=FPS, default=25.0, help=f"output frame rate, in {FPS.range_text} (default: %(default)s)")
     p.add_argument("--size", type=SIZE, default=512, help=f"square canvas size in pixels, in {SIZE.range_text} (default: %(default)s)")
     p.add_argument("--letter-hold", type=LETTER_HOLD, default=0.3, metavar="SECONDS",
@@ -65,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         raise Text2ASLError("give either text or --glosses, not both")
     output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
     config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold)
-    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon, config=config)
+    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon,
+                            embedded_words=not args.no_embedded_words, config=config)
     for warning in translation.gloss.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:

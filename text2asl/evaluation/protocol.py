@@ -170,10 +170,13 @@ def held_out_suite(held_out, training, name: str = "held-out", pose_track: bool 
 
 
 def _pose_track(gloss: str, training) -> PoseArray:
-    """What `text2asl translate --glosses GLOSS` signs with the training lexicon (stitched, normalised)."""
+    """What `text2asl translate --glosses GLOSS --no-embedded-words` signs with the training lexicon (stitched, normalised).
+
+    Without the embedded words: they are the asl-app signs that a suite may hold out as references.
+    """
     from text2asl.pipeline import translate
 
-    return translate(glosses=[gloss.replace(" ", "-")], lexicons=[training]).sequence()
+    return translate(glosses=[gloss.replace(" ", "-")], lexicons=[training], embedded_words=False).sequence()
 
 
 @dataclass
