@@ -8,7 +8,7 @@ image size (bilinear, which keeps "sums to 1 over tokens" true per pixel), and t
 word are summed. LoRA adapters (PEFT layers inside to_q/to_k/to_v) keep working, and the original
 processors come back when the `with` block ends, also on an exception.
 
-    maps = attention_maps(pipe, ["asl skeleton, HELLO, phase 3 of 8"], seed=0)
+    maps = attention_maps(pipe, ["asl skeleton, HELLO, phase 3 of 8"])  # the model's own settings, seed 0
     maps[0].gloss().plot_overlay(ax=ax)
 """
 from __future__ import annotations
