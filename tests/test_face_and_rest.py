@@ -4,10 +4,10 @@ import pytest
 
 from text2asl.figures import MIXED_LEXICON_TEXT
 from text2asl.gloss_to_pose.lexicon import Lexicon
-from text2asl.gloss_to_pose.rest import rest_arms
+from text2asl.gloss_to_pose.rest import fill_face, neutral_face, rest_arms
 
 from text2asl.pipeline import save, translate
-from text2asl.poses.face import align_face, brow_height, fill_face, neutral_face
+from text2asl.poses.face import align_face, brow_height
 from text2asl.poses.layout import (  # noqa: I001
     FACE, LEFT_EAR, LEFT_ELBOW, LEFT_HAND, LEFT_WRIST, NOSE, RIGHT_EAR, RIGHT_ELBOW, RIGHT_WRIST, read_pose_file,
 )

@@ -1,4 +1,4 @@
-"""A hand at rest still has a forearm: the resting wrist and hand of an arm whose recording lost them.
+"""The signer at rest: the resting wrist and hand of an arm whose recording lost them, and the neutral face.
 
 The embedded alphabet never detects the non-dominant wrist or hand (the hand rests below the
 frame's lower edge or in the lap), while its elbow and the body model's hand points are there:
@@ -6,6 +6,10 @@ drawn as is, the upper arm ends in mid-air. `rest_arms` puts the wrist one forea
 toward where the body model saw the hand (or straight on from the upper arm), and hangs a relaxed
 flat hand from it, palm toward the thigh, fingers along the forearm. A resting wrist whose hand is
 missing (built pronouns drop the other hand) gets the hand alone.
+
+Some recordings lose the face for part of a sign. `fill_face` puts the signer's neutral face
+(`neutral_face`, the median aligned face of the embedded alphabet's letters) on the head wherever a
+frame has no face, so non-manual markers can be drawn on every frame.
 """
 from __future__ import annotations
 
@@ -13,19 +17,21 @@ import functools
 
 import numpy as np
 
-from text2asl.gloss_to_pose.indexing import INDEX_MCP, PINKY_MCP, THUMB_MCP, Handshape, handshape_from
-from text2asl.poses.layout import LEFT_HAND, RIGHT_HAND, PoseArray
+from text2asl.gloss_to_pose.pointing import INDEX_MCP, PINKY_MCP, THUMB_MCP, Handshape, handshape_from
+from text2asl.poses.face import FEATURE_COLS, align_face, from_head, head_axes, to_head
+from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
+from text2asl.poses.normalize import normalize
 from text2asl.poses.retarget import ARMS, SIGNER
 
 REST_CONF = 0.5  # confidence of a filled point: present, but less sure than a detected one
 MIRROR = np.array([-1.0, 1.0, 1.0])
+NEUTRAL_LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"  # the still letters (J and Z move)
 
 
 @functools.lru_cache(maxsize=1)
 def rest_hand() -> Handshape | None:
     """The relaxed hand: the embedded alphabet's flat B hand (as a right hand), or None if it shows none."""
     from text2asl.gloss_to_pose.lexicon import Lexicon
-    from text2asl.poses.normalize import normalize
 
     alphabet = Lexicon.embedded()
     for entry in alphabet.find("B")[:1]:
@@ -69,7 +75,7 @@ def rest_arms(arr: PoseArray, rest_line: float) -> PoseArray:
         w = np.where(has_wrist, out.xyz[t, wrist], w)
         forward = np.c_[direction, np.zeros(len(t))] * flip
         inward = np.array([-1.0 if left else 1.0, 0.0, 1.0]) * flip  # the palm faces the thigh, half turned back
-        # Per frame the basis (across, forward, palm) of `indexing._frame`, for all frames at once.
+        # Per frame the basis (across, forward, palm) of `pointing._frame`, for all frames at once.
         p = inward[None] - (forward @ inward)[:, None] * forward
         p /= np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-9)
         rotation = np.stack([np.cross(forward, p), forward, p], axis=2) @ hand.basis.T  # (N, 3, 3)
@@ -79,4 +85,57 @@ def rest_arms(arr: PoseArray, rest_line: float) -> PoseArray:
         out.xyz[t[:, None], list(body_hand[1:])] = pts[:, [PINKY_MCP, INDEX_MCP, THUMB_MCP]]
         out.conf[t, hand_cols] = REST_CONF
         out.conf[t[:, None], list(body_hand)] = np.maximum(out.conf[t[:, None], list(body_hand)], REST_CONF)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def neutral_face() -> tuple[np.ndarray, np.ndarray]:
+    """The signer's neutral face: ((468, 2) head coordinates, (468,) bool points it has).
+
+    The median over the still letters of the embedded alphabet (a dense face mesh held with a
+    neutral expression while the hand spells), each aligned on its head first.
+    """
+    from text2asl.gloss_to_pose.lexicon import Lexicon
+
+    alphabet = Lexicon.embedded()
+    faces, present = [], []
+    for letter in NEUTRAL_LETTERS:
+        for entry in alphabet.find(letter)[:1]:
+            arr = align_face(normalize(alphabet.load(entry)))
+            head, ok = to_head(arr.xyz, arr.conf)
+            whole = ok & (arr.conf[:, FEATURE_COLS] > 0).all(axis=1)
+            if whole.any():
+                faces.append(head[whole])
+                present.append(arr.conf[whole][:, FACE] > 0)
+    if not faces:
+        raise RuntimeError("the embedded alphabet shows no whole face: reinstall spoken-to-signed")
+    faces_, present_ = np.concatenate(faces), np.concatenate(present)
+    has = present_.mean(axis=0) > 0.5
+    masked = np.where(present_[..., None], faces_, np.nan)
+    with np.errstate(all="ignore"):
+        template = np.nanmedian(masked[:, has], axis=0)
+    out = np.zeros((FACE.stop - FACE.start, 2), np.float32)
+    out[has] = template
+    return out, has
+
+
+def fill_face(arr: PoseArray) -> PoseArray:
+    """`arr` (a new PoseArray) with the neutral face on the head of every frame that lacks a drawable face.
+
+    A frame lacks it when any face-feature point (brows, eyes, nose, mouth, chin) is missing; its
+    face is then replaced whole, so features never mix two faces. Frames without the body's nose
+    and ears stay as they are.
+    """
+    lacking = (arr.conf[:, FEATURE_COLS] <= 0).any(axis=1)
+    ok, *_ = head_axes(arr.xyz, arr.conf)
+    fill = lacking & ok
+    if not fill.any():
+        return arr.copy()
+    template, has = neutral_face()
+    out = arr.copy()
+    placed = from_head(template, arr.xyz[fill], arr.conf[fill])
+    rows = np.flatnonzero(fill)
+    out.xyz[rows, FACE.start:FACE.stop, :2] = placed
+    out.xyz[rows, FACE.start:FACE.stop, 2] = 0.0
+    out.conf[rows, FACE.start:FACE.stop] = np.where(has, 1.0, 0.0)[None]
     return out

@@ -22,8 +22,7 @@ import numpy as np
 
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.gloss_to_pose.lookup import Unit
-from text2asl.gloss_to_pose.rest import rest_arms
-from text2asl.poses.face import fill_face
+from text2asl.gloss_to_pose.rest import fill_face, rest_arms
 from text2asl.poses.filters import fill_gaps, joint_speed, resample, smooth, trim_rest
 from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.normalize import normalize
@@ -164,7 +163,7 @@ class Stitcher:
             yield arr, [caption_label(unit.label)] * len(arr)
             return
         if unit.kind == "built":
-            from text2asl.gloss_to_pose.indexing import built_clip
+            from text2asl.gloss_to_pose.pointing import built_clip
 
             (lex, entry), fps = unit.items[0], self.config.fps
             arr = self._cached(("built " + unit.label, entry), lambda: rest_arms(built_clip(unit.label, lex, entry, self.letter_clip, fps), self.config.rest_line))

@@ -7,17 +7,14 @@ the body's ears and the features from the mesh, so the mouth slid off the head. 
 each frame's mesh rigidly (rotation and scale about its nose tip, then onto the body's nose) so
 the features sit where the body's head is.
 
-Some recordings lose the face for part of a sign. `fill_face` puts the signer's neutral face
-(`neutral_face`, the median aligned face of the embedded alphabet's letters) on the head wherever a
-frame has no face, so non-manual markers can be drawn on every frame.
+Some recordings lose the face for part of a sign; `gloss_to_pose.rest.fill_face` puts the signer's
+neutral face on the head there, with `to_head` / `from_head`.
 
 Head coordinates: origin at the body's nose, x along the ear line toward the signer's left ear
 (the image's right for a signer facing the camera), y perpendicular to it pointing down the face,
 in ear-to-ear widths.
 """
 from __future__ import annotations
-
-import functools
 
 import numpy as np
 
@@ -33,8 +30,7 @@ ANCHORS = (
 SCALE_RANGE = (0.7, 1.3)  # a fitted mesh scale outside this is a bad fit: keep the mesh's own size
 BROWS = {"right": FACE_FEATURES["right_brow"], "left": FACE_FEATURES["left_brow"]}
 EYES = {"right": FACE_FEATURES["right_eye"][:4], "left": FACE_FEATURES["left_eye"][:4]}  # corner, top, corner, bottom
-_FEATURE_COLS = np.unique(np.concatenate([np.asarray(v) for v in FACE_FEATURES.values()])) + FACE.start
-NEUTRAL_LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"  # the still letters (J and Z move)
+FEATURE_COLS = np.unique(np.concatenate([np.asarray(v) for v in FACE_FEATURES.values()])) + FACE.start
 
 
 def head_axes(xyz: np.ndarray, conf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -97,60 +93,6 @@ def from_head(points: np.ndarray, xyz: np.ndarray, conf: np.ndarray) -> np.ndarr
     _, nose, across, down = head_axes(xyz, conf)
     points = np.broadcast_to(points, (len(xyz),) + points.shape[-2:])
     return nose[:, None] + points[..., :1] * across[:, None] + points[..., 1:] * down[:, None]
-
-
-@functools.lru_cache(maxsize=1)
-def neutral_face() -> tuple[np.ndarray, np.ndarray]:
-    """The signer's neutral face: ((468, 2) head coordinates, (468,) bool points it has).
-
-    The median over the still letters of the embedded alphabet (a dense face mesh held with a
-    neutral expression while the hand spells), each aligned on its head first.
-    """
-    from text2asl.gloss_to_pose.lexicon import Lexicon
-    from text2asl.poses.normalize import normalize
-
-    alphabet = Lexicon.embedded()
-    faces, present = [], []
-    for letter in NEUTRAL_LETTERS:
-        for entry in alphabet.find(letter)[:1]:
-            arr = align_face(normalize(alphabet.load(entry)))
-            head, ok = to_head(arr.xyz, arr.conf)
-            whole = ok & (arr.conf[:, _FEATURE_COLS] > 0).all(axis=1)
-            if whole.any():
-                faces.append(head[whole])
-                present.append(arr.conf[whole][:, FACE] > 0)
-    if not faces:
-        raise RuntimeError("the embedded alphabet shows no whole face: reinstall spoken-to-signed")
-    faces_, present_ = np.concatenate(faces), np.concatenate(present)
-    has = present_.mean(axis=0) > 0.5
-    masked = np.where(present_[..., None], faces_, np.nan)
-    with np.errstate(all="ignore"):
-        template = np.nanmedian(masked[:, has], axis=0)
-    out = np.zeros((FACE.stop - FACE.start, 2), np.float32)
-    out[has] = template
-    return out, has
-
-
-def fill_face(arr: PoseArray) -> PoseArray:
-    """`arr` (a new PoseArray) with the neutral face on the head of every frame that lacks a drawable face.
-
-    A frame lacks it when any face-feature point (brows, eyes, nose, mouth, chin) is missing; its
-    face is then replaced whole, so features never mix two faces. Frames without the body's nose
-    and ears stay as they are.
-    """
-    lacking = (arr.conf[:, _FEATURE_COLS] <= 0).any(axis=1)
-    ok, *_ = head_axes(arr.xyz, arr.conf)
-    fill = lacking & ok
-    if not fill.any():
-        return arr.copy()
-    template, has = neutral_face()
-    out = arr.copy()
-    placed = from_head(template, arr.xyz[fill], arr.conf[fill])
-    rows = np.flatnonzero(fill)
-    out.xyz[rows, FACE.start:FACE.stop, :2] = placed
-    out.xyz[rows, FACE.start:FACE.stop, 2] = 0.0
-    out.conf[rows, FACE.start:FACE.stop] = np.where(has, 1.0, 0.0)[None]
-    return out
 
 
 def brow_height(xyz: np.ndarray, conf: np.ndarray) -> np.ndarray:
