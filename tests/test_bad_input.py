@@ -501,7 +501,7 @@ def test_extract_without_mediapipe_is_one_line_with_the_install_command(tmp_path
     assert main(["extract", str(tmp_path / "v.mp4"), "-o", str(tmp_path / "poses"), "-j", "1", "-q"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "mediapipe is not installed" in err and "pip install -e '.[extract]'" in err, err
-    assert not list((tmp_path / "poses").iterdir())
+    assert not (tmp_path / "poses").exists(), "the failed command left its empty output folder"
 
 
 def test_a_failed_writer_is_one_line_and_leaves_no_partial(tmp_path):

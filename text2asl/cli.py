@@ -64,6 +64,23 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every way it can fail ends in one line on stderr and a non-zero status.
+
+    A failed command leaves no empty folder it made (`text2asl.io.remove_made_folders`); files it
+    finished are kept, so a rerun resumes.
+    """
+    code = 1
+    try:
+        code = _run(argv)
+    finally:
+        if code != 0:
+            from text2asl.io import remove_made_folders  # here, not on top: numpy would slow every start
+
+            remove_made_folders()
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in COMMANDS else None
     try:
@@ -78,6 +95,14 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     except Text2ASLError as exc:
         print(f"text2asl {command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a read-only folder, a full disk, wherever in a library it struck
+        from text2asl.io import os_error_sentence
+
+        sentence = os_error_sentence(exc)
+        if sentence is None:
+            raise
+        print(f"text2asl {command}: error: {sentence}", file=sys.stderr)
         return 2
     except ImportError as exc:
         hint = missing_dependency(exc)

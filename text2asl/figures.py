@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from text2asl.paths import figures_dir, shared_dataset
+from text2asl.io import make_folder
 
 
 def lexicon_track_strip(out: Path) -> Path:
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"no figure named {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     out = args.out or figures_dir()
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out, "figures folder")
     for name in args.names or FIGURES:
         extra = {"base_model": args.base_model} if name in DIFFUSION_FIGURES else {}
         path = FIGURES[name](out / name, **extra)

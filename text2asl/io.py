@@ -32,9 +32,10 @@ def contained_path(folder: Path, name: str, where: str, what: str = "folder") ->
     """`folder / name` for a path read from a user's file, refusing names that are absolute or lead outside.
 
     `where` names the file and row for the message (e.g. "index.csv line 3"), `what` the folder
-    ("lexicon folder"). Symlinks the user placed inside the folder are followed as they are: the
-    check is on the name the file gives. Used for every path read from metadata: index.csv,
-    labels.csv, WLASL / ASL Citizen, metadata.jsonl.
+    ("lexicon folder"). The name is checked as written (no absolute path, no `..`), then the path
+    is resolved and must stay inside the folder (`inside`): a symlink that leads out is refused
+    like a `../`. Used for every path read from metadata: index.csv, labels.csv, WLASL / ASL
+    Citizen, metadata.jsonl.
     """
     name = str(name).strip()
     if not name:
@@ -45,7 +46,26 @@ def contained_path(folder: Path, name: str, where: str, what: str = "folder") ->
     parts = set(posix.parts) | set(windows.parts)
     if ".." in parts or os.path.normpath(name).startswith(".."):
         raise Text2ASLError(f"{where} gives the path {name!r}, which leaves the {what}; refused")
-    return Path(folder) / name
+    return inside(folder, Path(folder) / name, f"{where} gives the path {name!r}, which", what)
+
+
+def inside(folder: str | Path, path: str | Path, subject: str, what: str = "folder") -> Path:
+    """`path` if it resolves to a place inside `folder` (resolved too); else one sentence.
+
+    The package's one symlink rule, for reading and writing alike: resolve, then contain. A symlink
+    inside a lexicon, videos, dataset or run folder may point elsewhere in that folder, never out
+    of it. `subject` starts the message ("index.csv row 3 gives the path 'a.pose', which").
+    Returns `path` unresolved, so messages and outputs keep the names the user gave.
+    """
+    path = Path(path)
+    try:
+        root, real = Path(folder).resolve(), path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        raise Text2ASLError(f"{subject} is a symlink loop; refused") from None
+    if real != root and not real.is_relative_to(root):
+        raise Text2ASLError(f"{subject} is a symlink that leads outside the {what} (to {real}); refused: "
+                            f"copy the file into the {what}")
+    return path
 
 
 def check_output_path(path: str | Path, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
@@ -67,15 +87,69 @@ def check_output_path(path: str | Path, suffixes: tuple[str, ...] = OUTPUT_SUFFI
 
 
 def make_folder(folder: str | Path, what: str = "output folder") -> Path:
-    """Create `folder` (and its parents) or fail in one sentence: under /proc, read-only, a file in the way."""
+    """Create `folder` (and its parents) or fail in one sentence: under /proc, read-only, a file in the way.
+
+    The folders it creates are remembered, so that a command that then fails can take them away
+    again while they are empty (`remove_made_folders`, called by the CLI's runner).
+    """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise Text2ASLError(f"{what} {folder} is a file; give a folder")
+    missing = []
+    for level in (folder, *folder.parents):
+        if level.exists():
+            break
+        missing.append(level)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise Text2ASLError(f"cannot create {what} {folder}: {exc.strerror or exc}; give a writable folder") from None
+        raise Text2ASLError(f"cannot create {what} {folder}: {_reason(exc)}; give a writable folder") from None
+    _MADE.extend(reversed(missing))
     return folder
+
+
+# Folders `make_folder` created in this process, parents before children.
+_MADE: list[Path] = []
+
+
+def remove_made_folders() -> list[Path]:
+    """Delete the folders `make_folder` created that are still empty, deepest first; returns them.
+
+    For a command that failed: what it finished stays, the empty folders it made for the rest go.
+    Folders the user had before are never touched; a folder with anything in it is kept.
+    """
+    removed = []
+    for folder in sorted(set(_MADE), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # refuses a folder that is not empty
+            removed.append(folder)
+    _MADE.clear()
+    return removed
+
+
+def os_error_sentence(exc: OSError) -> str | None:
+    """One sentence for an OSError the user's environment caused (read-only folder, full disk, no permission), else None.
+
+    The CLI's runner turns such an error into this sentence wherever it came from; other OSErrors
+    are bugs or missing files the command should have named, and keep their traceback.
+    """
+    if exc.errno not in _USER_ERRNOS:
+        return None
+    target = exc.filename or "a file"
+    remedy = "free some space or write elsewhere" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "give a writable folder"
+    return f"cannot write {target}: {_reason(exc)}; {remedy}"
+
+
+# errno values that say the place is not writable, not that the program is wrong.
+_USER_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM}
+
+
+def _reason(exc: OSError) -> str:
+    """The strerror of `exc` in lower case ("read-only file system"), or its first line."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "no space left on device"
+    text = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text[:1].lower() + text[1:]
 
 
 class _Probe(Exception):
@@ -109,20 +183,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                 lock = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 fcntl.flock(lock, fcntl.LOCK_EX)
             except OSError as exc:
-                raise Text2ASLError(f"cannot write {path}: {exc.strerror or exc}") from None
+                remedy = "free some space or write elsewhere" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "give a writable folder"
+                raise Text2ASLError(f"cannot write {path}: {_reason(exc)}; {remedy}") from None
             yield tmp
             if _free_bytes(path) < _NEARLY_FULL:  # a writer subprocess (ffmpeg) may hit ENOSPC and still exit 0
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.replace(tmp, path)
     except _Probe:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         return
     except Text2ASLError:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     except Exception as exc:
         full = _disk_full(exc, path)  # before the temp is deleted, which frees space again
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         if full:
             raise Text2ASLError(f"cannot write {path}: no space left on device; free some space or write elsewhere") from None
         if isinstance(exc, OSError):  # imageio-ffmpeg's carries ffmpeg's whole command line: keep the first line
@@ -130,11 +205,45 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             raise Text2ASLError(f"cannot write {path}: {detail}") from None
         raise
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     finally:
         if lock is not None:
             os.close(lock)
+
+
+def _discard(path: Path) -> None:
+    """Delete a temp file or folder if it is there; on a read-only file system even asking fails, so that is quiet."""
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """Yield an empty hidden temp folder beside `path`; on success it replaces `path`, on any error it is deleted.
+
+    For outputs that are several files (a checkpoint, a saved model): a kill, a full disk or a
+    read-only folder never leaves a half-written folder, nor the temp.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    _discard(tmp)
+    try:
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise Text2ASLError(os_error_sentence(exc) or f"cannot create {tmp}: {_reason(exc)}") from None
+    try:
+        with _terminate_on_signals():
+            yield tmp
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
 
 
 def remove_stale_partials(folder: Path, name: str | None = None) -> list[Path]:

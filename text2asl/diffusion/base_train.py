@@ -29,8 +29,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +39,7 @@ from text2asl.diffusion.dataset import SkeletonImageDataset, caption, gloss_toke
 from text2asl.diffusion.model import BASE_INFO
 from text2asl.diffusion.objective import diffusion_loss, sample_latents, step_generator
 from text2asl.errors import Text2ASLError
+from text2asl.io import atomic_folder, make_folder
 
 MODEL_SUBDIR = "model"
 VAE_SUBDIR = "stage-vae"
@@ -129,12 +128,8 @@ def _provenance(base_model: str) -> dict:
 
 def _save_atomically(save, folder: Path) -> None:
     """Call `save(tmp)` and rename tmp to `folder`, so a kill never leaves a half-written folder."""
-    tmp = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save(tmp)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    with atomic_folder(folder) as tmp:
+        save(tmp)
 
 
 def _initial_pipeline(init_from: str, captions: list[str], resolution: int):
@@ -188,7 +183,7 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
     # a starting base that is missing, damaged or does not fit fails before any keyframe is drawn
     pipe = None if init_from is None else _initial_pipeline(init_from, captions, config.resolution)
     steps_total = max_train_steps or config.max_train_steps
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out, "run folder")
     data_dir = out / DATASET_SUBDIR
     make_dataset([sub_lexicon(lexicon, train_glosses, out / "lexicon")], data_dir, resolution=config.resolution,
                  n_phases=config.n_phases, progress=progress)

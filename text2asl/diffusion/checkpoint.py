@@ -13,12 +13,12 @@ with a note, for the newest checkpoint that reads intact.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 
 from text2asl.errors import Text2ASLError
+from text2asl.io import atomic_folder
 
 PREFIX = "checkpoint-"
 _NAME = re.compile(rf"^{PREFIX}(\d+)$")
@@ -129,13 +129,21 @@ def _join_optimizer(tensors: dict, meta: dict) -> dict:
 def save_checkpoint(run_dir: str | Path, step: int, epoch: int, model, optimizer, lr_scheduler, scaler=None,
                     total_limit: int | None = None, extra: dict | None = None) -> Path:
     """Write checkpoint-`step` atomically; keep only the newest `total_limit` checkpoints. Returns its path."""
-    from safetensors.torch import save_file
 
     run_dir = Path(run_dir)
     final = run_dir / f"{PREFIX}{step}"
-    tmp = run_dir / f".{PREFIX}{step}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with atomic_folder(final) as tmp:
+        _write_checkpoint(tmp, step, epoch, model, optimizer, lr_scheduler, scaler, extra)
+    if total_limit:
+        for old in checkpoints(run_dir)[:-total_limit]:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _write_checkpoint(tmp: Path, step: int, epoch: int, model, optimizer, lr_scheduler, scaler, extra: dict | None) -> None:
+    """The files of one checkpoint, into the (temp) folder `tmp`."""
+    from safetensors.torch import save_file
+
     weights = {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad}
     save_file(weights, str(tmp / "weights.safetensors"))
     opt_tensors, opt_meta = _split_optimizer(optimizer.state_dict())
@@ -149,13 +157,6 @@ def save_checkpoint(run_dir: str | Path, step: int, epoch: int, model, optimizer
         **(extra or {}),
     }
     (tmp / "state.json").write_text(json.dumps(state, indent=1, default=float))
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    if total_limit:
-        for old in checkpoints(run_dir)[:-total_limit]:
-            shutil.rmtree(old, ignore_errors=True)
-    return final
 
 
 def load_checkpoint(path: str | Path, model, optimizer, lr_scheduler, scaler=None) -> dict:

@@ -130,7 +130,7 @@ def make_dataset(
 
     from text2asl.gloss_to_pose.lexicon import Lexicon
     from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
-    from text2asl.io import atomic_path
+    from text2asl.io import atomic_path, make_folder
 
     if not lexicons:
         raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv)")
@@ -155,7 +155,7 @@ def make_dataset(
     entries = [(lex, e) for lex in opened for e in lex.entries]
     if not entries:
         raise Text2ASLError(f"the lexicons {', '.join(str(lex.path) for lex in opened)} hold no signs")
-    output_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(output_dir, "dataset folder")
     renderer = SkeletonRenderer(render)
     rows: list[dict] = []
     durations: dict[str, list[float]] = {}
@@ -170,7 +170,7 @@ def make_dataset(
             name = f"{_safe_name(gloss)}/{instance}_phase{phase}.png"
             target = output_dir / name
             if not target.is_file():
-                target.parent.mkdir(parents=True, exist_ok=True)
+                make_folder(target.parent, "dataset folder")
                 _save_png(renderer.frame(arr.xyz[t], arr.conf[t]), target)
             rows.append({
                 "file_name": name, "text": caption(gloss, phase, n_phases), "gloss": gloss, "phase": phase,

@@ -44,7 +44,7 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
     whose path leaves their folder), so the sub-lexicon stands on its own.
     """
     from text2asl.gloss_to_pose.lexicon import Lexicon
-    from text2asl.io import atomic_path, contained_path
+    from text2asl.io import atomic_path, contained_path, make_folder
 
     lex = lexicon if isinstance(lexicon, Lexicon) else Lexicon(lexicon)
     if not glosses:
@@ -60,7 +60,7 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
         known = ", ".join(sorted({e.gloss for e in lex.entries})[:12])
         raise Text2ASLError(f"lexicon {lex.path} has no sign for {', '.join(map(repr, missing))}; it has e.g. {known}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder, "lexicon folder")
     with open(lex.path / "index.csv", newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         fields = list(reader.fieldnames or [])
@@ -68,7 +68,7 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
     for row in rows:
         name = row["path"].strip()
         target = contained_path(folder, name, f"{lex.path / 'index.csv'}", "lexicon folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent, "lexicon folder")
         shutil.copyfile(contained_path(lex.path, name, f"{lex.path / 'index.csv'}", "lexicon folder"), target)
         row["path"] = name
     with atomic_path(folder / "index.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:

@@ -37,6 +37,7 @@ from text2asl.diffusion.model import (LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_I
                                       load_base_model, resolve_base_model, seeded_generator, stable_diffusion_pipeline)
 from text2asl.diffusion.objective import diffusion_loss, encode_batch, step_generator
 from text2asl.errors import Text2ASLError
+from text2asl.io import make_folder
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 LOSS_LOG = "loss.csv"
@@ -96,7 +97,7 @@ class LoraTrainer:
             cpu=not on_gpu,
         )
         self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(acc.mixed_precision, torch.float32)
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(self.output_dir, "run folder")
         self.base_path = resolve_base_model(c.base_model)
 
         self.base = base = load_base_model(self.base_path, dtype=self.weight_dtype)
@@ -385,7 +386,7 @@ class LoraTrainer:
                                    height=self.config.resolution, width=self.config.resolution,
                                    output_type="np").images[0])
         folder = self.output_dir / "validation"
-        folder.mkdir(exist_ok=True)
+        make_folder(folder, "run folder")
         path = folder / f"step-{step:06d}_epoch-{epoch + 1:03d}.png"
         Image.fromarray((np.concatenate(images, axis=1) * 255).round().astype(np.uint8)).save(path)
         (folder / "prompts.txt").write_text("\n".join(self.validation_prompts()) + "\n")

@@ -209,10 +209,9 @@ def table(results: list[PairResult]) -> str:
 
 def write_outputs(results: list[PairResult], out_dir: str | Path) -> list[Path]:
     """pairs.csv (one line per pair), frames.csv (one line per reference frame) and <gloss>.png side by side, atomically."""
-    from text2asl.io import atomic_path
+    from text2asl.io import atomic_path, make_folder
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(out_dir, "results folder")
     with atomic_path(out / "pairs.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(PAIR_COLUMNS)

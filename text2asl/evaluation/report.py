@@ -141,10 +141,10 @@ def write_report(rows: Sequence[dict], out_dir: str | Path, notes: Sequence[str]
     matplotlib.use("Agg")  # files only: no display needed on servers and CI
     import matplotlib.pyplot as plt
 
-    from text2asl.io import atomic_path
+    from text2asl.io import atomic_path, make_folder
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out, "results folder")
     paths = {"csv": write_csv(rows, out / "results.csv")}
     text = "## Evaluation summary\n\nmean ± std over glosses; sw = shoulder widths; top-k over the suite's real signs.\n\n"
     text += summary_table(rows) + "".join(f"\n- {n}" for n in notes) + "\n"

@@ -27,6 +27,7 @@ from text2asl.errors import Text2ASLError
 from text2asl.extract.batch import BatchResult, ExtractJob, run_batch
 from text2asl.extract.datasets import Dataset, MissingVideo, Sample
 from text2asl.gloss_to_pose.lexicon import COLUMNS
+from text2asl.io import make_folder
 
 SPLIT_COLUMNS = ("path", "gloss", "split", "signer", "video", "score")
 
@@ -112,7 +113,7 @@ def build_lexicon(
             f"none of the {listed} videos listed by {dataset.name} is in the videos folder; check --videos"
             if listed else f"{dataset.name} lists no clips"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out, "lexicon output")
     jobs = {s.id: ExtractJob(s.video, out / "poses" / gloss_folder(s.gloss) / f"{s.id}.pose", s.clip) for s in dataset.samples}
     batch = run_batch(list(jobs.values()), workers=workers, failures_csv=out / "failures.csv",
                       overwrite=overwrite, progress=progress, desc="build-lexicon")
