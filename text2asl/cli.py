@@ -96,19 +96,19 @@ def _run(argv: list[str] | None) -> int:
     except Text2ASLError as exc:
         print(f"text2asl {command}: error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # a read-only folder, a full disk, wherever in a library it struck
+    except ImportError as exc:
+        hint = missing_dependency(exc)
+        if hint is None:
+            raise
+        print(f"text2asl {command}: error: {hint}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a read-only folder, a full disk, wherever in a library it struck
         from text2asl.io import os_error_sentence
 
         sentence = os_error_sentence(exc)
         if sentence is None:
             raise
         print(f"text2asl {command}: error: {sentence}", file=sys.stderr)
-        return 2
-    except ImportError as exc:
-        hint = missing_dependency(exc)
-        if hint is None:
-            raise
-        print(f"text2asl {command}: error: {hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"text2asl {command}: interrupted; finished outputs are kept, rerun to resume", file=sys.stderr)

@@ -127,28 +127,41 @@ def remove_made_folders() -> list[Path]:
     return removed
 
 
-def os_error_sentence(exc: OSError) -> str | None:
-    """One sentence for an OSError the user's environment caused (read-only folder, full disk, no permission), else None.
+def os_error_sentence(exc: BaseException, path: str | Path | None = None) -> str | None:
+    """One sentence for an error the user's environment caused (read-only folder, full disk, no permission), else None.
 
-    The CLI's runner turns such an error into this sentence wherever it came from; other OSErrors
-    are bugs or missing files the command should have named, and keep their traceback.
+    `exc` is an OSError, or a library's own error that wraps one (safetensors says "... (os error
+    28)"). The CLI's runner turns such an error into this sentence wherever it came from; other
+    errors are bugs or missing files the command should have named, and keep their traceback.
+    `path` names the output (rather than the temp file the error names, if any).
     """
-    if exc.errno not in _USER_ERRNOS:
+    code = _errno_of(exc)
+    if code not in _USER_ERRNOS:
         return None
-    target = exc.filename or "a file"
-    remedy = "free some space or write elsewhere" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "give a writable folder"
-    return f"cannot write {target}: {_reason(exc)}; {remedy}"
+    target = path or getattr(exc, "filename", None) or "a file"
+    remedy = "free some space or write elsewhere" if code in (errno.ENOSPC, errno.EDQUOT) else "give a writable folder"
+    return f"cannot write {target}: {_reason(code)}; {remedy}"
 
 
 # errno values that say the place is not writable, not that the program is wrong.
 _USER_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM}
 
 
-def _reason(exc: OSError) -> str:
-    """The strerror of `exc` in lower case ("read-only file system"), or its first line."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+def _errno_of(exc: BaseException) -> int | None:
+    """The errno of an OSError, or of the OS error a library's exception reports in its message ("(os error 28)")."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno
+    m = re.search(r"\(os error (\d+)\)", str(exc))
+    return int(m[1]) if m else None
+
+
+def _reason(code: int | OSError | None) -> str:
+    """What went wrong, in lower case: "read-only file system", "no space left on device"."""
+    if isinstance(code, OSError):
+        code = code.errno if code.errno is not None else (code.strerror or str(code))
+    if code in (errno.ENOSPC, errno.EDQUOT):
         return "no space left on device"
-    text = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    text = os.strerror(code) if isinstance(code, int) else (str(code).strip().splitlines() or ["unknown error"])[0]
     return text[:1].lower() + text[1:]
 
 
@@ -183,8 +196,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                 lock = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 fcntl.flock(lock, fcntl.LOCK_EX)
             except OSError as exc:
-                remedy = "free some space or write elsewhere" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "give a writable folder"
-                raise Text2ASLError(f"cannot write {path}: {_reason(exc)}; {remedy}") from None
+                raise Text2ASLError(os_error_sentence(exc, path) or f"cannot write {path}: {_reason(exc)}") from None
             yield tmp
             if _free_bytes(path) < _NEARLY_FULL:  # a writer subprocess (ffmpeg) may hit ENOSPC and still exit 0
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -232,15 +244,21 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     tmp = path.with_name(f".{path.name}.partial")
     _discard(tmp)
     try:
-        tmp.mkdir(parents=True)
-    except OSError as exc:
-        raise Text2ASLError(os_error_sentence(exc) or f"cannot create {tmp}: {_reason(exc)}") from None
-    try:
         with _terminate_on_signals():
+            tmp.mkdir(parents=True)
             yield tmp
             if path.exists():
                 shutil.rmtree(path)
             os.replace(tmp, path)
+    except Text2ASLError:
+        _discard(tmp)
+        raise
+    except Exception as exc:
+        _discard(tmp)
+        sentence = os_error_sentence(exc, path)
+        if sentence is None:
+            raise
+        raise Text2ASLError(sentence) from None
     except BaseException:
         _discard(tmp)
         raise
@@ -277,10 +295,12 @@ def remove_stale_partials(folder: Path, name: str | None = None) -> list[Path]:
 
 
 def _disk_full(exc: BaseException, path: Path) -> bool:
-    """Whether a failed write was a full disk: ENOSPC itself, or a writer (ffmpeg: "Broken pipe") that died of it."""
+    """Whether a failed write was a full disk: ENOSPC itself (or wrapped by a library), or a writer (ffmpeg: "Broken pipe") that died of it."""
+    if _errno_of(exc) in (errno.ENOSPC, errno.EDQUOT):
+        return True
     if not isinstance(exc, OSError):  # a bug or a user error, whatever the free space
         return False
-    return exc.errno == errno.ENOSPC or _free_bytes(path) < _NEARLY_FULL
+    return _free_bytes(path) < _NEARLY_FULL
 
 
 def _free_bytes(path: Path) -> float:

@@ -48,6 +48,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 def run(args: argparse.Namespace) -> int:
     from text2asl.extract.batch import jobs_for_videos, run_batch
     from text2asl.extract.holistic import Clip
+    from text2asl.io import check_output_path, make_folder
 
     for lo, hi in (("start", "end"), ("start_frame", "end_frame")):
         a, b = getattr(args, lo), getattr(args, hi)
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     clip = Clip(args.start_frame, args.end_frame, args.start, args.end, parse_bbox(args.bbox))
     jobs = jobs_for_videos(args.videos, args.output, clip)
     failures_csv = args.failures or args.output / "failures.csv"
+    if args.failures:  # a report that cannot be written fails before any video is extracted
+        check_output_path(make_folder(args.failures.parent, "--failures folder") / args.failures.name, (".csv",))
     result = run_batch(jobs, workers=args.workers, failures_csv=failures_csv, overwrite=args.overwrite,
                        progress=not args.quiet)
     print(f"text2asl extract: {result.summary()}; poses in {args.output}", file=sys.stderr)

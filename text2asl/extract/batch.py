@@ -118,8 +118,12 @@ def run_batch(
     bar = tqdm(total=len(jobs), initial=len(result.skipped), unit="video", desc=desc, disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
     start = time.perf_counter()
+    unwritable = None
     try:
         for job, outcome in _outcomes(todo, workers):
+            if outcome.get("reason") == UNWRITABLE:
+                unwritable = outcome["message"]
+                break
             _record(result, job, outcome)
             bar.update(1)
             if result.failures:
@@ -127,8 +131,10 @@ def run_batch(
     finally:
         result.seconds = time.perf_counter() - start
         bar.close()
-        if failures_csv is not None:
+        if failures_csv is not None and unwritable is None:
             write_failures(result.failures, failures_csv)
+    if unwritable is not None:
+        raise Text2ASLError(unwritable)
     return result
 
 
@@ -162,7 +168,10 @@ def extract_job(job: ExtractJob) -> dict:
 
     try:
         pose = extract_video(job.video, job.clip)
-        write_pose(pose, job.output)
+        try:
+            write_pose(pose, job.output)
+        except Text2ASLError as exc:  # a full disk or read-only folder: every other video would fail alike
+            return _failed(UNWRITABLE, str(exc))
         outcome = {"status": "done", "frames": int(pose.body.data.shape[0])}
     except ExtractionError as exc:
         outcome = _failed(exc.reason, str(exc))
@@ -176,6 +185,10 @@ def extract_job(job: ExtractJob) -> dict:
     outcome["pid"] = os.getpid()
     outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return outcome
+
+
+# The outcome of a job whose .pose could not be written: it stops the batch (`run_batch` raises it).
+UNWRITABLE = "unwritable"
 
 
 def _failed(reason: str, message: str) -> dict:
