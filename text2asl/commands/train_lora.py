@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{result.output_dir}: stopped by --max-minutes at step {result.global_step}/{result.max_train_steps}; "
               "rerun with --resume latest to continue")
     else:
-        print(f"{result.output_dir}: {result.global_step} steps, last loss {result.last_loss:.4f}; "
+        loss = "no step in this run" if result.last_loss is None else f"last loss {result.last_loss:.4f}"
+        print(f"{result.output_dir}: {result.global_step} steps, {loss}; "
               f"LoRA weights in {result.output_dir / 'pytorch_lora_weights.safetensors'}")
     return 0

@@ -167,6 +167,12 @@ def load_checkpoint(path: str | Path, model, optimizer, lr_scheduler, scaler=Non
     state, weights, opt_tensors = read_checkpoint(path)
     params = dict(model.named_parameters())
     mismatched = [n for n, t in weights.items() if n not in params or params[n].shape != t.shape]
+    tokens = "text_encoder.embeddings.token_embedding.weight"  # trained only with --token-learning-rate
+    if mismatched and (tokens in weights) != any(n.startswith("text_encoder.") for n in params):
+        trained, fix = (("also trained", "give --token-learning-rate again") if tokens in weights
+                        else ("did not train", "drop --token-learning-rate"))
+        raise Text2ASLError(f"checkpoint {path} {trained} the gloss tokens' embeddings; to resume it, {fix} "
+                            "(or start a new output folder)")
     if mismatched:
         raise Text2ASLError(
             f"checkpoint {path} does not fit this model ({len(mismatched)} tensors differ, e.g. {mismatched[0]}); "

@@ -183,6 +183,11 @@ class LoraTrainer:
             state = ckpt.load_checkpoint(ckpt.intact_checkpoint(self.output_dir, resume, note=self._note),
                                          self._trained_modules(), self.optimizer, self.lr_scheduler, acc.scaler)
             global_step = state["step"]
+            if global_step >= self.max_train_steps:  # a finished run: the loop below would train one step more
+                self._note(f"train-lora: {Path(resume).name} already reached step {global_step} of "
+                           f"{self.max_train_steps}; nothing left to train (raise --max-train-steps to train on)")
+                self.save_lora(global_step)
+                return TrainResult(self.output_dir, global_step, self.max_train_steps, "done", None)
             self._keep_learning_rate()
         log = _LossLog(self.output_dir / LOSS_LOG, global_step, enabled=acc.is_main_process)
         bar = tqdm(total=self.max_train_steps, initial=global_step, desc="train-lora", unit="step",
