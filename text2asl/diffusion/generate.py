@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from text2asl.errors import Text2ASLError
+
 from text2asl.diffusion.config import SD_V1_4
 from text2asl.diffusion.dataset import caption, gloss_token
 from text2asl.diffusion.model import base_info, hide_library_progress_bars, load_pipeline, seeded_generator, training_info
@@ -70,6 +72,10 @@ def generate_keyframes(pipe, glosses: Sequence[str], n_phases: int, seed: int = 
         latents = noise.repeat(len(chunk), 1, 1, 1).to(pipe.device, pipe.unet.dtype)
         out = pipe([p for _, p in chunk], latents=latents, num_inference_steps=num_inference_steps,
                    guidance_scale=guidance_scale, height=resolution, width=resolution, output_type="np").images
+        broken = sorted({glosses[i] for (i, _), image in zip(chunk, out) if not np.isfinite(image).all()})
+        if broken:  # NaN would become black frames in a video that looks made
+            raise Text2ASLError(f"the diffusion model drew NaN pixels for {', '.join(broken)}: its weights overflow; "
+                                "retrain the LoRA (or remove its token_embeddings.safetensors), or check the base model")
         images.extend((np.clip(out, 0, 1) * 255).round().astype(np.uint8))
         finished = (start + len(chunk)) // n_phases
         bar.update(finished - done)

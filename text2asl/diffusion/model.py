@@ -234,6 +234,13 @@ def load_token_embeddings(pipe, path: str | Path) -> list[str]:
                                 f"tokenizer and {weight.shape[1]}-dimensional embeddings; use the base the LoRA was trained on")
         if not torch.isfinite(vec).all():
             raise Text2ASLError(f"{path} holds NaN or inf for {name!r}; retrain the LoRA")
+    # Trained embeddings stay near the base's own; far larger ones overflow the text encoder into NaN images.
+    limit = 100 * float(weight.detach().norm(dim=1).max())
+    for name, vec in vectors.items():
+        norm = float(vec.double().norm())
+        if not norm <= limit:
+            raise Text2ASLError(f"{path} holds an embedding of norm {norm:.3g} for {name!r}, over 100 times the base "
+                                "model's largest; retrain the LoRA, or delete the file to use the LoRA alone")
     with torch.no_grad():
         for name, vec in vectors.items():
             weight[tok.convert_tokens_to_ids(name)] = vec.to(weight.device, weight.dtype)

@@ -131,6 +131,9 @@ def _frame_shape(pred: Sign, ref: Sign, size: int) -> tuple[int, int]:
     if not shapes:
         return size, size
     source, (h, w) = next(iter(shapes.items()))
+    if h != w and ref.frames is not None and pred.pose is not None:  # a camera recording, not a rendered skeleton
+        raise Text2ASLError(f"--ref {source} is a {w}x{h} video, not a rendered skeleton: give --extract-ref to compare "
+                            "the poses extracted from it with --pred")
     if h != w and (pred.pose is not None or ref.pose is not None):
         raise Text2ASLError(f"{source} is {w}x{h}; a .pose is compared with square videos only, so render the video square")
     return h, w
