@@ -85,6 +85,10 @@ def check_base_model(base_model: str) -> tuple[str, bool]:
                 f"base model folder {base_model} does not exist; pass a diffusers folder (model_index.json, unet/, "
                 "vae/, text_encoder/, tokenizer/) or a hub id such as CompVis/stable-diffusion-v1-4"
             )
+        if not (path / "unet" / "config.json").is_file() and (path / LORA_WEIGHTS).is_file():
+            trained_on = training_info(path).get("base_model")
+            raise Text2ASLError(f"{base_model} is a LoRA run folder (made by train-lora), not a base model; give the base "
+                                f"it was trained on{f' ({trained_on})' if trained_on else ''} as --base-model")
         if not (path / "unet" / "config.json").is_file():
             raise Text2ASLError(
                 f"base model folder {base_model} has no UNet (unet/config.json is missing); point --base-model "
