@@ -49,7 +49,7 @@ def contained_path(folder: Path, name: str, where: str, what: str = "folder") ->
     return inside(folder, Path(folder) / name, f"{where} gives the path {name!r}, which", what)
 
 
-def inside(folder: str | Path, path: str | Path, subject: str, what: str = "folder") -> Path:
+def inside(folder: str | Path, path: str | Path, subject: str, what: str = "folder", remedy: str | None = None) -> Path:
     """`path` if it resolves to a place inside `folder` (resolved too); else one sentence.
 
     The package's one symlink rule, for reading and writing alike: resolve, then contain. A symlink
@@ -64,8 +64,23 @@ def inside(folder: str | Path, path: str | Path, subject: str, what: str = "fold
         raise Text2ASLError(f"{subject} is a symlink loop; refused") from None
     if real != root and not real.is_relative_to(root):
         raise Text2ASLError(f"{subject} is a symlink that leads outside the {what} (to {real}); refused: "
-                            f"copy the file into the {what}")
+                            f"{remedy or f'copy the file into the {what}'}")
     return path
+
+
+def refuse_escaping_links(folder: str | Path, what: str = "output folder") -> Path:
+    """`folder` if no symlink in it (at any depth) leads outside it; else one sentence (the `inside` rule, for writes).
+
+    Called before a command writes into a folder that already exists (a run, a dataset), so that
+    nothing it writes there (loss.csv, weights, images) can land in a file elsewhere.
+    """
+    folder = Path(folder)
+    for parent, dirs, files in os.walk(folder):  # does not descend into linked folders
+        for name in dirs + files:
+            entry = Path(parent) / name
+            if entry.is_symlink():
+                inside(folder, entry, f"{entry}", what, "remove the link")
+    return folder
 
 
 def check_output_path(path: str | Path, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:

@@ -39,7 +39,7 @@ from text2asl.diffusion.dataset import SkeletonImageDataset, caption, gloss_toke
 from text2asl.diffusion.model import BASE_INFO
 from text2asl.diffusion.objective import diffusion_loss, sample_latents, step_generator
 from text2asl.errors import Text2ASLError
-from text2asl.io import atomic_folder, make_folder
+from text2asl.io import atomic_folder, make_folder, refuse_escaping_links
 
 MODEL_SUBDIR = "model"
 VAE_SUBDIR = "stage-vae"
@@ -183,7 +183,7 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
     # a starting base that is missing, damaged or does not fit fails before any keyframe is drawn
     pipe = None if init_from is None else _initial_pipeline(init_from, captions, config.resolution)
     steps_total = max_train_steps or config.max_train_steps
-    make_folder(out, "run folder")
+    refuse_escaping_links(make_folder(out, "run folder"), "run folder")
     data_dir = out / DATASET_SUBDIR
     make_dataset([sub_lexicon(lexicon, train_glosses, out / "lexicon")], data_dir, resolution=config.resolution,
                  n_phases=config.n_phases, progress=progress)

@@ -130,7 +130,7 @@ def make_dataset(
 
     from text2asl.gloss_to_pose.lexicon import Lexicon
     from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
-    from text2asl.io import atomic_path, make_folder
+    from text2asl.io import atomic_path, make_folder, refuse_escaping_links
 
     if not lexicons:
         raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv)")
@@ -155,7 +155,7 @@ def make_dataset(
     entries = [(lex, e) for lex in opened for e in lex.entries]
     if not entries:
         raise Text2ASLError(f"the lexicons {', '.join(str(lex.path) for lex in opened)} hold no signs")
-    make_folder(output_dir, "dataset folder")
+    refuse_escaping_links(make_folder(output_dir, "dataset folder"), "dataset folder")
     renderer = SkeletonRenderer(render)
     rows: list[dict] = []
     durations: dict[str, list[float]] = {}

@@ -37,7 +37,7 @@ from text2asl.diffusion.model import (LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_I
                                       load_base_model, resolve_base_model, seeded_generator, stable_diffusion_pipeline)
 from text2asl.diffusion.objective import diffusion_loss, encode_batch, step_generator
 from text2asl.errors import Text2ASLError
-from text2asl.io import make_folder
+from text2asl.io import make_folder, refuse_escaping_links
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 LOSS_LOG = "loss.csv"
@@ -97,7 +97,7 @@ class LoraTrainer:
             cpu=not on_gpu,
         )
         self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(acc.mixed_precision, torch.float32)
-        make_folder(self.output_dir, "run folder")
+        refuse_escaping_links(make_folder(self.output_dir, "run folder"), "run folder")
         self.base_path = resolve_base_model(c.base_model)
 
         self.base = base = load_base_model(self.base_path, dtype=self.weight_dtype)
@@ -439,6 +439,8 @@ def train_lora(config: LoraConfig, data_dir: str | Path, output_dir: str | Path,
     """
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise Text2ASLError(f"-o {output_dir} is a file, not a run folder; give a new or existing folder")
+    if Path(output_dir).is_dir():  # before any model loads: nothing of this run may be written through a link
+        refuse_escaping_links(output_dir, "run folder")
     if resume:
         resume = str(ckpt.intact_checkpoint(output_dir, resume, note=lambda line: print(line, file=sys.stderr)).resolve())
     return LoraTrainer(config, data_dir, output_dir, progress=progress).train(resume=resume)
