@@ -328,6 +328,8 @@ PLACE_CASES = [
     ("pose-sparse-2g-translate", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _sparse_pose, None, r"a.pose is 2,048 MiB, more than any sign's"),
     ("pose-sparse-2g-recognize", ["recognize", "lex/a.pose", "--reference", str(Lexicon.embedded().path)], _sparse_pose, None, r"a.pose is 2,048 MiB"),
     ("pose-sparse-2g-evaluate", ["evaluate", "--pred", "lex/a.pose", "--ref", "a.pose", "-o", "ev"], _both(_sparse_pose, _letter_pose), None, r"a.pose is 2,048 MiB"),
+    ("pose-sparse-2g-make-dataset", ["make-dataset", "--lexicon", "lex", "-o", "ds", "--resolution", "32", "-q"], _sparse_pose, None,
+     r"a.pose is 2,048 MiB"),
     ("recognize-dev-zero", ["recognize", "zero.pose", "--reference", str(Lexicon.embedded().path)], _zero_link, None, "zero.pose is not a regular file"),
     ("evaluate-camera-ref", ["evaluate", "--pred", "a.pose", "--ref", "cam.mp4", "-o", "ev"], _camera_video, None, "--ref cam.mp4 is a 96x64 video.*give --extract-ref"),
     # symlinks: resolve, then contain
