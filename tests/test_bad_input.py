@@ -398,6 +398,7 @@ def test_missing_optional_dependency_is_one_line_with_the_install_command(monkey
     import text2asl.commands.recognize as recognize_cli
 
     monkeypatch.setitem(sys.modules, "skimage", None)  # `import skimage` now raises ModuleNotFoundError
+    monkeypatch.delitem(sys.modules, "skimage.metrics", raising=False)  # an earlier test may have imported it
     monkeypatch.setattr(recognize_cli, "run", lambda args: importlib.import_module("skimage.metrics"))
     assert main(["recognize", "a.pose", "--reference", "lex"]) == 2
     err = capsys.readouterr().err
@@ -670,6 +671,9 @@ def test_extract_without_mediapipe_is_one_line_with_the_install_command(tmp_path
     make_video(tmp_path / "v.mp4", n_frames=2, size=64)
     monkeypatch.setitem(sys.modules, "mediapipe", None)
     monkeypatch.delitem(sys.modules, "pose_format.utils.holistic", raising=False)
+    import pose_format.utils
+
+    monkeypatch.delattr(pose_format.utils, "holistic", raising=False)  # `from pose_format.utils import holistic` reads it
     monkeypatch.setattr(holistic, "_WARM", [])
     assert main(["extract", str(tmp_path / "v.mp4"), "-o", str(tmp_path / "poses"), "-j", "1", "-q"]) == 2
     err = capsys.readouterr().err

@@ -69,14 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     A failed command leaves no empty folder it made (`text2asl.io.remove_made_folders`); files it
     finished are kept, so a rerun resumes.
     """
-    code = 1
+    # text2asl.io is looked up, not imported: it costs ~30 ms, and `--help` must start fast. A command
+    # that makes folders has imported it; before the first command nothing was made (mark 0).
+    io = sys.modules.get("text2asl.io")
+    mark, code = (io.made_folders_mark() if io else 0), 1
     try:
         code = _run(argv)
     finally:
-        if code != 0:
-            from text2asl.io import remove_made_folders  # here, not on top: numpy would slow every start
-
-            remove_made_folders()
+        io = sys.modules.get("text2asl.io")
+        if code != 0 and io is not None:
+            io.remove_made_folders(mark)
     return code
 
 

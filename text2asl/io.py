@@ -13,11 +13,12 @@ import signal
 import threading
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Iterable, Iterator
-
-import numpy as np
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from text2asl.errors import Terminated, Text2ASLError
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the CLI's runner imports this module on every start
+    import numpy as np
 
 # Formats the package writes: videos, and videos plus .pose files.
 VIDEO_WRITE_SUFFIXES = (".mp4", ".gif")
@@ -127,18 +128,23 @@ def make_folder(folder: str | Path, what: str = "output folder") -> Path:
 _MADE: list[Path] = []
 
 
-def remove_made_folders() -> list[Path]:
-    """Delete the folders `make_folder` created that are still empty, deepest first; returns them.
+def made_folders_mark() -> int:
+    """A mark for `remove_made_folders`: the folders made after it are the ones a command made."""
+    return len(_MADE)
+
+
+def remove_made_folders(since: int = 0) -> list[Path]:
+    """Delete the folders `make_folder` created after mark `since` that are still empty, deepest first; returns them.
 
     For a command that failed: what it finished stays, the empty folders it made for the rest go.
     Folders the user had before are never touched; a folder with anything in it is kept.
     """
     removed = []
-    for folder in sorted(set(_MADE), key=lambda p: len(p.parts), reverse=True):
+    for folder in sorted(set(_MADE[since:]), key=lambda p: len(p.parts), reverse=True):
         with contextlib.suppress(OSError):
             folder.rmdir()  # refuses a folder that is not empty
             removed.append(folder)
-    _MADE.clear()
+    del _MADE[since:]
     return removed
 
 
@@ -354,6 +360,7 @@ def read_video(path: str | Path) -> tuple[Iterator[np.ndarray], dict]:
     has no count), duration (s, from the header) and codec.
     """
     import imageio_ffmpeg
+    import numpy as np
 
     path = Path(path)
     if not path.is_file():
@@ -405,9 +412,10 @@ def write_pose_stream(chunks: Iterable, path: str | Path, fps: float) -> Path:
     the confidences to a spool file beside it (a third of the size) that is appended at the end,
     and the frame count is patched in last.
     """
-    import shutil
     import struct
     import tempfile
+
+    import numpy as np
 
     from text2asl.poses.layout import pose_header
 
