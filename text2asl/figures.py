@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from text2asl.paths import figures_dir, shared_dataset
 from text2asl.io import make_folder
+from text2asl.paths import figures_dir, shared_dataset
 
 
 def lexicon_track_strip(out: Path) -> Path:
