@@ -722,3 +722,18 @@ def test_fuzz_number_option(text, kind):
         assert str(exc) and "\n" not in str(exc)
         return
     assert isinstance(value, kind) and np.isfinite(value) and -5 < value <= 100
+
+
+@pytest.mark.parametrize("exc, sentence", [
+    (OSError(errno.EROFS, "Read-only file system", "/r/x"), "cannot write /r/x: read-only file system; give a writable folder"),
+    (OSError(errno.ENOSPC, "No space left on device", "/r/x"), "cannot write /r/x: no space left on device; free some space or write elsewhere"),
+    (OSError(errno.EACCES, "Permission denied", "/r/x"), "cannot open /r/x: permission denied; check its permissions and its folder's"),
+    (RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)"),
+     "cannot write a file: no space left on device; free some space or write elsewhere"),
+    (OSError(errno.ENOENT, "No such file or directory", "/r/x"), None),  # a missing input the command should have named
+    (ValueError("a bug"), None),
+])
+def test_which_errors_the_runner_turns_into_one_sentence(exc, sentence):
+    from text2asl.io import os_error_sentence
+
+    assert os_error_sentence(exc) == sentence

@@ -183,6 +183,8 @@ def os_error_sentence(exc: BaseException, path: str | Path | None = None) -> str
     if code not in _USER_ERRNOS:
         return None
     target = path or getattr(exc, "filename", None) or "a file"
+    if code in (errno.EACCES, errno.EPERM):  # a read as well as a write
+        return f"cannot open {target}: {_reason(code)}; check its permissions and its folder's"
     remedy = "free some space or write elsewhere" if code in (errno.ENOSPC, errno.EDQUOT) else "give a writable folder"
     return f"cannot write {target}: {_reason(code)}; {remedy}"
 
