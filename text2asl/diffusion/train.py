@@ -20,6 +20,7 @@ diverged-checkpoint-N, so `--resume latest --learning-rate LOWER` starts from a 
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -443,4 +444,11 @@ def train_lora(config: LoraConfig, data_dir: str | Path, output_dir: str | Path,
         refuse_escaping_links(output_dir, "run folder")
     if resume:
         resume = str(ckpt.intact_checkpoint(output_dir, resume, note=lambda line: print(line, file=sys.stderr)).resolve())
-    return LoraTrainer(config, data_dir, output_dir, progress=progress).train(resume=resume)
+    trainer = LoraTrainer(config, data_dir, output_dir, progress=progress)
+    try:
+        return trainer.train(resume=resume)
+    except BaseException:
+        if not resume and not ckpt.checkpoints(output_dir):  # nothing to resume from: the steps' log alone is no result
+            with contextlib.suppress(OSError):
+                (Path(output_dir) / LOSS_LOG).unlink()
+        raise
