@@ -265,6 +265,13 @@ def _slow_sign(work: Path) -> None:
     _lexicon_with(_row(), _pose_bytes(lambda arr: setattr(arr, "fps", 0.001)))(work)
 
 
+def _minutes_long_sign(work: Path) -> None:
+    """A lexicon whose one sign is a letter slowed to 1 fps and repeated: 120 frames, two minutes."""
+    def slow(arr):
+        arr.xyz, arr.conf, arr.fps = np.repeat(arr.xyz, 10, axis=0)[:120], np.repeat(arr.conf, 10, axis=0)[:120], 1.0
+    _lexicon_with(_row(), _pose_bytes(slow))(work)
+
+
 def _sparse_pose(work: Path) -> None:
     """A lexicon whose a.pose is a real sign followed by 2 GiB of holes (sparse: costs no disk)."""
     _lexicon_with(_row())(work)
@@ -325,6 +332,8 @@ PLACE_CASES = [
     ("extract-failures-proc", ["extract", "v.mp4", "-o", "poses", "--failures", "/proc/x/f.csv"], _video, None, "cannot create --failures folder /proc/x"),
     # files that are no sign, caught before they are read
     ("pose-fps-0.001", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _slow_sign, None, r"a.pose has frame rate 0.001, which is no camera's"),
+    ("sign-minutes-long", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _minutes_long_sign, None,
+     r"row 1: a.pose lasts 120 s \(120 frames at 1 fps\), longer than any sign"),
     ("pose-sparse-2g-translate", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _sparse_pose, None, r"a.pose is 2,048 MiB, more than any sign's"),
     ("pose-sparse-2g-recognize", ["recognize", "lex/a.pose", "--reference", str(Lexicon.embedded().path)], _sparse_pose, None, r"a.pose is 2,048 MiB"),
     ("pose-sparse-2g-evaluate", ["evaluate", "--pred", "lex/a.pose", "--ref", "a.pose", "-o", "ev"], _both(_sparse_pose, _letter_pose), None, r"a.pose is 2,048 MiB"),

@@ -21,7 +21,7 @@ import numpy as np
 
 from text2asl.errors import Text2ASLError
 from text2asl.io import contained_path
-from text2asl.poses.layout import PoseArray, _embedded_alphabet_dir, read_pose_file
+from text2asl.poses.layout import MAX_SIGN_SECONDS, PoseArray, _embedded_alphabet_dir, read_pose_file
 
 COLUMNS = ("path", "spoken_language", "signed_language", "start", "end", "words", "glosses", "priority")
 
@@ -112,6 +112,10 @@ class Lexicon:
                                     f"{entry.path.name} ({arr.duration * 1000:.0f} ms long); fix start/end")
             # A span past the end (common: end is the clip length rounded up) keeps what exists.
             arr = arr.slice(a, min(b, len(arr)))
+        if arr.duration > MAX_SIGN_SECONDS:
+            raise Text2ASLError(f"{self.path / 'index.csv'} row {entry.row}: {entry.path.name} lasts {arr.duration:.0f} s "
+                                f"({len(arr)} frames at {arr.fps:g} fps), longer than any sign ({MAX_SIGN_SECONDS:g} s at "
+                                "most); give the sign's start/end, or cut the recording")
         if len(arr) == 0 or not arr.present().any():
             raise Text2ASLError(f"{self.path / 'index.csv'} row {entry.row}: span {entry.start_ms:g}-{entry.end_ms:g} ms of "
                                 f"{entry.path.name} holds no detected point; fix start/end or re-extract the sign")

@@ -36,6 +36,10 @@ MAX_POSE_BYTES = 512 * 2**20
 # Frame rates of cameras, from a slow webcam to high-speed video. Below 1 fps one recorded frame
 # would become dozens of output frames per second of a "sign" lasting minutes.
 FPS_RANGE = (1.0, 1000.0)
+# A lexicon sign (its start/end span) lasts seconds: the asl-app signs 0.5-2.8 s, a fingerspelled
+# letter about 1 s. A "sign" of many minutes is a whole recording, or a wrong rate, that would be
+# resampled into millions of output frames.
+MAX_SIGN_SECONDS = 60.0
 
 # Indices into BODY (MediaPipe pose landmark numbering).
 NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
