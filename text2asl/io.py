@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from text2asl.errors import Terminated, Text2ASLError
 
-if TYPE_CHECKING:  # numpy is imported where it is used: the CLI's runner imports this module on every start
+if TYPE_CHECKING:  # numpy is imported where it is used, so that the CLI runner's error path imports this module cheaply
     import numpy as np
 
 # Formats the package writes: videos, and videos plus .pose files.

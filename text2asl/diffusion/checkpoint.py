@@ -128,8 +128,7 @@ def _join_optimizer(tensors: dict, meta: dict) -> dict:
 
 def save_checkpoint(run_dir: str | Path, step: int, epoch: int, model, optimizer, lr_scheduler, scaler=None,
                     total_limit: int | None = None, extra: dict | None = None) -> Path:
-    """Write checkpoint-`step` atomically; keep only the newest `total_limit` checkpoints. Returns its path."""
-
+    """Write checkpoint-`step` atomically (`io.atomic_folder`); keep only the newest `total_limit` checkpoints. Returns its path."""
     run_dir = Path(run_dir)
     final = run_dir / f"{PREFIX}{step}"
     with atomic_folder(final) as tmp:
