@@ -290,6 +290,12 @@ def _linked_out_of_lexicon(work: Path) -> None:
     os.symlink("../outside.pose", work / "lex" / "a.pose")
 
 
+def _link_loop(work: Path) -> None:
+    _lexicon_with(_row())(work)
+    (work / "lex" / "a.pose").unlink()
+    os.symlink("a.pose", work / "lex" / "a.pose")
+
+
 def _linked_out_of_videos(work: Path) -> None:
     (work / "clips").mkdir()
     (work / "outside.mp4").write_bytes(b"a video elsewhere")
@@ -344,6 +350,7 @@ PLACE_CASES = [
     # symlinks: resolve, then contain
     ("lexicon-link-out", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _linked_out_of_lexicon, None,
      r"row 1 gives the path 'a.pose', which is a symlink that leads outside the lexicon folder"),
+    ("lexicon-link-loop", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _link_loop, None, r"row 1 gives the path 'a.pose', which is a symlink loop"),
     ("videos-link-out", ["build-lexicon", "--labels", "clips/labels.csv", "-o", "out"], _linked_out_of_videos, None,
      r"gives the path 'hello.mp4', which is a symlink that leads outside the videos folder"),
 ]
@@ -369,6 +376,28 @@ def test_an_unwritable_place_or_a_file_that_is_no_sign_is_one_sentence(case, arg
     assert code == 2 and len(errors) == 1 and "Traceback" not in "\n".join(lines), lines
     assert re.search(culprit, errors[0]), errors[0]
     assert _files(tmp_path) == before, "the failed command left files or folders behind"
+
+
+def test_a_link_that_stays_inside_the_lexicon_is_followed(tmp_path, monkeypatch, capsys):
+    """Resolve, then contain: a link to another file of the same folder is as good as the file."""
+    monkeypatch.chdir(tmp_path)
+    _lexicon_with(_row(path="sub/b.pose"))(tmp_path)
+    (tmp_path / "lex" / "sub").mkdir()
+    os.symlink("../a.pose", tmp_path / "lex" / "sub" / "b.pose")
+    assert main(["translate", "cat", "--lexicon", "lex", "-o", "o.pose", "-q"]) == 0, capsys.readouterr().err
+    assert len(read_pose_file(tmp_path / "o.pose")) > 0
+
+
+def test_a_failed_command_removes_only_the_empty_folders_it_made(tmp_path):
+    from text2asl.io import made_folders_mark, make_folder, remove_made_folders
+
+    (tmp_path / "mine").mkdir()
+    mark = made_folders_mark()
+    make_folder(tmp_path / "mine" / "a" / "b")
+    make_folder(tmp_path / "new" / "kept")
+    (tmp_path / "new" / "kept" / "result.pose").write_bytes(b"finished")
+    assert sorted(p.name for p in remove_made_folders(mark)) == ["a", "b"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["mine", "new", "new/kept", "new/kept/result.pose"]
 
 
 def test_reference_pairs_are_sampled_without_listing_them():
