@@ -11,6 +11,7 @@ import numpy as np
 from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.lexicon import Lexicon
 from text2asl.gloss_to_pose.lookup import SignPlan, TokenCoverage, Unit, plan_signs
+from text2asl.gloss_to_pose.rhythm import assign_pauses
 from text2asl.gloss_to_pose.stitch import StitchConfig, Stitcher
 from text2asl.poses.layout import PoseArray, to_pose
 from text2asl.text_to_gloss.rules import GlossResult, parse_glosses, text_to_gloss
@@ -104,6 +105,7 @@ def translate(
     opened = open_lexicons(lexicons)
     alphabet = Lexicon.embedded()
     plan = plan_signs(result.glosses, result.sources, opened + [alphabet], alphabet)
+    assign_pauses(plan.units, result.boundaries)
     if not plan.units:
         raise Text2ASLError("none of the glosses can be signed: they have no letters to fingerspell")
     config = config or StitchConfig()

@@ -77,6 +77,9 @@ class Token:
     kind: str = "word"  # word | name | number | time | wh | neg | modal | pronoun
     capitalised: bool = False
     sentence_initial: bool = False
+    index: int = 0  # position in its sentence as written (contraction parts share their word's)
+    start: int = 0  # character span of the word in `GlossResult.text`
+    end: int = 0
 
 
 @dataclass
@@ -94,6 +97,11 @@ class GlossResult:
     rules: list[RuleHit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sentences: list[list[str]] = field(default_factory=list)
+    # Where the signing pauses: gloss index -> "comma" | "sentence" | "question" (a yes/no question,
+    # whose last sign is held), the break falling after that gloss. `gloss_to_pose.rhythm` times them.
+    boundaries: dict[int, str] = field(default_factory=dict)
+    text: str = ""  # the text as glossed (accents stripped): what `source_spans` index
+    source_spans: list[tuple[int, int]] = field(default_factory=list)  # each gloss's English word in `text`
 
     def __str__(self) -> str:
         return " ".join(self.glosses)
@@ -127,29 +135,44 @@ def number_glosses(digits: str) -> list[str]:
 
 
 def tokenize(text: str) -> tuple[list[list[Token]], list[str], list[bool]]:
-    """Split into sentences of word/number tokens; returns (sentences, skipped strings, is_question per sentence)."""
-    text = _ascii_letters(text)
+    """Split into sentences of word/number tokens; returns (sentences, skipped strings, is_question per sentence).
+
+    Offsets (`Token.start`, `end`) index `_ascii_letters(text)`; see `clause_breaks` for commas.
+    """
+    return _tokenize(_ascii_letters(text))[:3]
+
+
+def _tokenize(text: str) -> tuple[list[list[Token]], list[str], list[bool], list[set[int]]]:
+    """`tokenize` on already normalised text, plus per sentence the token indices a comma (or ; :) follows."""
     sentences: list[list[Token]] = [[]]
     questions: list[bool] = [False]
+    commas: list[set[int]] = [set()]
     skipped: list[str] = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         tok = m.group()
+        current = sentences[-1]
         if kind == "end":
             questions[-1] = "?" in tok
-            if sentences[-1]:
+            if current:
                 sentences.append([])
                 questions.append(False)
+                commas.append(set())
         elif kind == "word":
-            sentences[-1].append(Token(tok, tok.lower(), capitalised=tok[0].isupper(), sentence_initial=not sentences[-1]))
+            current.append(Token(tok, tok.lower(), capitalised=tok[0].isupper(), sentence_initial=not current,
+                                 index=len(current), start=m.start(), end=m.end()))
         elif kind == "num":
-            sentences[-1].append(Token(tok, tok, kind="number", sentence_initial=not sentences[-1]))
+            current.append(Token(tok, tok, kind="number", sentence_initial=not current, index=len(current),
+                                 start=m.start(), end=m.end()))
+        elif kind == "punct" and tok in ",;:" and current:
+            commas[-1].add(len(current) - 1)
         elif kind == "other":
             skipped.append(tok)
     if not sentences[-1]:
         sentences.pop()
         questions.pop()
-    return sentences, skipped, questions
+        commas.pop()
+    return sentences, skipped, questions, commas
 
 
 def _expand(tokens: list[Token], hits: list[RuleHit]) -> list[Token]:
@@ -178,7 +201,8 @@ def _expand(tokens: list[Token], hits: list[RuleHit]) -> list[Token]:
             hits.append(RuleHit("contraction", f"{t.text} -> {' '.join(parts)}"))
         for i, p in enumerate(parts):
             text = t.text[: len(p)] if i == 0 else p
-            out.append(Token(text, p, capitalised=t.capitalised and i == 0, sentence_initial=t.sentence_initial and i == 0))
+            out.append(Token(text, p, capitalised=t.capitalised and i == 0, sentence_initial=t.sentence_initial and i == 0,
+                             index=t.index, start=t.start, end=t.end))
     return out
 
 
@@ -305,21 +329,29 @@ def _sentence(tokens: list[Token], question: bool, hits: list[RuleHit]) -> list[
 def text_to_gloss(text: str) -> GlossResult:
     """Gloss English text sentence by sentence. Empty glosses mean nothing in the text can be signed."""
     hits: list[RuleHit] = []
-    sentences, skipped, questions = tokenize(text)
-    result = GlossResult([], [], hits)
+    text = _ascii_letters(text)
+    sentences, skipped, questions, commas = _tokenize(text)
+    result = GlossResult([], [], hits, text=text)
     for s in skipped:
         hits.append(RuleHit("skipped", s))
         result.warnings.append(f"skipped {s!r}: not English text (emoji or non-Latin script)")
-    for tokens, question in zip(sentences, questions):
+    for tokens, question, comma_after in zip(sentences, questions, commas):
         glossed = _sentence(tokens, question, hits)
         sentence = []
-        for t in glossed:
+        for k, t in enumerate(glossed):
             for g in t.gloss.split():
                 result.glosses.append(g)
                 result.sources.append(t.text)
+                result.source_spans.append((t.start, t.end))
                 sentence.append(g)
+            nxt = glossed[k + 1].index if k + 1 < len(glossed) else None
+            # A comma between this word and the next one signed (in the English order): pause here.
+            if sentence and nxt is not None and any(t.index <= c < nxt for c in comma_after):
+                result.boundaries[len(result.glosses) - 1] = "comma"
         if sentence:
             result.sentences.append(sentence)
+            yes_no = question and not any(t.kind == "wh" for t in glossed)
+            result.boundaries[len(result.glosses) - 1] = "question" if yes_no else "sentence"
     return result
 
 
