@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from text2asl.options import number
+from text2asl.options import SPEED, number
 
 # Finite ranges for every numeric option, checked by argparse before any work starts.
 FPS = number(float, 0, 120, lo_open=True)
@@ -25,6 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=SIZE, default=512, help=f"square canvas size in pixels, in {SIZE.range_text} (default: %(default)s)")
     p.add_argument("--letter-hold", type=LETTER_HOLD, default=0.3, metavar="SECONDS",
                    help=f"how long each fingerspelled letter is held, in {LETTER_HOLD.range_text} (default: %(default)s)")
+    p.add_argument("--speed", type=SPEED, default=1.0,
+                   help=f"signing speed: 0.5 is half speed for learners; fingerspelled letters stay readable, in {SPEED.range_text} (default: %(default)s)")
+    p.add_argument("--caption", choices=["gloss", "english", "both"], default="gloss",
+                   help="what the caption shows: the gloss (default), the English sentence with the word being signed highlighted, or both")
     p.add_argument("--no-caption", action="store_true", help="do not print the gloss on the frames")
     p.add_argument("--no-hands-inset", action="store_true", help="do not draw the magnified hands")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if args.text is not None and args.glosses is not None:
         raise Text2ASLError("give either text or --glosses, not both")
     output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
-    config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold)
+    config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold, speed=args.speed)
     translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon, config=config)
     for warning in translation.gloss.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -71,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         write_video(frames, output, args.fps)
     else:
         render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset)
-        save(translation, output, render)
+        save(translation, output, render, captions=args.caption)
     if not args.quiet:
         print(f"wrote {output}")
     return 0

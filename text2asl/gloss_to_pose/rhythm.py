@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from text2asl.options import SPEED_RANGE
 from text2asl.poses.layout import PoseArray
 from text2asl.poses.retarget import ARMS
 
@@ -26,7 +27,6 @@ SENTENCE_HOLD_S = 0.15
 SENTENCE_REST_S = 0.25
 QUESTION_HOLD_S = 0.5
 MIN_LETTER_HOLD_S = 0.2  # about 3 letters a second with the handshape transitions: still readable
-SPEED_RANGE = (0.5, 2.0)  # --speed: half speed for learners up to twice as fast
 PAUSES = ("comma", "sentence", "question")  # weakest to strongest: two breaks on one unit keep the stronger
 
 # The resting arm, measured on asl-app-lexicon's 3,397 frames (100 signs) where the non-dominant wrist
@@ -34,6 +34,15 @@ PAUSES = ("comma", "sentence", "question")  # weakest to strongest: two breaks o
 # wrist relative to the shoulder (x outwards, y down; medians; spread under 0.09).
 REST_ELBOW = (0.157, 0.909)
 REST_WRIST = (0.236, 1.665)
+
+
+def check_speed(speed: float) -> float:
+    """`speed` if it is in `SPEED_RANGE`, else a `Text2ASLError` naming the range."""
+    from text2asl.errors import Text2ASLError
+
+    if not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:  # NaN fails too
+        raise Text2ASLError(f"speed {speed} is out of range; give a value in [{SPEED_RANGE[0]}, {SPEED_RANGE[1]}]")
+    return speed
 
 
 def hold_frames(seconds: float, fps: float, speed: float = 1.0) -> int:
@@ -117,4 +126,4 @@ def held(xyz: np.ndarray, conf: np.ndarray, n: int, fps: float) -> PoseArray:
 
 
 __all__ = ["COMMA_HOLD_S", "MIN_LETTER_HOLD_S", "QUESTION_HOLD_S", "SENTENCE_HOLD_S", "SENTENCE_REST_S",
-           "SPEED_RANGE", "assign_pauses", "hold_frames", "held", "letter_hold_s", "pause_frames", "rest_frame"]
+           "assign_pauses", "check_speed", "hold_frames", "held", "letter_hold_s", "pause_frames", "rest_frame"]

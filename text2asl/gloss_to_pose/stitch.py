@@ -24,7 +24,7 @@ import numpy as np
 
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.gloss_to_pose.lookup import Unit
-from text2asl.gloss_to_pose.rhythm import held, letter_hold_s, pause_frames, rest_frame
+from text2asl.gloss_to_pose.rhythm import check_speed, held, letter_hold_s, pause_frames, rest_frame
 from text2asl.poses.filters import fill_gaps, joint_speed, resample, smooth, trim_rest
 from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.normalize import normalize
@@ -87,6 +87,7 @@ class Stitcher:
 
     def __init__(self, config: StitchConfig | None = None, cache_size: int = 512):
         self.config = config or StitchConfig()
+        check_speed(self.config.speed)
         self._cache: OrderedDict[tuple[str, LexiconEntry], PoseArray] = OrderedDict()
         self._cache_size = cache_size
 
@@ -264,25 +265,26 @@ class Stitcher:
                     yield out
                 out = (chunk, caps)
             if unit.pause:
-                out, last = self._with_pause(out, last, top, unit.pause)
+                out, last, top = self._with_pause(out, last, top, unit.pause)
             yield out
             prev, prev_label = (last, top), caption_label(unit.label)
 
     def _with_pause(self, out: tuple[PoseArray, list[str]], last: PoseArray, top: float,
-                    kind: str) -> tuple[tuple[PoseArray, list[str]], PoseArray]:
-        """The unit's last chunk with its pause appended, and the pose the next transition starts from."""
+                    kind: str) -> tuple[tuple[PoseArray, list[str]], PoseArray, float]:
+        """The unit's last chunk with its pause appended; the pose the next transition starts from and its
+        top speed (0 at rest: the way up is paced by the next sign alone)."""
         c = self.config
         chunk, caps = out
         n_hold, n_rest = pause_frames(kind, c.fps, c.speed)
         parts = [chunk, held(last.xyz[-1], last.conf[-1], n_hold, c.fps)]
-        end = last
+        end, end_top = last, top
         if n_rest:
             xyz, conf = rest_frame(last.xyz[-1], last.conf[-1])
-            end = held(xyz, conf, 1, c.fps)
+            end, end_top = held(xyz, conf, 1, c.fps), 0.0
             n_down = self._transition_length(last, top, end, top)
             parts += [smoothstep_transition(last.xyz[-1], last.conf[-1], xyz, conf, n_down), held(xyz, conf, n_rest, c.fps)]
         paused = PoseArray.concatenate(parts)
         paused.fps = c.fps
         added = len(paused) - len(chunk)
         paused.meta = {**chunk.meta, "pause": kind, "pause_frames": added, "hold_frames": n_hold}
-        return (paused, caps + [caps[-1]] * added), end
+        return (paused, caps + [caps[-1]] * added), end, end_top

@@ -142,6 +142,11 @@ def tokenize(text: str) -> tuple[list[list[Token]], list[str], list[bool]]:
     return _tokenize(_ascii_letters(text))[:3]
 
 
+def sentence_ends(text: str) -> list[int]:
+    """Character offsets in `text` (as glossed: `GlossResult.text`) just past each sentence's end mark."""
+    return [m.end() for m in _TOKEN.finditer(text) if m.lastgroup == "end"]
+
+
 def _tokenize(text: str) -> tuple[list[list[Token]], list[str], list[bool], list[set[int]]]:
     """`tokenize` on already normalised text, plus per sentence the token indices a comma (or ; :) follows."""
     sentences: list[list[Token]] = [[]]
