@@ -64,14 +64,23 @@ def run(args: argparse.Namespace) -> int:
         print("signed:", " ".join(translation.glosses))
         print(translation.summary())
     if args.renderer == "diffusion":
-        from text2asl.diffusion.generate import render_glosses
+        from text2asl.diffusion.generate import known_glosses, prompt_glosses, render_glosses
+        from text2asl.diffusion.model import use_cpu_threads
         from text2asl.pose_to_video.writer import write_video
 
         if output.suffix.lower() == ".pose":
             raise Text2ASLError("the diffusion renderer makes images, not poses: write .mp4 or .gif")
-        frames = render_glosses(translation.glosses, base_model=args.base_model, lora_dir=args.lora,
+        if args.speed != 1.0:
+            raise Text2ASLError("--speed works with the skeleton renderer only; the diffusion renderer times signs as recorded")
+        # Signs the model was trained on are prompted as themselves, not as a pose lexicon's spelling.
+        glosses = prompt_glosses(translation.gloss.glosses, known_glosses(args.base_model, args.lora))
+        if not args.quiet:
+            print("prompted:", " ".join(glosses))
+        use_cpu_threads()
+        frames = render_glosses(glosses, base_model=args.base_model, lora_dir=args.lora,
                                 fps=args.fps, size=args.size, lora_scale=args.lora_scale, seed=args.seed,
-                                num_inference_steps=args.steps, progress=not args.quiet)
+                                num_inference_steps=args.steps, progress=not args.quiet,
+                                captions=not args.no_caption)
         write_video(frames, output, args.fps)
     else:
         render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset)

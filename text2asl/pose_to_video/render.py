@@ -247,7 +247,7 @@ class SkeletonRenderer:
             return self._background
         if self._captioned[0] != caption:
             img = self._background.copy()
-            self._draw_caption(img, caption)
+            self.draw_caption(img, caption)
             self._captioned = (caption, img)
         return self._captioned[1]
 
@@ -289,7 +289,8 @@ class SkeletonRenderer:
             fixed = np.round(local * (1 << _SHIFT)).astype(np.int32)
             _draw_edges(view, fixed, present, _HAND_EDGES, color, max(1, self.config.thickness), True)
 
-    def _draw_caption(self, img: np.ndarray, caption: str | Caption) -> None:
+    def draw_caption(self, img: np.ndarray, caption: str | Caption) -> None:
+        """Draw `caption` at the top of `img` ((size, size, 3) uint8 RGB) in place."""
         cv2 = self._cv2
         size = self.config.size
         scale = size / 640
