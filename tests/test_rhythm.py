@@ -90,9 +90,36 @@ def test_a_yes_no_question_holds_its_last_sign_longer_than_a_statement():
     assert held_k(question) - held_k(statement) == extra
 
 
-def test_no_pause_when_glosses_are_given_directly():
-    chunks = list(translate(glosses="fs-SAM fs-BO", config=StitchConfig(fps=FPS)).chunks())
-    assert all("pause" not in c.meta for c, _ in chunks)
+@pytest.mark.parametrize("glosses, pauses", [
+    ("fs-SAM fs-BO", {}),  # glosses without punctuation run on
+    ("fs-SAM, fs-BO.", {"fs-SAM": "comma", "fs-BO": "sentence"}),
+    ("YOU fs-BO? WHERE fs-AL ?", {"fs-BO": "question", "fs-AL": "sentence"}),  # a WH-question ends as a statement
+    ("YOU fs-BO?", {"fs-BO": "question"}),
+])
+def test_glosses_given_directly_pause_where_they_are_punctuated(glosses, pauses):
+    chunks = list(translate(glosses=glosses, config=StitchConfig(fps=FPS)).chunks())
+    got = {c.meta["label"]: c.meta.get("pause") for c, _ in chunks}
+    assert {k: got[k] for k in pauses} == pauses
+    assert all(c.meta.get("pause") is None for c, _ in chunks if c.meta["label"] not in pauses)
+
+
+@pytest.mark.parametrize("mode", ["gloss", "english", "both"])
+def test_caption_modes_draw_different_captions(mode, tmp_path):
+    from text2asl.cli import main
+    from text2asl.pipeline import render_frames
+    from text2asl.pose_to_video.render import RenderConfig
+
+    t = translate("Hi, Bo.")
+    captioned = next(render_frames(t, RenderConfig(size=256), captions=mode)).astype(int)
+    bare = next(render_frames(t, RenderConfig(size=256, caption=False))).astype(int)
+    drawn = (captioned != bare).any(axis=-1)
+    rows = np.flatnonzero(drawn.any(axis=1))
+    assert len(rows) and rows.max() < 64, "the caption is drawn at the top only"
+    orange = drawn & (captioned[..., 0] > 150) & (captioned[..., 2] < 120)  # the highlighted English word
+    assert orange.any() == (mode != "gloss")
+    assert (rows.max() - rows.min() > 24) == (mode == "both")  # English over the gloss: two lines
+    out = tmp_path / "x.gif"
+    assert main(["translate", "Hi, Bo.", "--caption", mode, "--size", "64", "-q", "-o", str(out)]) == 0 and out.is_file()
 
 
 @pytest.mark.parametrize("speed", [0.5, 0.8, 1.0, 1.5, 2.0])

@@ -361,9 +361,16 @@ def text_to_gloss(text: str) -> GlossResult:
 
 
 def parse_glosses(text: str) -> GlossResult:
-    """Glosses given directly (`--glosses "HELLO fs-SAM"`): whitespace separated; fs-WORD is fingerspelled."""
-    glosses = []
+    """Glosses given directly (`--glosses "HELLO fs-SAM"`): whitespace separated; fs-WORD is fingerspelled.
+
+    Punctuation after a gloss pauses there as in text ("HELLO, fs-SAM. YOU TIRED?"); without any,
+    the glosses run on.
+    """
+    glosses: list[str] = []
+    boundaries: dict[int, str] = {}
+    sentence_start = 0
     for g in text.split():
+        mark = g.rstrip("'")[-1:]
         if g.lower().startswith("fs-"):
             letters = re.sub(r"[^A-Za-z]", "", g[3:])
             if letters:
@@ -372,4 +379,12 @@ def parse_glosses(text: str) -> GlossResult:
             g = re.sub(r"[^A-Za-z0-9'\-]", "", g).upper()
             if g:
                 glosses.append(g)
-    return GlossResult(glosses, list(glosses), sentences=[glosses] if glosses else [])
+        if not glosses or mark not in ",;:.!?":
+            continue
+        if mark in ",;:":
+            boundaries.setdefault(len(glosses) - 1, "comma")
+            continue
+        wh = any(x.lower() in WH_WORDS for x in glosses[sentence_start:])
+        boundaries[len(glosses) - 1] = "question" if mark == "?" and not wh else "sentence"
+        sentence_start = len(glosses)
+    return GlossResult(glosses, list(glosses), sentences=[glosses] if glosses else [], boundaries=boundaries)
