@@ -36,7 +36,7 @@ def _still_tail(arr: PoseArray) -> int:
     ("Hello, thank you.", {0: "comma", 2: "sentence"}),
     ("Are you tired?", {1: "question"}),  # YOU TIRED: a yes/no question (no WH-word) holds its last sign
     ("Where is the bathroom?", {1: "sentence"}),  # a WH-question ends as a statement does (its face differs)
-    ("I am fine, thanks. Bye", {1: "comma", 2: "sentence", 3: "sentence"}),
+    ("I am fine, thanks. Bye", {1: "comma", 3: "sentence", 4: "sentence"}),  # ME FINE THANK YOU GOODBYE
     ("Yesterday, the dog; a cat: ok!", {0: "comma", 1: "comma", 2: "comma", 3: "sentence"}),
     ("Hello , , world", {0: "comma", 1: "sentence"}),
 ])
@@ -152,9 +152,9 @@ def test_cli_refuses_a_bad_speed_before_any_work(value, tmp_path):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("Hello, my name is Sam.", {"fs-HELLO": "Hello", "MY": "my", "fs-NAME": "name", "fs-SAM": "Sam"}),
-    ("Is 3 your number? Bye", {"fs-THREE": "3", "YOUR": "your", "fs-NUMBER": "number", "fs-BYE": "Bye"}),
-    ("Where   is\nhe?", {"HE": "he", "fs-WHERE": "Where"}),
+    ("Hello, my name is Sam.", {"HELLO": "Hello", "MY": "my", "fs-NAME": "name", "fs-SAM": "Sam"}),
+    ("Is 3 your number? Bye", {"THREE": "3", "YOUR": "your", "fs-NUMBER": "number", "GOODBYE": "Bye"}),
+    ("Where   is\nhe?", {"HE": "he", "WHERE": "Where"}),
 ])
 def test_english_caption_highlights_the_word_being_signed(text, words):
     t = translate(text, config=StitchConfig(fps=FPS))
