@@ -93,8 +93,10 @@ def test_score_many_in_two_processes_equals_one(letters):
     pairs = [(perturbed(a, 0.05, 0.1, i), a) for i, (_, a) in enumerate(letters[:2])]
     one = metrics.score_many(pairs, size=64, workers=1, progress=False)
     two = metrics.score_many(pairs, size=64, workers=2, progress=False)
-    for a, b in zip(one, two):
+    assert len(one) == len(two) == len(pairs)
+    for a, b in zip(one, two, strict=True):
         np.testing.assert_allclose(a.ssim, b.ssim)
+        np.testing.assert_allclose(a.psnr, b.psnr)
 
 
 def test_mean_std_ignores_non_finite_values():

@@ -173,7 +173,7 @@ def train_base(lexicon_dir: str | Path, output_dir: str | Path, config: BaseConf
 
     from text2asl.diffusion.model import check_base_model, hide_library_progress_bars, resolve_base_model
     from text2asl.diffusion.objective import grounding_loss, record_cross_attention
-    from text2asl.diffusion.selection import sub_lexicon
+    from text2asl.gloss_to_pose.sublexicon import sub_lexicon
     from text2asl.diffusion.tiny import build_tiny_pipeline
     from text2asl.diffusion.train import _LossLog
     from text2asl.gloss_to_pose.lexicon import Lexicon
