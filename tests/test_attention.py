@@ -11,9 +11,11 @@ from text2asl.diffusion.attention import (  # noqa: E402
     AttentionMaps, attention_maps, capture_cross_attention, plot_gloss_grid,
 )
 from text2asl.diffusion.caption import token_words  # noqa: E402
+from text2asl.diffusion.config import BASE_PRESETS  # noqa: E402
 from text2asl.diffusion.tiny import build_tiny_pipeline  # noqa: E402
 
 PROMPTS = ["asl skeleton, HELLO, phase 1 of 2", "asl skeleton, THANK-YOU, phase 2 of 2"]
+SMOKE = BASE_PRESETS["smoke"].arch  # the smallest model of tiny-asl's shape: these tests need its layout, not its size
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def pipe():
     from peft import LoraConfig
 
-    p = build_tiny_pipeline(PROMPTS, resolution=32)
+    p = build_tiny_pipeline(PROMPTS, resolution=32, arch=SMOKE)
     p.set_progress_bar_config(disable=True)
     # A LoRA adapter with non-zero B, so the maps are taken through the LoRA layers.
     p.unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights="gaussian",
