@@ -120,8 +120,8 @@ def test_make_dataset_cli(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_real_lexicon_dataset(asl_app_lexicon, tmp_path):
-    out = make_dataset([asl_app_lexicon], tmp_path / "app", resolution=32, n_phases=2, progress=False)
+def test_real_lexicon_dataset(word_lexicon, tmp_path):
+    out = make_dataset([word_lexicon], tmp_path / "app", resolution=32, n_phases=2, progress=False)
     info = read_info(out)
     assert len(info["glosses"]) == 100 and {"HELLO", "BOOK", "A"} <= set(info["glosses"])
     assert len(read_metadata(out)) == 200

@@ -131,14 +131,13 @@ def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from text2asl.diffusion.config import TINY_ASL, get_preset
-    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.generate import generate_keyframes, generation_config
     from text2asl.diffusion.plots import plot_keyframe_grid
 
     pipe, info, glosses = _diffusion_base(base_model)
     glosses = glosses[:4]
-    generated = generate_keyframes(pipe, glosses, info["n_phases"], seed=0, num_inference_steps=20,
-                                   guidance_scale=get_preset(TINY_ASL).guidance_scale, progress=False)
+    generated = generate_keyframes(pipe, glosses, generation_config(base_model, seed=0, num_inference_steps=20),
+                                   progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         real = _real_keyframes(glosses, info["resolution"], info["n_phases"], Path(tmp))
     rows = []
@@ -162,14 +161,14 @@ def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
 
     from text2asl.evaluation import keyframes
     from text2asl.diffusion.attention import attention_maps, plot_gloss_grid
-    from text2asl.diffusion.config import TINY_ASL, get_preset
     from text2asl.diffusion.caption import caption
     from text2asl.diffusion.dataset import skeleton_dataset
+    from text2asl.diffusion.generate import generation_config
 
     pipe, info, glosses = _diffusion_base(base_model)
     n, phase = info["n_phases"], (info["n_phases"] + 1) // 2
-    maps = attention_maps(pipe, [caption(g, phase, n) for g in glosses], seed=0, num_inference_steps=20,
-                          guidance_scale=get_preset(TINY_ASL).guidance_scale, resolution=info["resolution"])
+    maps = attention_maps(pipe, [caption(g, phase, n) for g in glosses],
+                          generation_config(base_model, seed=0, num_inference_steps=20))
     fig = plot_gloss_grid(maps)
     lexicon = shared_dataset("asl-app-lexicon")
     if lexicon is not None:  # outline the hands of the real keyframe, and say how much attention they get

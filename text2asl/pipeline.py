@@ -9,7 +9,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from text2asl.errors import Text2ASLError
-from text2asl.gloss_to_pose.lexicon import Lexicon
+from text2asl.gloss_to_pose.lexicon import Lexicon, default_lexicons
 from text2asl.gloss_to_pose.lookup import SignPlan, TokenCoverage, Unit, plan_signs
 from text2asl.gloss_to_pose.stitch import StitchConfig, Stitcher
 from text2asl.poses.layout import PoseArray, to_pose
@@ -70,25 +70,19 @@ class Translation:
         return "\n".join(lines)
 
 
-def open_lexicons(lexicons: Sequence[str | Path | Lexicon] = ()) -> list[Lexicon]:
-    """Lexicon objects for paths (in priority order); errors name the path."""
-    out = []
-    for lex in lexicons:
-        out.append(lex if isinstance(lex, Lexicon) else Lexicon(lex))
-    return out
-
-
 def translate(
     text: str | None = None,
     *,
     glosses: str | Sequence[str] | None = None,
     lexicons: Sequence[str | Path | Lexicon] = (),
+    embedded_words: bool = True,
     config: StitchConfig | None = None,
 ) -> Translation:
     """English `text` (or `glosses` given directly) -> `Translation` with glosses, coverage and pose.
 
-    `lexicons` are searched in order; the embedded ASL alphabet fingerspells everything else.
-    Raises `Text2ASLError` for empty or unsignable input.
+    `lexicons` are searched in order, then the embedded asl-app word signs (unless
+    `embedded_words` is False); the embedded ASL alphabet fingerspells everything else
+    (`default_lexicons`). Raises `Text2ASLError` for empty or unsignable input.
     """
     if glosses is not None:
         gloss_text = glosses if isinstance(glosses, str) else " ".join(glosses)
@@ -101,9 +95,8 @@ def translate(
         result = text_to_gloss(text)
         if not result.glosses:
             raise Text2ASLError(f"nothing in {text[:60]!r} can be signed: it has no English words or numbers")
-    opened = open_lexicons(lexicons)
-    alphabet = Lexicon.embedded()
-    plan = plan_signs(result.glosses, result.sources, opened + [alphabet], alphabet)
+    opened = default_lexicons(lexicons, words=embedded_words)
+    plan = plan_signs(result.glosses, result.sources, opened, Lexicon.embedded())
     if not plan.units:
         raise Text2ASLError("none of the glosses can be signed: they have no letters to fingerspell")
     config = config or StitchConfig()

@@ -10,9 +10,20 @@ from text2asl.options import number
 FPS = number(float, 0, 120, lo_open=True)
 SIZE = number(int, 16, 4096, even=True)  # 4096² RGB is 48 MiB a frame: the most a renderer should hold
 LETTER_HOLD = number(float, 0, 10, lo_open=True)
-LORA_SCALE = number(float, -10, 10)
-STEPS = number(int, 1, 1000)
-SEED = number(int, 0, 2**32 - 1)
+
+
+def _generation(name: str):
+    """The argparse type of generation setting `name`, with GenerationConfig's own range."""
+    from text2asl.diffusion.config import GENERATION_RANGES
+
+    kind, lo, hi, lo_open = GENERATION_RANGES[name]
+    return number(kind, lo, hi, lo_open=lo_open)
+
+
+LORA_SCALE = _generation("lora_scale")
+STEPS = _generation("num_inference_steps")
+GUIDANCE = _generation("guidance_scale")
+SEED = _generation("seed")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,7 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--glosses", help='sign these glosses instead of translating text, e.g. "HELLO fs-SAM"')
     p.add_argument("-o", "--output", default="text2asl.mp4", help="output file: .mp4 (H.264), .gif or .pose (default: %(default)s)")
     p.add_argument("--lexicon", action="append", default=[], metavar="DIR",
-                   help="lexicon folder with index.csv (repeatable; searched in order, before the embedded alphabet)")
+                   help="lexicon folder with index.csv (repeatable; searched in order, before the embedded word signs and alphabet)")
+    p.add_argument("--no-embedded-words", action="store_true",
+                   help="do not use the embedded asl-app word signs: only --lexicon folders, then fingerspelling")
     p.add_argument("--fps", type=FPS, default=25.0, help=f"output frame rate, in {FPS.range_text} (default: %(default)s)")
     p.add_argument("--size", type=SIZE, default=512, help=f"square canvas size in pixels, in {SIZE.range_text} (default: %(default)s)")
     p.add_argument("--letter-hold", type=LETTER_HOLD, default=0.3, metavar="SECONDS",
@@ -34,8 +47,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: a train-lora output folder")
     p.add_argument("--lora-scale", type=LORA_SCALE, default=1.0,
                    help=f"diffusion renderer: strength of the LoRA, in {LORA_SCALE.range_text} (default: %(default)s)")
-    p.add_argument("--steps", type=STEPS, default=25,
-                   help=f"diffusion renderer: denoising steps per keyframe, in {STEPS.range_text} (default: %(default)s)")
+    p.add_argument("--steps", type=STEPS, default=None,
+                   help=f"diffusion renderer: denoising steps per keyframe, in {STEPS.range_text} (default: the model's own, else 25)")
+    p.add_argument("--guidance-scale", type=GUIDANCE, default=None,
+                   help=f"diffusion renderer: classifier-free guidance, in {GUIDANCE.range_text} (default: the model's own, else 7.5)")
     p.add_argument("--seed", type=SEED, default=0, help=f"diffusion renderer: noise seed, in {SEED.range_text} (default: %(default)s)")
 
 
@@ -52,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         raise Text2ASLError("give either text or --glosses, not both")
     output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
     config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold)
-    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon, config=config)
+    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon,
+                            embedded_words=not args.no_embedded_words, config=config)
     for warning in translation.gloss.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
@@ -60,14 +76,15 @@ def run(args: argparse.Namespace) -> int:
         print("signed:", " ".join(translation.glosses))
         print(translation.summary())
     if args.renderer == "diffusion":
-        from text2asl.diffusion.generate import render_glosses
+        from text2asl.diffusion.generate import generation_config, render_glosses
         from text2asl.pose_to_video.writer import write_video
 
         if output.suffix.lower() == ".pose":
             raise Text2ASLError("the diffusion renderer makes images, not poses: write .mp4 or .gif")
-        frames = render_glosses(translation.glosses, base_model=args.base_model, lora_dir=args.lora,
-                                fps=args.fps, size=args.size, lora_scale=args.lora_scale, seed=args.seed,
-                                num_inference_steps=args.steps, progress=not args.quiet)
+        generation = generation_config(args.base_model, args.lora, fps=args.fps, size=args.size, seed=args.seed,
+                                       lora_scale=args.lora_scale, num_inference_steps=args.steps,
+                                       guidance_scale=args.guidance_scale)
+        frames = render_glosses(translation.glosses, args.base_model, args.lora, generation, progress=not args.quiet)
         write_video(frames, output, args.fps)
     else:
         render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset)

@@ -8,7 +8,7 @@ image size (bilinear, which keeps "sums to 1 over tokens" true per pixel), and t
 word are summed. LoRA adapters (PEFT layers inside to_q/to_k/to_v) keep working, and the original
 processors come back when the `with` block ends, also on an exception.
 
-    maps = attention_maps(pipe, ["asl skeleton, HELLO, phase 3 of 8"], seed=0)
+    maps = attention_maps(pipe, ["asl skeleton, HELLO, phase 3 of 8"])  # the model's own settings, seed 0
     maps[0].gloss().plot_overlay(ax=ax)
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from text2asl.diffusion.caption import gloss_span, token_words
+from text2asl.diffusion.config import GenerationConfig
 
 
 @dataclass
@@ -205,19 +206,24 @@ def capture_cross_attention(pipe, latent_hw: tuple[int, int] | None = None):
     return cross_attention_into(pipe.unet, AttentionStore(pipe, latent_hw))
 
 
-def attention_maps(pipe, prompts: Sequence[str], seed: int = 0, num_inference_steps: int = 25,
-                   guidance_scale: float = 7.5, resolution: int | None = None) -> list[AttentionMaps]:
-    """Generate one image per prompt (seeded) and return its word-level cross-attention maps."""
+def attention_maps(pipe, prompts: Sequence[str], config: GenerationConfig | None = None) -> list[AttentionMaps]:
+    """Generate one image per prompt (seeded) and return its word-level cross-attention maps.
+
+    config: its seed, steps, guidance and resolution are used; None: the model's own
+    (`text2asl.diffusion.generate.pipeline_generation_config`).
+    """
     import torch.nn.functional as F
 
+    from text2asl.diffusion.generate import pipeline_generation_config
     from text2asl.diffusion.model import seeded_generator
 
-    resolution = resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
+    config = config or pipeline_generation_config(pipe)
+    resolution = config.resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
     lat = resolution // pipe.vae_scale_factor
     prompts = list(prompts)
     with capture_cross_attention(pipe, (lat, lat)) as store:
-        images = pipe(prompts, num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
-                      generator=seeded_generator(seed), height=resolution, width=resolution, output_type="np").images
+        images = pipe(prompts, num_inference_steps=config.num_inference_steps, guidance_scale=config.guidance_scale,
+                      generator=seeded_generator(config.seed), height=resolution, width=resolution, output_type="np").images
     maps = F.interpolate(store.mean(), size=(resolution, resolution), mode="bilinear", align_corners=False)
     maps = maps.cpu().numpy()
     out = []

@@ -2,7 +2,7 @@
 
 Same classes as SD v1-4 (UNet2DConditionModel, AutoencoderKL, CLIPTextModel, DDPMScheduler), so the
 training and generation code cannot tell the difference; about 2.5 million parameters, 64² images,
-trainable on 2 CPU cores in tens of minutes (`text2asl train-base`, see base_train.py). The model hub is never contacted: the
+trainable on 2 CPU cores in tens of minutes (`text2asl train-base`, see train_base.py). The model hub is never contacted: the
 tokenizer's vocabulary is the set of words in the dataset's captions, and the pipeline is written
 with `save_pretrained` and read back through the same `from_pretrained` path as a real base model.
 """

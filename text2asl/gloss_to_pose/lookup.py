@@ -1,9 +1,10 @@
 """Glosses to signs: look each gloss up in the lexicons in priority order, else fingerspell it.
 
 Matching tries the longest run of glosses first (THANK YOU before THANK), by gloss, by words and
-by lemma, in each lexicon in turn; a gloss no lexicon has is fingerspelled with the embedded
-alphabet. Pronouns and possessives no lexicon records (ME, YOUR ...) are built instead
-(`pointing`): a point or a flat palm. The result is a plan of units (a sign, a built sign, or a
+by lemma, in each lexicon in turn, then as the other half of an ASL noun-verb pair (EAT is
+signed like FOOD); a gloss no lexicon has is fingerspelled with the embedded alphabet. Pronouns and
+possessives no lexicon records (ME, YOUR ...) are built instead (`pointing`): a point or a flat
+palm. The result is a plan of units (a sign, a built sign, or a
 fingerspelled word) and a coverage report.
 """
 from __future__ import annotations
@@ -13,6 +14,11 @@ from dataclasses import dataclass, field
 
 from text2asl.gloss_to_pose.pointing import SIGNS, find_handshape_entry
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
+
+
+# ASL noun-verb pairs share one sign (the noun repeats a shorter movement): a lexicon that records
+# one half signs the other (Supalla & Newport 1978: CHAIR/SIT, CAR/DRIVE, FOOD/EAT).
+NOUN_VERB_PAIRS = {"EAT": "FOOD", "FOOD": "EAT", "DRIVE": "CAR", "CAR": "DRIVE", "SIT": "CHAIR", "CHAIR": "SIT"}
 
 
 @dataclass
@@ -81,6 +87,11 @@ def _longest_match(glosses: list[str], i: int, lexicons: list[Lexicon], max_n: i
             entries = lex.find(" ".join(window))
             if entries:
                 return n, lex, entries[0]
+    pair = NOUN_VERB_PAIRS.get(glosses[i])
+    for lex in lexicons if pair else ():
+        entries = lex.find(pair)
+        if entries:
+            return 1, lex, entries[0]
     return None
 
 
@@ -97,7 +108,8 @@ def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], 
             key = " ".join(glosses[i : i + n])
             label = entry.gloss.upper().replace(" ", "-") if n > 1 else key
             plan.units.append(Unit(label, "sign", [(lex, entry)]))
-            plan.coverage.append(TokenCoverage(key, " ".join(dict.fromkeys(sources[i : i + n])), "lexicon", label, lex.name))
+            why = f"the sign of {entry.gloss}, its noun-verb pair" if n == 1 and NOUN_VERB_PAIRS.get(key) and not lex.find(key) else ""
+            plan.coverage.append(TokenCoverage(key, " ".join(dict.fromkeys(sources[i : i + n])), "lexicon", label, lex.name, why))
             i += n
             continue
         hand = find_handshape_entry(SIGNS[g].handshape, lexicons) if g in SIGNS else None
