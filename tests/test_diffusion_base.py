@@ -171,7 +171,7 @@ def test_init_from_continues_an_earlier_base_with_the_grounding_loss(letters, tm
 
 @pytest.mark.parametrize("command", ["train-base", "train-lora"])
 def test_every_setting_of_the_config_is_an_option_that_reaches_the_config(command):
-    """Both commands derive their options from their config's fields (text2asl.options.add_settings), one spelling each."""
+    """Both commands derive their options from their config's fields (text2asl.commands.settings.add_settings), one spelling each."""
     import argparse
     import dataclasses
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from text2asl.diffusion.config import PRESETS, LoraTrainingConfig, get_preset, preset_for
-from text2asl.options import add_settings, settings_from_args
+from text2asl.commands.settings import add_settings, settings_from_args
 
 # Fields with their own flag (or set by another option) rather than the generic --field-name one.
 _SPECIAL = {"base_model", "validation_prompts"}

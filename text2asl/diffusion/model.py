@@ -308,3 +308,20 @@ def seeded_generator(seed: int):
     import torch
 
     return torch.Generator().manual_seed(int(seed))
+
+
+# Torch CPU threads for generation. On the shared 2-core machine one thread was fastest whether or not
+# another process was busy (README: "Diffusion on a shared CPU"); two threads fight each other and
+# the other process for the same cores.
+CPU_THREADS = 1
+
+
+def use_cpu_threads(threads: int | None = CPU_THREADS) -> int:
+    """Set torch's CPU threads to `threads` (default `CPU_THREADS`) unless OMP_NUM_THREADS chose already; returns the count."""
+    import os
+
+    import torch
+
+    if threads and not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(threads))
+    return torch.get_num_threads()
