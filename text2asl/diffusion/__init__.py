@@ -13,7 +13,7 @@ Modules (torch/diffusers are imported only inside them, never by importing this 
     runlog      what both trainers share: loss.csv, atomic folder saves, decisions all processes take together
     checkpoint  pickle-free resumable checkpoints
     generate    glosses -> keyframes -> frames at the video fps (`render_glosses`); a model's own settings (`generation_config`)
-    attention   word-level cross-attention heat maps with plot_overlay(ax=)
+    attention   word-level cross-attention heat maps with plot_overlay(ax=), and their contrast (what one word adds)
     plots       loss curve and keyframe grids
     fixtures    the embedded alphabet as a small dataset and a random smoke-size base (tests)
 
