@@ -23,7 +23,6 @@ from text2asl.cli import main  # noqa: E402
 from text2asl.diffusion import checkpoint as ckpt  # noqa: E402
 from text2asl.diffusion.config import BASE_PRESETS, OPTIONAL, BaseTrainingConfig, PRESETS, RANGES, SD_V1_4, flag, get_preset  # noqa: E402
 from text2asl.diffusion.dataset import INFO, METADATA, read_info, read_metadata  # noqa: E402
-from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.generate import generation_config  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_INFO, training_info  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
@@ -34,11 +33,10 @@ TRAIN_ARGS = ["--resolution", "32", "--train-batch-size", "4", "--validation-epo
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """A 32² alphabet dataset, a tiny base, and a 2-step run with checkpoint-1 and checkpoint-2."""
+def made(tmp_path_factory, alphabet_data, smoke_base):
+    """The session's 32² alphabet dataset and smoke base, and a 2-step run with checkpoint-1 and checkpoint-2 (damaged copies go to `root`)."""
     root = tmp_path_factory.mktemp("bad-diffusion")
-    data = alphabet_dataset(root / "ds", resolution=32, n_phases=2)
-    base = tiny_base(root / "base", data, resolution=32)
+    data, base = alphabet_data, smoke_base
     run = root / "run"
     assert main(["train-lora", "--base-model", str(base), "--data", str(data), "-o", str(run), "--max-train-steps", "2",
                  "--checkpointing-steps", "1", *TRAIN_ARGS]) == 0

@@ -205,7 +205,7 @@ class BaseTrainer:
 
     def _make_dataset(self) -> None:
         """The training keyframes of every lexicon sign but the held-out ones, in OUT/dataset (main process)."""
-        from text2asl.diffusion.selection import sub_lexicon
+        from text2asl.gloss_to_pose.sublexicon import sub_lexicon
 
         c = self.config
         make_dataset([sub_lexicon(self.lexicon, self.train_glosses, self.out / "lexicon")], self.data_dir,

@@ -194,20 +194,17 @@ def pairing_text(result: PairResult, limit: int = 24) -> str:
 
 def table(results: list[PairResult]) -> str:
     """Markdown: one line per pair, and mean ± std over pairs when there are several."""
-    from text2asl.evaluation.report import METRICS
+    from text2asl.evaluation.report import METRICS, markdown_table
 
     names = [METRICS[m].title for m in ("ssim", "psnr", "dtw_mje")]
-    lines = ["| gloss | frames (pred / ref) | " + " | ".join(names) + " | pairing |", "|---|---:|---:|---:|---:|---|"]
-    for r in results:
-        cells = [METRICS["ssim"].one(r.scores.mean_ssim), METRICS["psnr"].one(r.scores.mean_psnr), METRICS["dtw_mje"].one(r.dtw_mje)]
-        lines.append(f"| {r.gloss} | {r.n_prediction} / {r.n_reference} | "
-                     + " | ".join(cells) + f" | {r.pairing} |")
+    lines = [[r.gloss, f"{r.n_prediction} / {r.n_reference}", METRICS["ssim"].one(r.scores.mean_ssim),
+              METRICS["psnr"].one(r.scores.mean_psnr), METRICS["dtw_mje"].one(r.dtw_mje), r.pairing] for r in results]
     if len(results) > 1:
         cells = [METRICS[m].spread(v) for m, v in (("ssim", [r.scores.mean_ssim for r in results]),
                                                    ("psnr", [r.scores.mean_psnr for r in results]),
                                                    ("dtw_mje", [r.dtw_mje for r in results]))]
-        lines.append(f"| mean ± std ({len(results)} signs) | | " + " | ".join(cells) + " | |")
-    return "\n".join(lines)
+        lines.append([f"mean ± std ({len(results)} signs)", "", *cells, ""])
+    return markdown_table(["gloss", "frames (pred / ref)", *names, "pairing"], lines, align="lrrrrl")
 
 
 def write_outputs(results: list[PairResult], out_dir: str | Path) -> list[Path]:
