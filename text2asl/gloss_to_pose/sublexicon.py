@@ -72,7 +72,7 @@ def sub_lexicon(lexicon, glosses: Sequence[str], folder: str | Path) -> Path:
     return folder
 
 
-def default_lexicons(paths: Sequence[str | Path] | None = None) -> list:
+def dataset_lexicons(paths: Sequence[str | Path] | None = None) -> list:
     """`Lexicon`s of `paths`, else the ASL-App lexicon of ../shared/data, else the embedded alphabet."""
     from text2asl.paths import shared_dataset
 
