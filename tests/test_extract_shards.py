@@ -199,3 +199,55 @@ def test_build_lexicon_from_shards_equals_an_unsharded_build(tmp_path, mediapipe
     assert {p: (sharded / p).stat().st_mtime_ns for p in poses} == stamps
     for name in ("index.csv", "splits.csv"):
         assert (sharded / name).read_text() == (tmp_path / "whole" / name).read_text()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--shard", "4/3"], "K must be in"),
+    (["--shard", "two/3"], "not K/N"),
+    (["--shard", "1/3", "--status", "3"], "not both"),
+    (["--status", "0"], "--status"),
+])
+def test_bad_shard_options_exit_non_zero_without_output(tmp_path, capsys, args, words):
+    from text2asl.cli import main
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"not decoded: the options are refused first")
+    assert main(["extract", str(video), "-o", str(tmp_path / "out"), *args]) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+# The README's scaling-out lines, run here as written (`text2asl` on PATH; a Kubernetes Indexed Job
+# sets JOB_COMPLETION_INDEX from 0 in each pod of `completions: 2, completionMode: Indexed`).
+XARGS_LINE = "seq 1 3 | xargs -P 3 -I{} text2asl extract videos -o poses --shard {}/3 -j 1 -q"
+KUBERNETES_COMMAND = 'text2asl extract videos -o poses --shard "$((JOB_COMPLETION_INDEX + 1))/2" -j 1 -q'
+
+
+@pytest.mark.slow  # ~30 s: seven extraction processes on 2 cores
+def test_slurm_array_script_xargs_line_and_indexed_job_command_extract_everything(tmp_path, mediapipe):
+    videos = _videos(tmp_path / "videos", 4, frames=2)
+    expected = sorted(f"{Path(key).stem}.pose" for key in videos)
+    (tmp_path / "bin").mkdir()
+    shim = tmp_path / "bin" / "text2asl"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m text2asl "$@"\n')
+    shim.chmod(0o755)
+    env = dict(ENV, PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+
+    def sh(command: str, **extra: str) -> subprocess.Popen:
+        return subprocess.Popen(["bash", "-c", command], cwd=tmp_path, env=dict(env, **extra), stderr=subprocess.PIPE, text=True)
+
+    script = REPO / "examples" / "slurm_extract.sh"
+    runs = {"slurm": [sh(f"{script} videos slurm", SLURM_ARRAY_TASK_ID=str(k), SLURM_ARRAY_TASK_MAX="2",
+                         SLURM_CPUS_PER_TASK="1") for k in (1, 2)],
+            "poses": [sh(XARGS_LINE)]}
+    for procs in runs.values():
+        for p in procs:
+            assert p.wait(timeout=300) == 0, p.stderr.read()
+    for folder, n in (("slurm", 2), ("poses", 3)):
+        assert sorted(_finals(tmp_path / folder)) == expected
+        assert _extract(str(tmp_path / "videos"), "-o", str(tmp_path / folder), "--status", str(n)).returncode == 0
+    for k8s in [sh(KUBERNETES_COMMAND, JOB_COMPLETION_INDEX=str(i)) for i in (0, 1)]:  # into the same folder: all skipped
+        assert k8s.wait(timeout=300) == 0
+        assert "0 extracted" in k8s.stderr.read()
+    missing_task = subprocess.run(["bash", str(script), "videos", "x"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert missing_task.returncode != 0 and "job array" in missing_task.stderr
