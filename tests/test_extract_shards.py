@@ -49,7 +49,7 @@ def test_partition_is_complete_disjoint_and_independent_of_listing_order():
 def test_key_defaults_to_the_file_name_and_failures_files_are_per_shard():
     assert ExtractJob(Path("/x/y/hello.mp4"), Path("o/hello.pose")).key == "hello.mp4"
     assert failures_path(Path("o/failures.csv"), Shard(2, 8)) == Path("o/failures.shard-2-of-8.csv")
-    assert failures_path(Path("o/failures.csv"), None) == Path("o/failures.csv")
+    assert failures_path(Path("o/failures.csv"), None) == failures_path(Path("o/failures.csv"), Shard(1, 1)) == Path("o/failures.csv")
 
 
 # ---- real extraction in separate processes (MediaPipe) ----

@@ -62,3 +62,6 @@ WORKERS = number(int, 1, 256)
 # Milliseconds / frame indices into one video (a day at 1000 fps is far past any sign clip).
 MILLISECONDS = number(float, 0, 86_400_000)
 FRAME_INDEX = number(int, 0, 86_400_000)
+# Shards of one extraction (`--shard K/N`, `--status N`): far more than any cluster's array size.
+MAX_SHARDS = 1_000_000
+SHARD_COUNT = number(int, 1, MAX_SHARDS)

@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 
 from text2asl.errors import Text2ASLError
-from text2asl.options import FRAME_INDEX, MILLISECONDS, WORKERS, number
-
-SHARD_COUNT = number(int, 1, 1_000_000)
+from text2asl.options import FRAME_INDEX, MILLISECONDS, SHARD_COUNT, WORKERS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="extract only shard K of N (1 <= K <= N), split by a hash of each video's path relative "
                              "to its input folder: N copies (a SLURM array, xargs -P) can share one output folder")
     parser.add_argument("--status", type=SHARD_COUNT, nargs="?", const=1, default=None, metavar="N",
-                        help="extract nothing: print done / failed / missing per shard of an N-shard run (default 1) "
+                        help=f"extract nothing: print done / failed / missing per shard of an N-shard run, N in {SHARD_COUNT.range_text} (default 1) "
                              "and merge the shards' failures into --failures; exit 1 unless all are done")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

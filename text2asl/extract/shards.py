@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from text2asl.errors import Text2ASLError
+from text2asl.options import MAX_SHARDS
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-MAX_SHARDS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ def shard_of(key: str, count: int) -> int:
 
 
 def failures_path(base: str | Path, shard: Shard | None) -> Path:
-    """The failures file of `shard`: failures.csv -> failures.shard-2-of-8.csv (unchanged for no shard)."""
+    """The failures file of `shard`: failures.csv -> failures.shard-2-of-8.csv (unchanged for no shard or 1/1)."""
     base = Path(base)
-    return base if shard is None else base.with_name(f"{base.stem}.{shard.tag}{base.suffix}")
+    return base if shard is None or shard.count == 1 else base.with_name(f"{base.stem}.{shard.tag}{base.suffix}")
 
 
 def select_shard(jobs: Sequence, shard: Shard | None) -> list:
@@ -93,8 +93,7 @@ def coverage(jobs: Sequence, count: int, failures_base: str | Path) -> list[Shar
     A finished output is a non-empty file under its final name (never a hidden `.partial` temp).
     A failure row counts only while its output is still absent: a later rerun may have fixed it.
     """
-    rows = {s: _failure_rows(failures_path(failures_base, Shard(s, count) if count > 1 else None))
-            for s in range(1, count + 1)}
+    rows = {s: _failure_rows(failures_path(failures_base, Shard(s, count))) for s in range(1, count + 1)}
     report = [ShardCoverage(Shard(s, count)) for s in range(1, count + 1)]
     for job in jobs:
         s = shard_of(job.key, count)
