@@ -21,7 +21,8 @@ from pathlib import Path
 
 
 def trainer_step_times(config, data: Path, run: Path, warmup: int) -> list[float]:
-    from text2asl.diffusion.train import LOSS_LOG, LoraTrainer
+    from text2asl.diffusion.runlog import LOSS_LOG
+    from text2asl.diffusion.train_lora import LoraTrainer
 
     LoraTrainer(config, data, run, progress=False).train()
     with open(run / LOSS_LOG, newline="") as fh:

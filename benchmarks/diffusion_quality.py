@@ -2,7 +2,7 @@
 
     python benchmarks/diffusion_quality.py [--base-model tiny-asl] [--glosses 24] [--lora-minutes 5] [--out DIR]
 
-Three measurements, all with `text2asl.diffusion.quality` (SSIM-Y and PSNR-Y of the evaluation
+Three measurements, all with `text2asl.evaluation.keyframes` (SSIM-Y and PSNR-Y of the evaluation
 stage, generated keyframe k against real keyframe k, both 64² from `make_dataset`'s renderer):
 
 1. the base on `--glosses` of its training glosses (evenly spaced through its list): SSIM and PSNR
@@ -62,14 +62,15 @@ def main() -> None:
 
     import torch
 
-    from text2asl.diffusion import quality as q
+    from text2asl.evaluation import keyframes as q
     from text2asl.diffusion.attention import attention_maps
     from text2asl.diffusion.config import TINY_ASL, get_preset
-    from text2asl.diffusion.dataset import caption, make_dataset
-    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.caption import caption
+    from text2asl.diffusion.dataset import make_dataset
+    from text2asl.diffusion.generate import generate_keyframes, generation_config
     from text2asl.diffusion.model import base_info, load_pipeline, resolve_base_model
     from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon
-    from text2asl.diffusion.train import train_lora
+    from text2asl.diffusion.train_lora import train_lora
     from text2asl.gloss_to_pose.lexicon import Lexicon
 
     t_start = time.monotonic()
@@ -79,9 +80,7 @@ def main() -> None:
     info = base_info(str(base_dir))  # train_base.json: resolution, phases, training and held-out glosses
     res, n_phases = int(info["resolution"]), int(info["n_phases"])
     lexicon = Lexicon(args.lexicon)
-    preset = get_preset(TINY_ASL)
-    gen_kwargs = dict(n_phases=n_phases, seed=args.seed, num_inference_steps=args.steps,
-                      guidance_scale=preset.guidance_scale, progress=False)
+    generation = generation_config(str(base_dir), seed=args.seed, num_inference_steps=args.steps)  # the base's own guidance
 
     def dataset(name: str, glosses: list[str]) -> Path:
         folder = out / f"{name}-{res}px-{n_phases}phases"
@@ -89,7 +88,7 @@ def main() -> None:
                             n_phases=n_phases, progress=False)
 
     def generate(pipe, glosses: list[str]) -> dict[str, np.ndarray]:
-        return dict(zip(glosses, generate_keyframes(pipe, glosses, **gen_kwargs)))
+        return dict(zip(glosses, generate_keyframes(pipe, glosses, generation, progress=False)))
 
     # 1. the base on its training glosses
     train_data = dataset("train", info["training_glosses"])
@@ -136,8 +135,7 @@ def main() -> None:
     area: list[float] = []
     for start in range(0, len(prompts), 8):
         chunk = prompts[start:start + 8]
-        maps = attention_maps(base, [p for _, _, p in chunk], seed=args.seed, num_inference_steps=args.steps,
-                              guidance_scale=preset.guidance_scale, resolution=res)
+        maps = attention_maps(base, [p for _, _, p in chunk], generation)
         for (g, k, _), m in zip(chunk, maps):
             mask = masks[g][k - 1]
             area.append(float(mask.mean()))
@@ -172,7 +170,7 @@ def main() -> None:
     ]
 
     print(f"\nbase {args.base_model} ({base_dir}): {res}², {n_phases} phases, trained {info.get('elapsed_s', 0) / 60:.0f} min, "
-          f"step {info.get('global_step')}; {args.steps} DPM-Solver steps, guidance {preset.guidance_scale:g}, seed {args.seed}; "
+          f"step {info.get('global_step')}; {args.steps} DPM-Solver steps, guidance {generation.guidance_scale:g}, seed {args.seed}; "
           f"{torch.get_num_threads()} torch thread(s)\n")
     print(f"**1. Base on {n} of its {len(train_real)} training glosses** (generation {gen_s:.0f} s)\n")
     print(table(part1, n))
@@ -195,7 +193,7 @@ def main() -> None:
         "base_model": args.base_model, "base_dir": str(base_dir), "train_base": {k: info.get(k) for k in
                                                                                  ("seed", "global_step", "elapsed_s")},
         "glosses": chosen, "held_out": held, "steps": args.steps, "seed": args.seed,
-        "guidance_scale": preset.guidance_scale, "lora_steps": lora.global_step, "lora_s": lora_s,
+        "guidance_scale": generation.guidance_scale, "lora_steps": lora.global_step, "lora_s": lora_s,
         "base": spreads(part1), "lora": spreads(part2),
         "phase_diversity": {"generated": div_gen, "real": div_real},
         "attention_lift": {g: v for g, v in lifts.items()},

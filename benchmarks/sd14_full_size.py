@@ -186,7 +186,7 @@ def build_sd14_folder(out: Path, scale: str = "full", bpe_vocab: Path | None = N
         "clip_sample": False}, indent=2))
     merges = clip_merges(bpe_vocab)
     if not merges:
-        from text2asl.diffusion.dataset import caption
+        from text2asl.diffusion.caption import caption
 
         words = " ".join(caption(chr(c), k, N_PHASES) for c in range(ord("A"), ord("Z") + 1)
                          for k in range(1, N_PHASES + 1)).lower().replace(",", " ").split()
@@ -220,9 +220,10 @@ sys.exit(0 if n and change > 0 else 1)
 ATTENTION = """
 import sys
 from text2asl.diffusion.attention import attention_maps
+from text2asl.diffusion.generate import generation_config
 from text2asl.diffusion.model import load_pipeline
 pipe = load_pipeline(sys.argv[1], lora_dir=sys.argv[2], device="cpu")
-maps = attention_maps(pipe, ["asl skeleton, A, phase 1 of 2"], seed=0, num_inference_steps=2)
+maps = attention_maps(pipe, ["asl skeleton, A, phase 1 of 2"], generation_config(sys.argv[1], sys.argv[2], num_inference_steps=2))
 g = maps[0].gloss()
 print(f"attention: gloss {g.word!r} map {g.heat.shape}, sum {g.heat.sum():.3g}")
 """

@@ -30,6 +30,14 @@ def asl_app_lexicon(shared_data) -> Path:
 
 
 @pytest.fixture(scope="session")
+def word_lexicon() -> Path:
+    """The embedded asl-app word signs (packed, inside the package): a real word lexicon on every clone."""
+    from text2asl.gloss_to_pose.lexicon import EMBEDDED_WORDS_DIR
+
+    return EMBEDDED_WORDS_DIR
+
+
+@pytest.fixture(scope="session")
 def real_videos(shared_data) -> Path:
     path = shared_data / "real-videos"
     if not (path / "labels.csv").is_file():

@@ -8,8 +8,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 from text2asl.diffusion.attention import (  # noqa: E402
-    AttentionMaps, attention_maps, capture_cross_attention, plot_gloss_grid, token_words,
+    AttentionMaps, attention_maps, capture_cross_attention, plot_gloss_grid,
 )
+from text2asl.diffusion.caption import token_words  # noqa: E402
+from text2asl.diffusion.config import GenerationConfig  # noqa: E402
 from text2asl.diffusion.tiny import build_tiny_pipeline  # noqa: E402
 
 PROMPTS = ["asl skeleton, HELLO, phase 1 of 2", "asl skeleton, THANK-YOU, phase 2 of 2"]
@@ -35,7 +37,7 @@ def pipe():
 
 
 def test_maps_are_token_distributions(pipe):
-    maps = attention_maps(pipe, PROMPTS, seed=0, num_inference_steps=2, guidance_scale=3.0)
+    maps = attention_maps(pipe, PROMPTS, GenerationConfig(num_inference_steps=2, guidance_scale=3.0))
     assert len(maps) == 2
     m = maps[0]
     assert m.words == ["asl", "skeleton", ",", "HELLO", ",", "phase", "1", "of", "2"]
@@ -54,7 +56,7 @@ def test_capture_does_not_change_the_image(pipe):
     gen = torch.Generator().manual_seed(0)
     plain = pipe(PROMPTS[:1], num_inference_steps=2, guidance_scale=3.0, generator=gen, height=32, width=32,
                  output_type="np").images[0]
-    maps = attention_maps(pipe, PROMPTS[:1], seed=0, num_inference_steps=2, guidance_scale=3.0)
+    maps = attention_maps(pipe, PROMPTS[:1], GenerationConfig(num_inference_steps=2, guidance_scale=3.0))
     np.testing.assert_allclose(maps[0].image.astype(float), np.round(np.clip(plain, 0, 1) * 255), atol=1.0)
 
 
@@ -101,7 +103,7 @@ def test_overlay_and_grid_plots(pipe):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    maps = attention_maps(pipe, PROMPTS, seed=0, num_inference_steps=1)
+    maps = attention_maps(pipe, PROMPTS, GenerationConfig(num_inference_steps=1))
     fig, ax = plt.subplots()
     assert maps[0].gloss().plot_overlay(ax=ax) is ax and len(ax.images) == 2
     grid = plot_gloss_grid(maps)

@@ -120,6 +120,8 @@ CASES = [
     ("size-text", ["translate", "hi", "--size", "big"], None, "--size: 'big' is not an integer"),
     ("size-fraction", ["translate", "hi", "--size", "64.5"], None, "--size: '64.5' is not an integer"),
     ("steps-0", ["translate", "hi", "--steps", "0"], None, "--steps: 0 is out of range"),
+    ("guidance-nan", ["translate", "hi", "--guidance-scale", "nan"], None, "--guidance-scale: 'nan' is not a finite"),
+    ("guidance-huge", ["translate", "hi", "--guidance-scale", "1000"], None, r"--guidance-scale: 1000 is out of range; give a value in \[0, 100\]"),
     ("seed-negative", ["translate", "hi", "--seed", "-1"], None, "--seed: -1 is out of range"),
     ("lora-scale-inf", ["translate", "hi", "--lora-scale", "inf"], None, "--lora-scale: 'inf'"),
     # translate: output paths

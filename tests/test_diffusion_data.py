@@ -7,8 +7,9 @@ import os
 import numpy as np
 import pytest
 
+from text2asl.diffusion.caption import caption, parse_caption
 from text2asl.diffusion.dataset import (
-    SkeletonImageDataset, caption, load_image, make_dataset, parse_caption, phase_frames, read_info, read_metadata,
+    SkeletonImageDataset, load_image, make_dataset, phase_frames, read_info, read_metadata,
 )
 from text2asl.diffusion.fixtures import alphabet_dataset
 from text2asl.errors import Text2ASLError
@@ -119,8 +120,8 @@ def test_make_dataset_cli(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_real_lexicon_dataset(asl_app_lexicon, tmp_path):
-    out = make_dataset([asl_app_lexicon], tmp_path / "app", resolution=32, n_phases=2, progress=False)
+def test_real_lexicon_dataset(word_lexicon, tmp_path):
+    out = make_dataset([word_lexicon], tmp_path / "app", resolution=32, n_phases=2, progress=False)
     info = read_info(out)
     assert len(info["glosses"]) == 100 and {"HELLO", "BOOK", "A"} <= set(info["glosses"])
     assert len(read_metadata(out)) == 200

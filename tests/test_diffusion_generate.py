@@ -7,15 +7,16 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from text2asl.diffusion.config import get_preset  # noqa: E402
+from text2asl.diffusion.config import SD_V1_4, GenerationConfig, get_preset  # noqa: E402
 from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.generate import (  # noqa: E402
-    expand_glosses, generate_keyframes, interpolate_keyframes, render_glosses,
+    expand_glosses, generate_keyframes, generation_config, interpolate_keyframes, pipeline_generation_config,
+    render_glosses,
 )
 from text2asl.diffusion.model import load_pipeline, training_info  # noqa: E402
-from text2asl.diffusion.train import train_lora  # noqa: E402
+from text2asl.diffusion.train_lora import train_lora  # noqa: E402
 
-FAST = dict(num_inference_steps=2, progress=False)
+FAST = GenerationConfig(n_phases=2, num_inference_steps=2)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -52,31 +53,73 @@ def test_interpolation_timeline():
 
 def test_keyframes_shape_and_seed(run):
     pipe = load_pipeline(training_info(run)["base_model_path"], lora_dir=run, device="cpu")
-    frames = generate_keyframes(pipe, ["A", "B", "C"], n_phases=2, seed=3, batch_size=3, **FAST)
+    frames = generate_keyframes(pipe, ["A", "B", "C"], FAST.replace(seed=3, batch_size=3), progress=False)
     assert len(frames) == 3 and all(f.shape == (2, 32, 32, 3) and f.dtype == np.uint8 for f in frames)
-    again = generate_keyframes(pipe, ["B"], n_phases=2, seed=3, **FAST)
+    again = generate_keyframes(pipe, ["B"], FAST.replace(seed=3), progress=False)
     np.testing.assert_array_equal(again[0], frames[1])  # batching does not change a gloss's keyframes
 
 
 def test_lora_scale_and_fuse(run):
     base_path = training_info(run)["base_model_path"]
-    plain = generate_keyframes(load_pipeline(base_path, device="cpu"), ["A"], 2, **FAST)[0]
+    plain = generate_keyframes(load_pipeline(base_path, device="cpu"), ["A"], FAST, progress=False)[0]
     pipe = load_pipeline(base_path, lora_dir=run, device="cpu")
     pipe.set_adapters(["skeleton"], adapter_weights=[0.0])
-    off = generate_keyframes(pipe, ["A"], 2, **FAST)[0]
+    off = generate_keyframes(pipe, ["A"], FAST, progress=False)[0]
     pipe.set_adapters(["skeleton"], adapter_weights=[1.0])
-    on = generate_keyframes(pipe, ["A"], 2, **FAST)[0]
+    on = generate_keyframes(pipe, ["A"], FAST, progress=False)[0]
     np.testing.assert_array_equal(off, plain)
     assert not np.array_equal(on, plain)
-    fused = list(render_glosses(["A"], None, run, fps=4, size=32, fuse=True, **FAST))
-    unfused = list(render_glosses(["A"], None, run, fps=4, size=32, **FAST))
+    fast = generation_config(None, run, fps=4, size=32, num_inference_steps=2)
+    fused = list(render_glosses(["A"], None, run, fast.replace(fuse=True), progress=False))
+    unfused = list(render_glosses(["A"], None, run, fast, progress=False))
     assert len(fused) == len(unfused)
     assert max(np.abs(a.astype(int) - b.astype(int)).max() for a, b in zip(fused, unfused)) <= 3
 
 
+def test_generation_config_comes_from_the_models_record(run):
+    tiny = generation_config("tiny-asl")  # train_base.json of the shipped base
+    assert (tiny.guidance_scale, tiny.n_phases, tiny.resolution) == (3.0, 4, 64)
+    sd = generation_config(SD_V1_4)  # no record: SD v1-4's own settings
+    assert (sd.guidance_scale, sd.num_inference_steps, sd.resolution) == (7.5, 25, None)
+    info = training_info(run)
+    lora = generation_config(None, run)  # the LoRA run's record: its phases, resolution and guidance
+    assert (lora.n_phases, lora.resolution, lora.guidance_scale) == (2, 32, info["config"]["guidance_scale"])
+    given = generation_config("tiny-asl", guidance_scale=5.0, seed=None, size=64)  # None: not given
+    assert (given.guidance_scale, given.seed, given.size, given.n_phases) == (5.0, 0, 64, 4)
+
+
+@pytest.mark.parametrize("changes", [dict(guidance_scale=-1.0), dict(num_inference_steps=0), dict(n_phases=65),
+                                     dict(fps=0.0), dict(seed=1.5), dict(size=float("nan")), dict(lora_scale=True)])
+def test_generation_config_refuses_values_out_of_range(changes):
+    from text2asl.errors import Text2ASLError
+
+    name = next(iter(changes))
+    with pytest.raises(Text2ASLError, match=f"generation setting {name} must be"):
+        GenerationConfig(**changes)
+
+
+def test_a_pipeline_with_a_lora_generates_with_the_runs_own_settings(run):
+    pipe = load_pipeline(training_info(run)["base_model_path"], lora_dir=run, device="cpu")
+    assert pipeline_generation_config(pipe) == generation_config(None, run)
+    frames = generate_keyframes(pipe, ["A"], progress=False)[0]
+    assert frames.shape == (2, 32, 32, 3)  # the run's 2 phases at 32², not SD v1-4's 8 phases
+
+
+def test_generate_keyframes_with_defaults_uses_the_bases_own_settings():
+    pipe = load_pipeline("tiny-asl", device="cpu")
+    default = generate_keyframes(pipe, ["HELLO"], progress=False)[0]
+    assert default.shape == (4, 64, 64, 3)  # the base's phases and resolution
+    own = generate_keyframes(pipe, ["HELLO"], GenerationConfig(guidance_scale=3.0, n_phases=4, resolution=64),
+                             progress=False)[0]
+    np.testing.assert_array_equal(default, own)  # guidance 3, as train_base.json records
+    sd = generate_keyframes(pipe, ["HELLO"], GenerationConfig(n_phases=4, resolution=64), progress=False)[0]
+    assert not np.array_equal(default, sd)  # not SD v1-4's 7.5
+
+
 def test_render_glosses_frame_count_and_size(run):
     info = training_info(run)
-    frames = list(render_glosses(["A", "fs-BC"], None, run, fps=10, size=48, **FAST))
+    frames = list(render_glosses(["A", "fs-BC"], None, run, generation_config(None, run, fps=10, size=48, num_inference_steps=2),
+                                 progress=False))
     seconds = sum(info["glosses"][g]["duration_s"] for g in ("A", "B", "C"))
     assert len(frames) == round(seconds * 10)
     assert all(f.shape == (48, 48, 3) and f.dtype == np.uint8 for f in frames)

@@ -8,7 +8,8 @@ pytest.importorskip("diffusers")
 
 from text2asl.diffusion.config import BASE_PRESETS  # noqa: E402
 from text2asl.diffusion.model import check_base_model, load_base_model, load_lora, load_pipeline, resolve_base_model  # noqa: E402
-from text2asl.diffusion.tiny import TinyArchitecture, build_tiny_pipeline, build_word_tokenizer, save_tiny_pipeline  # noqa: E402
+from text2asl.diffusion.config import TinyArchitecture  # noqa: E402
+from text2asl.diffusion.tiny import build_tiny_pipeline, build_word_tokenizer, save_tiny_pipeline  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
 
 SMOKE = BASE_PRESETS["smoke"].arch

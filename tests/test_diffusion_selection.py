@@ -65,8 +65,8 @@ def test_gloss_keyframes_are_the_phases_in_order(tmp_path):
         gloss_keyframes(data, ["B"])
 
 
-def test_sub_lexicon_of_the_shared_lexicon(asl_app_lexicon, tmp_path):
-    small = Lexicon(sub_lexicon(asl_app_lexicon, ["thank-you", "HELLO"], tmp_path / "app"))
+def test_sub_lexicon_of_the_word_lexicon(word_lexicon, tmp_path):
+    small = Lexicon(sub_lexicon(word_lexicon, ["thank-you", "HELLO"], tmp_path / "app"))
     assert sorted(e.gloss for e in small.entries) == ["HELLO", "THANK YOU"]
     assert all(len(small.load(e)) > 10 for e in small.entries)
 

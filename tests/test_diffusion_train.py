@@ -1,7 +1,10 @@
-"""LoRA training on the tiny SD model: only LoRA tensors change, the file loads in diffusers, exact resume, faults."""
+"""LoRA training on the tiny SD model: only LoRA tensors change, the file loads in diffusers, exact resume, faults;
+min-SNR against its formula, accumulation and gradient checkpointing against the plain double batch, the schedule
+against diffusers'."""
 from __future__ import annotations
 
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -11,12 +14,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from text2asl.diffusion import train as train_mod  # noqa: E402
+from text2asl.diffusion import train_lora as train_mod  # noqa: E402
 from text2asl.diffusion.checkpoint import checkpoints  # noqa: E402
 from text2asl.diffusion.config import get_preset  # noqa: E402
 from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, training_info  # noqa: E402
-from text2asl.diffusion.train import LoraTrainer, train_lora  # noqa: E402
+from text2asl.diffusion.train_lora import LoraTrainer, train_lora  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
 
 
@@ -263,20 +266,81 @@ def test_a_base_with_nan_weights_is_refused(tiny, tmp_path):
         LoraTrainer(cfg(broken), data, tmp_path / "run", progress=False)
 
 
-def test_min_snr_accumulation_checkpointing_scheduler_validation(tiny, tmp_path):
+@pytest.mark.parametrize("prediction", ["epsilon", "v_prediction"])
+def test_min_snr_weights_each_sample_by_min_snr_gamma_over_its_snr(prediction):
+    """diffusion_loss against the min-SNR formula (Hang et al. 2023) computed here from alphas_cumprod."""
+    from diffusers import DDPMScheduler
+
+    from text2asl.diffusion.objective import diffusion_loss, sample_generators
+
+    scheduler = DDPMScheduler(num_train_timesteps=1000, prediction_type=prediction)
+    latents = torch.randn(6, 4, 4, 4, generator=torch.Generator().manual_seed(1))
+    zeros = lambda noisy, t, hidden, return_dict: (torch.zeros_like(noisy),)  # noqa: E731  pred 0: loss = |target|²
+    gamma = 5.0
+    got = diffusion_loss(zeros, scheduler, latents, None, sample_generators(0, 0, range(6)), gamma)
+    plain = diffusion_loss(zeros, scheduler, latents, None, sample_generators(0, 0, range(6)), None)
+    # the same per-sample draws, by hand: noise, then timestep
+    noise, t = [], []
+    for g in sample_generators(0, 0, range(6)):
+        noise.append(torch.randn(4, 4, 4, generator=g))
+        t.append(int(torch.randint(0, 1000, (1,), generator=g)))
+    noise, t = torch.stack(noise), torch.tensor(t)
+    target = noise if prediction == "epsilon" else scheduler.get_velocity(latents, noise, t)
+    per_sample = (target ** 2).mean(dim=(1, 2, 3))
+    a = scheduler.alphas_cumprod[t]
+    snr = a / (1 - a)
+    weight = torch.minimum(snr, torch.full_like(snr, gamma)) / (snr + 1 if prediction == "v_prediction" else snr)
+    assert len(set(t.tolist())) > 1 and (snr > gamma).any() and (snr < gamma).any()  # both sides of the clamp drawn
+    torch.testing.assert_close(got, (per_sample * weight).mean(), rtol=1e-5, atol=0)
+    torch.testing.assert_close(plain, per_sample.mean(), rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("changes", [dict(train_batch_size=4, gradient_accumulation_steps=2),
+                                     dict(gradient_checkpointing=True)], ids=["accumulation", "gradient-checkpointing"])
+def test_accumulation_and_gradient_checkpointing_train_as_the_plain_double_batch(tiny, tmp_path, changes):
+    """Batch 4 x 2 accumulated micro-batches = batch 8 (each sample keeps its slot's noise); checkpointing changes nothing."""
     data, base = tiny
-    config = cfg(base, max_train_steps=2, snr_gamma=5.0, gradient_accumulation_steps=2, gradient_checkpointing=True,
-                 lr_scheduler="cosine", lr_warmup_steps=1, validation_epochs=1, validation_inference_steps=2,
-                 validation_prompts=("asl skeleton, B, phase 1 of 2",))
-    result = train_lora(config, data, tmp_path / "run", progress=False)
-    assert result.global_step == 2 and result.last_loss == result.last_loss  # finite
-    log = losses(tmp_path / "run")
-    assert [s for s, _ in log] == [1, 2]
-    pngs = list((tmp_path / "run" / "validation").glob("*.png"))
-    assert len(pngs) == 1
+    plain = LoraTrainer(cfg(base, tokens=5e-2, train_batch_size=8, max_train_steps=2), data, tmp_path / "plain",
+                        progress=False)
+    plain.train()
+    other = LoraTrainer(cfg(base, tokens=5e-2, **{"train_batch_size": 8, "max_train_steps": 2, **changes}), data,
+                        tmp_path / "other", progress=False)
+    assert other.accelerator.unwrap_model(other.unet).is_gradient_checkpointing == bool(changes.get("gradient_checkpointing"))
+    result = other.train()
+    assert result.global_step == 2 and math.isfinite(result.last_loss)
+    a, b = lora_tensors(plain), lora_tensors(other)
+    assert any(v.abs().max() > 0 for k, v in a.items() if "lora_B" in k)
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-6)
+    a, b = plain.token_embeddings(), other.token_embeddings()
+    assert a and a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-6)
+    assert [loss for _, loss in losses(tmp_path / "other")] == pytest.approx([loss for _, loss in losses(tmp_path / "plain")], rel=1e-4)
+
+
+def test_scheduler_warms_up_and_decays_as_diffusers_does_and_validation_draws(tiny, tmp_path):
+    from diffusers.optimization import get_scheduler
     from PIL import Image
 
-    assert Image.open(pngs[0]).size == (32, 32)
+    data, base = tiny
+    config = cfg(base, max_train_steps=4, learning_rate=1e-3, lr_scheduler="cosine", lr_warmup_steps=2,
+                 validation_epochs=1, validation_inference_steps=2, validation_prompts=("asl skeleton, B, phase 1 of 2",))
+    result = train_lora(config, data, tmp_path / "run", progress=False)
+    assert result.global_step == 4 and math.isfinite(result.last_loss)
+    with open(tmp_path / "run" / "loss.csv", newline="") as fh:
+        logged = [float(r["lr"]) for r in csv.DictReader(fh)]
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    reference = get_scheduler("cosine", optimizer=optimizer, num_warmup_steps=2, num_training_steps=4)
+    expected = []
+    for _ in range(4):
+        optimizer.step()
+        reference.step()
+        expected.append(reference.get_last_lr()[0])
+    assert expected[0] < expected[1] and expected[-1] < expected[1]  # warm-up, then decay
+    assert logged == pytest.approx(expected, rel=1e-2, abs=1e-9)  # loss.csv keeps 3 significant digits
+    pngs = list((tmp_path / "run" / "validation").glob("*.png"))
+    assert len(pngs) == 1 and Image.open(pngs[0]).size == (32, 32)
 
 
 def test_time_budget_stops_with_checkpoint_then_resumes(tiny, tmp_path):

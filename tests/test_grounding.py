@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from text2asl.diffusion.attention import gloss_positions  # noqa: E402
+from text2asl.diffusion.caption import gloss_positions  # noqa: E402
 from text2asl.diffusion.objective import CrossAttentionRecord, grounding_loss, record_cross_attention  # noqa: E402
 from text2asl.diffusion.tiny import build_tiny_pipeline  # noqa: E402
 
@@ -120,7 +120,7 @@ def test_a_step_on_the_loss_moves_the_gloss_attention_into_the_region():
 def test_dataset_rows_record_the_hand_boxes_the_quality_masks_use(tmp_path):
     from helpers import make_lexicon
     from text2asl.diffusion.dataset import SkeletonImageDataset, boxes_mask, make_dataset, read_metadata
-    from text2asl.diffusion.quality import keyframe_hand_masks
+    from text2asl.evaluation.keyframes import keyframe_hand_masks
 
     lexicon = make_lexicon(tmp_path / "lex", {"book": "B", "cat": "C"})
     data = make_dataset([lexicon], tmp_path / "data", resolution=32, n_phases=2, progress=False)

@@ -7,6 +7,7 @@ from helpers import make_lexicon
 from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.lexicon import Lexicon
 from text2asl.gloss_to_pose.lookup import plan_signs
+from text2asl.pipeline import translate
 from text2asl.poses.layout import N_POINTS, read_pose_file, to_canonical
 
 
@@ -86,3 +87,16 @@ def test_holistic_variants_are_reconciled(asl_app_lexicon):
     ours = to_canonical(refined)
     assert ours.xyz.shape[1] == app.xyz.shape[1] == N_POINTS
     np.testing.assert_allclose(ours.xyz[:, :33], np.ma.getdata(refined.body.data)[:, 0, :33], rtol=1e-6)
+
+
+@pytest.mark.parametrize("text, gloss, recorded", [("I eat.", "EAT", "FOOD"), ("We drive.", "DRIVE", "CAR"),
+                                                  ("Sit on the chair.", "CHAIR", "SIT")])
+def test_a_noun_verb_pair_signs_with_the_recorded_half(tmp_path, text, gloss, recorded):
+    pair = make_lexicon(tmp_path / "pair", {recorded.lower(): "b"})
+    t = translate(text, lexicons=[pair], embedded_words=False)
+    hit = next(c for c in t.coverage if c.gloss == gloss)
+    assert (hit.kind, hit.lexicon, hit.signed_as) == ("lexicon", "pair", gloss)
+    assert hit.reason == f"the sign of {recorded}, its noun-verb pair"
+    both = make_lexicon(tmp_path / "both", {gloss.lower(): "c"})  # a recording of the word itself wins
+    hit = next(c for c in translate(text, lexicons=[pair, both], embedded_words=False).coverage if c.gloss == gloss)
+    assert (hit.lexicon, hit.reason) == ("both", "")

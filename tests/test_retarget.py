@@ -81,9 +81,9 @@ def write_lexicon(folder, signs: dict[str, PoseArray]):
 
 
 def own_frames(translation):
-    """(label, the unit's own frames without the transition into it, as a normalised PoseArray) per unit."""
+    """(label, the unit's own frames without the transition into it nor a pause after it, as a normalised PoseArray) per unit."""
     for chunk, _ in translation.chunks():
-        own = chunk.slice(chunk.meta["transition_frames"], len(chunk))
+        own = chunk.slice(chunk.meta["transition_frames"], len(chunk) - chunk.meta.get("pause_frames", 0))
         own.meta["normalized"] = True
         yield chunk.meta["label"], own
 
@@ -171,9 +171,9 @@ def test_sparse_and_dense_faces_are_drawn_alike_and_a_head_without_a_face_mesh_s
 
 
 @pytest.mark.shared_data
-def test_mixed_lexicon_sentence_has_one_head_size_and_mother_keeps_its_chin_contact(asl_app_lexicon):
-    before = translate(SENTENCE, lexicons=[asl_app_lexicon], config=StitchConfig(retarget=False))
-    after = translate(SENTENCE, lexicons=[asl_app_lexicon])
+def test_mixed_lexicon_sentence_has_one_head_size_and_mother_keeps_its_chin_contact(word_lexicon):
+    before = translate(SENTENCE, lexicons=[word_lexicon], config=StitchConfig(retarget=False))
+    after = translate(SENTENCE, lexicons=[word_lexicon])
     assert sum(c.kind == "lexicon" for c in after.coverage) >= 8
     lo, hi = head_spread(before)
     assert hi / lo > 1.1
@@ -193,8 +193,8 @@ def test_mixed_lexicon_sentence_has_one_head_size_and_mother_keeps_its_chin_cont
 
 
 @pytest.mark.shared_data
-def test_the_one_signer_is_the_median_asl_app_signer(asl_app_lexicon):
-    lex = Lexicon(asl_app_lexicon)
+def test_the_one_signer_is_the_median_asl_app_signer(word_lexicon):
+    lex = Lexicon(word_lexicon)
     m = np.array([[p.head, p.upper_arm, p.forearm] for p in (measure(fill_gaps(normalize(lex.load(e)))) for e in lex.entries)])
     assert np.nanmedian(m, axis=0) == pytest.approx([SIGNER.head, SIGNER.upper_arm, SIGNER.forearm], abs=0.01)
 

@@ -30,8 +30,8 @@ def test_seams_are_never_faster_than_the_signs_alphabet(text):
     assert seam <= inside
 
 
-def test_seams_are_never_faster_than_the_signs_real_lexicon(asl_app_lexicon):
-    t = translate("Hello! Yesterday my mother was hungry and tired. Thank you, goodbye.", lexicons=[asl_app_lexicon])
+def test_seams_are_never_faster_than_the_signs_real_lexicon():
+    t = translate("Hello! Yesterday my mother was hungry and tired. Thank you, goodbye.")
     assert sum(c.kind == "lexicon" for c in t.coverage) >= 6
     inside, seam = _seam_and_inside_speeds(t)
     assert seam <= inside
@@ -48,12 +48,12 @@ def test_letters_are_held_at_least_the_configured_time():
         assert len(caps) / 25 >= 3 * hold
 
 
-def test_output_is_resampled_to_one_fps(asl_app_lexicon):
-    t = translate("hello water", lexicons=[asl_app_lexicon], config=StitchConfig(fps=30))
+def test_output_is_resampled_to_one_fps(word_lexicon):
+    t = translate("hello water", config=StitchConfig(fps=30))
     seq = t.sequence()
     assert seq.fps == 30
     # 29.97 fps source resampled to 30: durations are kept within a frame per sign
-    lex = Lexicon(asl_app_lexicon)
+    lex = Lexicon(word_lexicon)
     raw = t._stitcher.sign_clip(lex, lex.find("hello")[0])
     assert raw.fps == 30
 

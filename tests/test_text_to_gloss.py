@@ -140,3 +140,66 @@ def test_lemma_table_matches_lemminflect():
     sample = random.Random(0).sample(words, 3000) + ["liked", "saw", "children", "was", "better", "all", "xyzzy", "'d", "zzz"]
     for word in sample:
         assert table.get(word) == lemminflect.getAllLemmas(word), word
+
+
+# Issue 17's three families, each with sentences of its own (not those of benchmarks/coverage.py).
+WH_PHRASE_PAIRS = [
+    ("How many cats do you have?", "CAT YOU HAVE HOW MANY"),
+    ("How much does the car cost?", "CAR COST HOW MUCH"),
+    ("How old is your sister?", "YOUR SISTER HOW OLD"),
+    ("What time does the train leave?", "TRAIN LEAVE WHAT TIME"),
+    ("How long is the movie?", "MOVIE HOW LONG"),
+    ("How far is the lake?", "LAKE HOW FAR"),
+    ("How are you?", "YOU HOW"),  # a lone HOW is not a phrase
+    ("How many?", "HOW MANY"),  # nothing to move past
+]
+PERFECT_PAIRS = [
+    ("I have eaten.", "ME FINISH EAT"),
+    ("She has already finished her homework.", "ALREADY SHE FINISH HER HOMEWORK"),  # FINISH once
+    ("They had gone home.", "THEY FINISH GO HOME"),
+    ("Have you seen my keys?", "YOU FINISH SEE MY KEY"),
+    ("He has been sick.", "HE SICK"),  # have been + adjective: no FINISH
+    ("We have been working.", "WE WORK"),  # perfect progressive: ongoing
+    ("I will have left.", "ME WILL FINISH LEAVE"),  # will have: WILL keeps the future
+    ("I haven't eaten.", "ME NOT EAT"),  # negated: not completed
+    ("She has lived here for ten years.", "TEN YEAR SHE LIVE HERE"),  # durational: ongoing
+    ("How long have you known him?", "YOU KNOW HE HOW LONG"),
+    ("I have three dogs.", "ME HAVE THREE DOG"),  # possession: HAVE is signed
+    ("He has books.", "HE HAVE BOOK"),
+]
+TIME_PHRASE_PAIRS = [
+    ("I studied all night.", "ALL NIGHT ME STUDY"),
+    ("She runs every day.", "EVERY DAY SHE RUN"),
+    ("He reads each morning.", "EVERY MORNING HE READ"),
+    ("We met last week.", "LAST WEEK WE MEET"),
+    ("They played the whole day.", "ALL DAY THEY PLAY"),
+    ("I danced all evening long.", "ALL EVENING ME DANCE"),
+    ("I waited for two hours.", "TWO HOUR ME WAIT"),
+    ("She left three days ago.", "THREE DAY AGO SHE LEAVE"),
+    ("We travel in August.", "AUGUST WE TRAVEL"),  # months are times, not names
+    ("My birthday is in May.", "MAY MY BIRTHDAY"),
+    ("May I go?", "MAY ME GO"),  # the modal
+    ("All my friends came.", "ALL MY FRIEND COME"),  # ALL without a time unit stays
+]
+
+
+@pytest.mark.parametrize("text,expected", WH_PHRASE_PAIRS + PERFECT_PAIRS + TIME_PHRASE_PAIRS)
+def test_issue_17_families(text, expected):
+    assert str(text_to_gloss(text)) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Thanks, mom!", "THANK YOU MOTHER"),
+    ("Bye, grandpa.", "GOODBYE GRANDFATHER"),  # a sentence-initial unknown word in the table is no name
+    ("I am afraid.", "ME SCARED"),
+    ("Where is the restroom?", "BATHROOM WHERE"),
+])
+def test_words_one_sign_covers_take_its_gloss(text, expected):
+    result = text_to_gloss(text)
+    assert str(result) == expected and "same sign" in result.rules_fired()
+
+
+def test_a_wh_phrase_is_one_source_and_the_rules_say_so():
+    result = text_to_gloss("How many cats do you have?")
+    assert result.sources[-2:] == ["How many", "How many"]
+    assert {"WH-phrase", "WH last", "do-support"} <= set(result.rules_fired())

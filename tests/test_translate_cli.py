@@ -20,18 +20,22 @@ def test_translate_writes_a_playable_video_and_prints_glosses(tmp_path, capsys):
     code, stdout, _ = run_cli(["Hello, my name is Sam and I like pizza.", "-o", str(out)], capsys)
     assert code == 0
     assert "gloss:  HELLO MY NAME fs-SAM ME LIKE PIZZA" in stdout
-    assert "signed: fs-HELLO MY fs-NAME fs-SAM ME fs-LIKE fs-PIZZA" in stdout  # pronouns are built, not spelled
+    assert "signed: HELLO MY fs-NAME fs-SAM ME fs-LIKE fs-PIZZA" in stdout  # pronouns are built, not spelled
+    assert "'Hello' -> HELLO            lexicon (asl-app, embedded)" in stdout
     assert "fs-PIZZA" in stdout and "fingerspelled" in stdout and "built (indexing)" in stdout
     frames, meta = read_video(out)
     assert meta["codec"] == "h264" and meta["size"] == (512, 512) and meta["fps"] == 25
     assert sum(1 for _ in frames) == meta["n_frames"] > 100
 
 
-def test_real_lexicon_signs_words_as_words(asl_app_lexicon, tmp_path, capsys):
-    code, stdout, _ = run_cli(["Hello! Thank you, I am hungry.", "--lexicon", str(asl_app_lexicon), "-o", str(tmp_path / "a.gif"), "--size", "128"], capsys)
+def test_embedded_words_sign_words_as_words_and_can_be_turned_off(tmp_path, capsys):
+    code, stdout, _ = run_cli(["Hello! Thank you, I am hungry.", "-o", str(tmp_path / "a.gif"), "--size", "128"], capsys)
     assert code == 0
     assert "signed: HELLO THANK-YOU ME HUNGRY" in stdout  # "I" points at the chest: no fs-ME
-    assert "'I' -> ME               built (indexing) [1 handshape from ONE (asl-app-lexicon)]" in stdout
+    assert "'I' -> ME               built (indexing) [1 handshape from ONE (asl-app, embedded)]" in stdout
+    code, stdout, _ = run_cli(["Hello! Thank you, I am hungry.", "--no-embedded-words", "-o", str(tmp_path / "b.pose")], capsys)
+    assert code == 0 and "signed: fs-HELLO fs-THANK YOU ME fs-HUNGRY" in stdout
+    assert "asl-app" not in stdout
 
 
 def test_repeatable_lexicons_in_priority_order(tmp_path, capsys):
@@ -44,7 +48,7 @@ def test_repeatable_lexicons_in_priority_order(tmp_path, capsys):
 
 def test_glosses_directly(tmp_path, capsys):
     code, stdout, _ = run_cli(["--glosses", "HELLO fs-SAM", "-o", str(tmp_path / "g.pose")], capsys)
-    assert code == 0 and "signed: fs-HELLO fs-SAM" in stdout
+    assert code == 0 and "signed: HELLO fs-SAM" in stdout
 
 
 @pytest.mark.parametrize("text", ["I am 25 years old and have 3 cats.", "I love 🍕 and 東京 very much!"])

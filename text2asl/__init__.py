@@ -16,7 +16,7 @@ _EXPORTS = {
     "RenderConfig": "text2asl.pose_to_video.render",
     "SkeletonRenderer": "text2asl.pose_to_video.render",
     "write_video": "text2asl.pose_to_video.writer",
-    "read_video": "text2asl.pose_to_video.writer",
+    "read_video": "text2asl.io",
     "PoseArray": "text2asl.poses.layout",
     "Text2ASLError": "text2asl.errors",
 }

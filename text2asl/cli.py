@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "translate": ("text2asl.commands.translate", "English text (or glosses) -> ASL skeleton video / GIF / .pose"),
     "extract": ("text2asl.commands.extract", "MediaPipe Holistic poses from videos, one .pose per video"),
     "build-lexicon": ("text2asl.commands.build_lexicon", "build a sign lexicon + splits from WLASL, ASL Citizen or labelled clips"),
+    "pack-lexicon": ("text2asl.commands.pack_lexicon", "quantise a lexicon into small .npz signs the package can ship (the embedded asl-app words)"),
     "overlay": ("text2asl.commands.overlay", "draw the extracted skeleton over a video's own frames"),
     "make-dataset": ("text2asl.commands.make_dataset", "render lexicon poses into a captioned skeleton-image dataset"),
     "train-base": ("text2asl.commands.train_base", "pre-train the toy Stable Diffusion base (tiny-asl) on a lexicon's keyframes"),

@@ -90,7 +90,7 @@ def evaluation_per_gloss(out: Path) -> Path:
 
 def _diffusion_base(base_model: str):
     """(pipeline, train_base.json, up to six well-known training glosses) of a base made by `text2asl train-base`."""
-    from text2asl.diffusion.dataset import gloss_token
+    from text2asl.diffusion.caption import gloss_token
     from text2asl.diffusion.model import base_info, load_pipeline
     from text2asl.diffusion.selection import EXAMPLE_GLOSSES
 
@@ -131,14 +131,13 @@ def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from text2asl.diffusion.config import TINY_ASL, get_preset
-    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.generate import generate_keyframes, generation_config
     from text2asl.diffusion.plots import plot_keyframe_grid
 
     pipe, info, glosses = _diffusion_base(base_model)
     glosses = glosses[:4]
-    generated = generate_keyframes(pipe, glosses, info["n_phases"], seed=0, num_inference_steps=20,
-                                   guidance_scale=get_preset(TINY_ASL).guidance_scale, progress=False)
+    generated = generate_keyframes(pipe, glosses, generation_config(base_model, seed=0, num_inference_steps=20),
+                                   progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         real = _real_keyframes(glosses, info["resolution"], info["n_phases"], Path(tmp))
     rows = []
@@ -160,25 +159,25 @@ def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from text2asl.diffusion import quality
+    from text2asl.evaluation import keyframes
     from text2asl.diffusion.attention import attention_maps, plot_gloss_grid
-    from text2asl.diffusion.config import TINY_ASL, get_preset
-    from text2asl.diffusion.dataset import caption
+    from text2asl.diffusion.caption import caption
+    from text2asl.diffusion.generate import generation_config
     from text2asl.diffusion.selection import skeleton_dataset
 
     pipe, info, glosses = _diffusion_base(base_model)
     n, phase = info["n_phases"], (info["n_phases"] + 1) // 2
-    maps = attention_maps(pipe, [caption(g, phase, n) for g in glosses], seed=0, num_inference_steps=20,
-                          guidance_scale=get_preset(TINY_ASL).guidance_scale, resolution=info["resolution"])
+    maps = attention_maps(pipe, [caption(g, phase, n) for g in glosses],
+                          generation_config(base_model, seed=0, num_inference_steps=20))
     fig = plot_gloss_grid(maps)
     lexicon = shared_dataset("asl-app-lexicon")
     if lexicon is not None:  # outline the hands of the real keyframe, and say how much attention they get
         with tempfile.TemporaryDirectory() as tmp:
             data = skeleton_dataset([lexicon], Path(tmp) / "data", info["resolution"], n, glosses=glosses)
-            masks = quality.keyframe_hand_masks(lexicon, data, glosses)
+            masks = keyframes.keyframe_hand_masks(lexicon, data, glosses)
         for ax, g, m in zip(np.asarray(fig.axes).reshape(2, -1)[1], glosses, maps):
             ax.contour(masks[g][phase - 1], levels=[0.5], colors="white", linewidths=1.0)
-            ax.set_title(f"on the hands: {quality.hand_share_lift(m.gloss().heat, masks[g][phase - 1]):.1f}x", fontsize=8)
+            ax.set_title(f"on the hands: {keyframes.hand_share_lift(m.gloss().heat, masks[g][phase - 1]):.1f}x", fontsize=8)
     fig.tight_layout()
     _save_palette_png(fig, out, dpi=80)
     plt.close(fig)

@@ -62,6 +62,9 @@ WORKERS = number(int, 1, 256)
 # Milliseconds / frame indices into one video (a day at 1000 fps is far past any sign clip).
 MILLISECONDS = number(float, 0, 86_400_000)
 FRAME_INDEX = number(int, 0, 86_400_000)
+# Signing speed (translate --speed, `StitchConfig.speed`): half speed for learners up to twice as fast.
+SPEED_RANGE = (0.5, 2.0)
+SPEED = number(float, *SPEED_RANGE)
 # Shards of one extraction (`--shard K/N`, `--status N`): far more than any cluster's array size.
 MAX_SHARDS = 1_000_000
 SHARD_COUNT = number(int, 1, MAX_SHARDS)

@@ -9,8 +9,9 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from text2asl.errors import Text2ASLError
-from text2asl.gloss_to_pose.lexicon import Lexicon
+from text2asl.gloss_to_pose.lexicon import Lexicon, default_lexicons
 from text2asl.gloss_to_pose.lookup import SignPlan, TokenCoverage, Unit, plan_signs
+from text2asl.gloss_to_pose.rhythm import assign_pauses
 from text2asl.gloss_to_pose.stitch import StitchConfig, Stitcher
 from text2asl.poses.layout import PoseArray, to_pose
 from text2asl.text_to_gloss.rules import GlossResult, parse_glosses, text_to_gloss
@@ -70,25 +71,19 @@ class Translation:
         return "\n".join(lines)
 
 
-def open_lexicons(lexicons: Sequence[str | Path | Lexicon] = ()) -> list[Lexicon]:
-    """Lexicon objects for paths (in priority order); errors name the path."""
-    out = []
-    for lex in lexicons:
-        out.append(lex if isinstance(lex, Lexicon) else Lexicon(lex))
-    return out
-
-
 def translate(
     text: str | None = None,
     *,
     glosses: str | Sequence[str] | None = None,
     lexicons: Sequence[str | Path | Lexicon] = (),
+    embedded_words: bool = True,
     config: StitchConfig | None = None,
 ) -> Translation:
     """English `text` (or `glosses` given directly) -> `Translation` with glosses, coverage and pose.
 
-    `lexicons` are searched in order; the embedded ASL alphabet fingerspells everything else.
-    Raises `Text2ASLError` for empty or unsignable input.
+    `lexicons` are searched in order, then the embedded asl-app word signs (unless
+    `embedded_words` is False); the embedded ASL alphabet fingerspells everything else
+    (`default_lexicons`). Raises `Text2ASLError` for empty or unsignable input.
     """
     if glosses is not None:
         gloss_text = glosses if isinstance(glosses, str) else " ".join(glosses)
@@ -101,25 +96,72 @@ def translate(
         result = text_to_gloss(text)
         if not result.glosses:
             raise Text2ASLError(f"nothing in {text[:60]!r} can be signed: it has no English words or numbers")
-    opened = open_lexicons(lexicons)
-    alphabet = Lexicon.embedded()
-    plan = plan_signs(result.glosses, result.sources, opened + [alphabet], alphabet)
+    opened = default_lexicons(lexicons, words=embedded_words)
+    plan = plan_signs(result.glosses, result.sources, opened, Lexicon.embedded())
+    assign_pauses(plan.units, result.boundaries)
     if not plan.units:
         raise Text2ASLError("none of the glosses can be signed: they have no letters to fingerspell")
     config = config or StitchConfig()
     return Translation(text, result, plan, config, opened, Stitcher(config))
 
 
-def render_frames(translation: Translation, render=None) -> Iterator[np.ndarray]:
-    """(size, size, 3) uint8 RGB skeleton frames of a translation, streamed, with gloss captions."""
+CAPTION_MODES = ("gloss", "english", "both")
+
+
+def english_span(translation: Translation, unit: Unit) -> tuple[str, int, int]:
+    """(sentence, start, end): the English sentence a unit signs, and its word(s) in it ("" without text)."""
+    from text2asl.text_to_gloss.rules import sentence_ends
+
+    text, spans = translation.gloss.text, translation.gloss.source_spans[unit.span[0]:unit.span[1]]
+    if not text or not spans:
+        return "", 0, 0
+    start, end = min(a for a, _ in spans), max(b for _, b in spans)
+    ends = sentence_ends(text)
+    first = max([e for e in ends if e <= start], default=0)
+    last = min([e for e in ends if e >= end], default=len(text))
+    raw = "".join(" " if ch.isspace() else ch for ch in text[first:last])  # one line, offsets kept
+    lead = len(raw) - len(raw.lstrip())
+    return raw.strip(), start - first - lead, end - first - lead
+
+
+def captioned_chunks(translation: Translation, mode: str = "gloss") -> Iterator[tuple[PoseArray, list]]:
+    """`translation.chunks()` with captions as `mode` asks: "gloss" (strings, as the stitcher makes them),
+    "english" (a `Caption` with the English sentence, the word being signed highlighted) or "both"."""
+    if mode not in CAPTION_MODES:
+        raise ValueError(f"caption mode {mode!r}; expected one of {CAPTION_MODES}")
+    if mode == "gloss":
+        yield from translation.chunks()
+        return
+    from text2asl.pose_to_video.render import Caption
+
+    units = iter(translation.units)
+    unit = prev = None
+    english: dict[int, tuple[str, int, int]] = {}
+    for chunk, captions in translation.chunks():
+        if not chunk.meta.get("continued"):
+            prev, unit = unit, next(units)
+        half = chunk.meta.get("transition_frames", 0) // 2  # the stitcher's captions switch mid-transition
+        out = []
+        for i, gloss in enumerate(captions):
+            owner = prev if i < half and prev is not None else unit
+            if id(owner) not in english:
+                english[id(owner)] = english_span(translation, owner)
+            sentence, start, end = english[id(owner)]
+            out.append(Caption(gloss if mode == "both" or not sentence else "", sentence, start, end))
+        yield chunk, out
+
+
+def render_frames(translation: Translation, render=None, captions: str = "gloss") -> Iterator[np.ndarray]:
+    """(size, size, 3) uint8 RGB skeleton frames of a translation, streamed, captioned as `captions` says
+    (see `captioned_chunks`; `render.caption=False` draws none)."""
     from text2asl.pose_to_video.render import SkeletonRenderer
 
     # A generator: nothing (not even OpenCV's import) happens until the first frame is asked for,
     # so the writer can ask ffmpeg about its encoders meanwhile.
-    yield from SkeletonRenderer(render).render_stream(translation.chunks())
+    yield from SkeletonRenderer(render).render_stream(captioned_chunks(translation, captions))
 
 
-def save(translation: Translation, path: str | Path, render=None) -> Path:
+def save(translation: Translation, path: str | Path, render=None, captions: str = "gloss") -> Path:
     """Write `.mp4` (H.264), `.gif` or `.pose` by extension, atomically."""
     from text2asl.io import check_output_path, write_pose_stream
     from text2asl.pose_to_video.writer import FLAT_ENCODER, write_video
@@ -127,5 +169,5 @@ def save(translation: Translation, path: str | Path, render=None) -> Path:
     path = check_output_path(path)
     if path.suffix.lower() == ".pose":
         return write_pose_stream(translation.chunks(), path, translation.fps)
-    return write_video(render_frames(translation, render), path, translation.fps, encoder=FLAT_ENCODER,
+    return write_video(render_frames(translation, render, captions), path, translation.fps, encoder=FLAT_ENCODER,
                        repeats_unchanged=True)

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import typing
 
-from text2asl.diffusion.config import CHOICES, PRESETS, RANGES, LoraConfig, flag, get_preset, preset_for, range_text
-from text2asl.options import number
+from text2asl.diffusion.config import PRESETS, LoraTrainingConfig, get_preset, preset_for
+from text2asl.commands.settings import add_settings, settings_from_args
 
 # Fields with their own flag (or set by another option) rather than the generic --field-name one.
 _SPECIAL = {"base_model", "validation_prompts"}
@@ -24,33 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--validation-prompt", action="append", dest="validation_prompts", metavar="TEXT",
                         help="prompt drawn after each validation epoch (repeatable)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    hints = typing.get_type_hints(LoraConfig)
-    group = parser.add_argument_group("training settings (default: the preset's)")
-    for f in dataclasses.fields(LoraConfig):
-        if f.name in _SPECIAL:
-            continue
-        kind = hints[f.name]
-        help_ = f.metadata.get("help", "")
-        if kind is bool:
-            group.add_argument(flag(f.name), action=argparse.BooleanOptionalAction, default=None, help=help_)
-            continue
-        base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
-        if f.name in CHOICES:
-            group.add_argument(flag(f.name), choices=CHOICES[f.name], default=None, help=help_)
-            continue
-        if f.name in RANGES:
-            kind_, lo, hi, lo_open = RANGES[f.name]
-            group.add_argument(flag(f.name), type=number(kind_, lo, hi, lo_open=lo_open), default=None,
-                               metavar=base.__name__.upper(), help=f"{help_} {range_text(f.name)}".strip())
-            continue
-        group.add_argument(flag(f.name), type=base, default=None, metavar=base.__name__.upper(), help=help_)
+    add_settings(parser, LoraTrainingConfig, skip=_SPECIAL)
 
 
-def config_from_args(args: argparse.Namespace) -> LoraConfig:
+def config_from_args(args: argparse.Namespace) -> LoraTrainingConfig:
     """The preset for the base model, with every flag the user gave applied."""
     base_model = args.base_model
     preset = args.preset or preset_for(base_model or "")
-    overrides = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(LoraConfig) if f.name not in _SPECIAL}
+    overrides = settings_from_args(args, LoraTrainingConfig, skip=_SPECIAL)
     if base_model:
         overrides["base_model"] = base_model
     if args.validation_prompts:
@@ -59,7 +38,7 @@ def config_from_args(args: argparse.Namespace) -> LoraConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from text2asl.diffusion.train import train_lora
+    from text2asl.diffusion.train_lora import train_lora
     config = config_from_args(args)
     result = train_lora(config, args.data, args.output, resume=args.resume, progress=not args.quiet)
     if result.stopped == "time budget":

@@ -4,15 +4,26 @@ from __future__ import annotations
 import argparse
 import sys
 
-from text2asl.options import number
+from text2asl.options import SPEED, number
 
 # Finite ranges for every numeric option, checked by argparse before any work starts.
 FPS = number(float, 0, 120, lo_open=True)
 SIZE = number(int, 16, 4096, even=True)  # 4096² RGB is 48 MiB a frame: the most a renderer should hold
 LETTER_HOLD = number(float, 0, 10, lo_open=True)
-LORA_SCALE = number(float, -10, 10)
-STEPS = number(int, 1, 1000)
-SEED = number(int, 0, 2**32 - 1)
+
+
+def _generation(name: str):
+    """The argparse type of generation setting `name`, with GenerationConfig's own range."""
+    from text2asl.diffusion.config import GENERATION_RANGES
+
+    kind, lo, hi, lo_open = GENERATION_RANGES[name]
+    return number(kind, lo, hi, lo_open=lo_open)
+
+
+LORA_SCALE = _generation("lora_scale")
+STEPS = _generation("num_inference_steps")
+GUIDANCE = _generation("guidance_scale")
+SEED = _generation("seed")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,11 +31,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--glosses", help='sign these glosses instead of translating text, e.g. "HELLO fs-SAM"')
     p.add_argument("-o", "--output", default="text2asl.mp4", help="output file: .mp4 (H.264), .gif or .pose (default: %(default)s)")
     p.add_argument("--lexicon", action="append", default=[], metavar="DIR",
-                   help="lexicon folder with index.csv (repeatable; searched in order, before the embedded alphabet)")
+                   help="lexicon folder with index.csv (repeatable; searched in order, before the embedded word signs and alphabet)")
+    p.add_argument("--no-embedded-words", action="store_true",
+                   help="do not use the embedded asl-app word signs: only --lexicon folders, then fingerspelling")
     p.add_argument("--fps", type=FPS, default=25.0, help=f"output frame rate, in {FPS.range_text} (default: %(default)s)")
     p.add_argument("--size", type=SIZE, default=512, help=f"square canvas size in pixels, in {SIZE.range_text} (default: %(default)s)")
     p.add_argument("--letter-hold", type=LETTER_HOLD, default=0.3, metavar="SECONDS",
                    help=f"how long each fingerspelled letter is held, in {LETTER_HOLD.range_text} (default: %(default)s)")
+    p.add_argument("--speed", type=SPEED, default=1.0,
+                   help=f"signing speed: 0.5 is half speed for learners; fingerspelled letters stay readable, in {SPEED.range_text} (default: %(default)s)")
+    p.add_argument("--caption", choices=["gloss", "english", "both"], default="gloss",
+                   help="what the caption shows: the gloss (default), the English sentence with the word being signed highlighted, or both")
     p.add_argument("--no-caption", action="store_true", help="do not print the gloss on the frames")
     p.add_argument("--no-hands-inset", action="store_true", help="do not draw the magnified hands")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -34,8 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora", default=None, metavar="DIR", help="diffusion renderer: a train-lora output folder")
     p.add_argument("--lora-scale", type=LORA_SCALE, default=1.0,
                    help=f"diffusion renderer: strength of the LoRA, in {LORA_SCALE.range_text} (default: %(default)s)")
-    p.add_argument("--steps", type=STEPS, default=25,
-                   help=f"diffusion renderer: denoising steps per keyframe, in {STEPS.range_text} (default: %(default)s)")
+    p.add_argument("--steps", type=STEPS, default=None,
+                   help=f"diffusion renderer: denoising steps per keyframe, in {STEPS.range_text} (default: the model's own, else 25)")
+    p.add_argument("--guidance-scale", type=GUIDANCE, default=None,
+                   help=f"diffusion renderer: classifier-free guidance, in {GUIDANCE.range_text} (default: the model's own, else 7.5)")
     p.add_argument("--seed", type=SEED, default=0, help=f"diffusion renderer: noise seed, in {SEED.range_text} (default: %(default)s)")
 
 
@@ -51,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
     if args.text is not None and args.glosses is not None:
         raise Text2ASLError("give either text or --glosses, not both")
     output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
-    config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold)
-    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon, config=config)
+    config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold, speed=args.speed)
+    translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon,
+                            embedded_words=not args.no_embedded_words, config=config)
     for warning in translation.gloss.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
@@ -60,18 +80,28 @@ def run(args: argparse.Namespace) -> int:
         print("signed:", " ".join(translation.glosses))
         print(translation.summary())
     if args.renderer == "diffusion":
-        from text2asl.diffusion.generate import render_glosses
+        from text2asl.diffusion.generate import generation_config, known_glosses, prompt_glosses, render_glosses
+        from text2asl.diffusion.model import use_cpu_threads
         from text2asl.pose_to_video.writer import write_video
 
         if output.suffix.lower() == ".pose":
             raise Text2ASLError("the diffusion renderer makes images, not poses: write .mp4 or .gif")
-        frames = render_glosses(translation.glosses, base_model=args.base_model, lora_dir=args.lora,
-                                fps=args.fps, size=args.size, lora_scale=args.lora_scale, seed=args.seed,
-                                num_inference_steps=args.steps, progress=not args.quiet)
+        if args.speed != 1.0:
+            raise Text2ASLError("--speed works with the skeleton renderer only; the diffusion renderer times signs as recorded")
+        # Signs the model was trained on are prompted as themselves, not as a pose lexicon's spelling.
+        glosses = prompt_glosses(translation.gloss.glosses, known_glosses(args.base_model, args.lora))
+        if not args.quiet:
+            print("prompted:", " ".join(glosses))
+        use_cpu_threads()
+        generation = generation_config(args.base_model, args.lora, fps=args.fps, size=args.size, seed=args.seed,
+                                       lora_scale=args.lora_scale, num_inference_steps=args.steps,
+                                       guidance_scale=args.guidance_scale)
+        frames = render_glosses(glosses, args.base_model, args.lora, generation, progress=not args.quiet,
+                                captions=not args.no_caption)
         write_video(frames, output, args.fps)
     else:
         render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset)
-        save(translation, output, render)
+        save(translation, output, render, captions=args.caption)
     if not args.quiet:
         print(f"wrote {output}")
     return 0

@@ -8,7 +8,7 @@ image size (bilinear, which keeps "sums to 1 over tokens" true per pixel), and t
 word are summed. LoRA adapters (PEFT layers inside to_q/to_k/to_v) keep working, and the original
 processors come back when the `with` block ends, also on an exception.
 
-    maps = attention_maps(pipe, ["asl skeleton, HELLO, phase 3 of 8"], seed=0)
+    maps = attention_maps(pipe, ["asl skeleton, HELLO, phase 3 of 8"])  # the model's own settings, seed 0
     maps[0].gloss().plot_overlay(ax=ax)
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from text2asl.diffusion.dataset import parse_caption
+from text2asl.diffusion.caption import gloss_span, token_words
+from text2asl.diffusion.config import GenerationConfig
 
 
 @dataclass
@@ -81,66 +82,6 @@ class AttentionMaps:
             raise ValueError(f"{self.prompt!r} is not a skeleton caption; use .word(...)")
         idx = [i for i, (a, b) in enumerate(self.spans) if a >= span[0] and b <= span[1]]
         return WordHeatMap(self.prompt[span[0]:span[1]], self.heat[idx].sum(0), self.image)
-
-
-def gloss_span(prompt: str) -> tuple[int, int] | None:
-    """(start, end) characters of the gloss in a dataset caption, None for any other prompt."""
-    parsed = parse_caption(prompt)
-    if parsed is None:
-        return None
-    start = prompt.index(parsed[0], len("asl skeleton"))
-    return start, start + len(parsed[0])
-
-
-def gloss_positions(tokenizer, prompt: str) -> list[int]:
-    """Token positions of the gloss of a dataset caption as `tokenizer` splits it ([] for any other prompt)."""
-    span = gloss_span(prompt)
-    if span is None:
-        return []
-    return [p for _, pos, (a, b) in token_words(tokenizer, prompt) if a >= span[0] and b <= span[1] for p in pos]
-
-
-def token_words(tokenizer, prompt: str) -> list[tuple[str, list[int], tuple[int, int]]]:
-    """[(word, token positions, (start, end) characters in `prompt`)] as the pipeline tokenises `prompt`.
-
-    Position 0 is the start token. Fast tokenizers report which word each token belongs to;
-    otherwise CLIP's BPE marks the end of a word with '</w>' and words are found in the prompt in order.
-    """
-    enc = tokenizer(prompt, truncation=True, max_length=tokenizer.model_max_length)
-    try:
-        word_ids = enc.word_ids()
-    except (ValueError, AttributeError):
-        word_ids = None
-    if word_ids is not None:
-        groups: dict[int, list[int]] = {}
-        for pos, wid in enumerate(word_ids):
-            if wid is not None:
-                groups.setdefault(wid, []).append(pos)
-        out = []
-        for wid, pos in groups.items():
-            span = enc.word_to_chars(wid)
-            out.append((prompt[span.start:span.end], pos, (span.start, span.end)))
-        return out
-    tokens = tokenizer.convert_ids_to_tokens(enc.input_ids)
-    special = set(tokenizer.all_special_tokens)
-    words: list[tuple[str, list[int]]] = []
-    current: list[int] = []
-    for pos, tok in enumerate(tokens):
-        if tok in special:
-            continue
-        current.append(pos)
-        if tok.endswith("</w>"):
-            words.append((tokenizer.convert_tokens_to_string([tokens[p] for p in current]).strip(), current))
-            current = []
-    if current:
-        words.append((tokenizer.convert_tokens_to_string([tokens[p] for p in current]).strip(), current))
-    out, cursor, lower = [], 0, prompt.lower()
-    for word, pos in words:
-        start = lower.find(word.lower(), cursor)
-        start = cursor if start < 0 else start
-        cursor = start + len(word)
-        out.append((prompt[start:cursor] or word, pos, (start, cursor)))
-    return out
 
 
 class AttentionStore:
@@ -237,19 +178,24 @@ def capture_cross_attention(pipe, latent_hw: tuple[int, int] | None = None):
     return cross_attention_into(pipe.unet, AttentionStore(pipe, latent_hw))
 
 
-def attention_maps(pipe, prompts: Sequence[str], seed: int = 0, num_inference_steps: int = 25,
-                   guidance_scale: float = 7.5, resolution: int | None = None) -> list[AttentionMaps]:
-    """Generate one image per prompt (seeded) and return its word-level cross-attention maps."""
+def attention_maps(pipe, prompts: Sequence[str], config: GenerationConfig | None = None) -> list[AttentionMaps]:
+    """Generate one image per prompt (seeded) and return its word-level cross-attention maps.
+
+    config: its seed, steps, guidance and resolution are used; None: the model's own
+    (`text2asl.diffusion.generate.pipeline_generation_config`).
+    """
     import torch.nn.functional as F
 
+    from text2asl.diffusion.generate import pipeline_generation_config
     from text2asl.diffusion.model import seeded_generator
 
-    resolution = resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
+    config = config or pipeline_generation_config(pipe)
+    resolution = config.resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
     lat = resolution // pipe.vae_scale_factor
     prompts = list(prompts)
     with capture_cross_attention(pipe, (lat, lat)) as store:
-        images = pipe(prompts, num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
-                      generator=seeded_generator(seed), height=resolution, width=resolution, output_type="np").images
+        images = pipe(prompts, num_inference_steps=config.num_inference_steps, guidance_scale=config.guidance_scale,
+                      generator=seeded_generator(config.seed), height=resolution, width=resolution, output_type="np").images
     maps = F.interpolate(store.mean(), size=(resolution, resolution), mode="bilinear", align_corners=False)
     maps = maps.cpu().numpy()
     out = []

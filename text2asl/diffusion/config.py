@@ -1,11 +1,17 @@
-"""Training settings for Stable Diffusion + LoRA on skeleton images: one dataclass, named presets."""
+"""Settings of both trainers (LoRA on a Stable Diffusion base, pre-training the toy base) and of generation: dataclasses, named presets.
+
+Every numeric setting of either training dataclass has its valid range in one table (RANGES), every
+choice its values in CHOICES; both dataclasses check themselves against them, and the two
+commands derive their options from them (`text2asl.commands.settings.add_settings`). GenerationConfig's
+ranges (GENERATION_RANGES) reuse RANGES' entries where a setting is the same.
+"""
 from __future__ import annotations
 
 import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from text2asl.diffusion.tiny import TinyArchitecture
+from text2asl.diffusion.dataset import PHASES_RANGE
 from text2asl.errors import Text2ASLError
 
 SD_V1_4 = "CompVis/stable-diffusion-v1-4"
@@ -18,8 +24,32 @@ HELD_OUT_GLOSSES = ("ANGRY", "FAMILY", "HAPPY", "HUNGRY", "MOTHER", "SLEEP", "SO
                     "WHERE", "YESTERDAY", "FRIEND")
 
 
+@dataclass(frozen=True)
+class TinyArchitecture:
+    """Sizes of the toy model (the default is the shipped tiny-asl base). The VAE downsamples 4x, SD v1-4's 8x.
+
+    Why 4x: 64² images become 16² latents, in which a hand (~8 px) is still two latent cells; an
+    8x VAE would leave one. The UNet has cross-attention at every level but the lowest, like
+    SD v1-4, so the gloss token's attention map is 16² and can land on the hands.
+    `max_length` pads prompts to 16 tokens instead of CLIP's 77: captions are ~11 tokens, and 66
+    padding tokens would take most of every cross-attention softmax from the gloss and phase words.
+    """
+
+    unet_channels: tuple[int, ...] = (32, 64, 64)
+    attention_top: bool = True  # cross-attention also at the full latent resolution
+    layers_per_block: int = 1
+    attention_head_dim: int = 8
+    cross_attention_dim: int = 64
+    vae_channels: tuple[int, ...] = (16, 32, 64)  # 16 channels at 64²: line drawings need few, and that level costs most
+    latent_channels: int = 4
+    text_layers: int = 2
+    text_heads: int = 4
+    max_length: int = 16
+    norm_groups: int = 16
+
+
 @dataclass
-class LoraConfig:
+class LoraTrainingConfig:
     """Everything `train-lora` can change; the CLI exposes every field as `--field-name`.
 
     The `sd-v1-4` preset holds the course's settings (lr 1e-4, batch 8, 10 epochs, AdamW, rank 4,
@@ -67,18 +97,7 @@ class LoraConfig:
 
     def __post_init__(self) -> None:
         self.validation_prompts = tuple(self.validation_prompts)
-        for name, (kind, lo, hi, lo_open) in RANGES.items():
-            value = getattr(self, name, None)
-            if value is None and (name in OPTIONAL or not hasattr(self, name)):
-                continue
-            number = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
-            if (not number or not math.isfinite(value) or value < lo
-                    or (lo_open and value == lo) or value > hi):
-                raise Text2ASLError(f"{flag(name)} must be {'an integer' if kind is int else 'a number'} in "
-                                    f"{range_text(name)}, got {value!r}")
-        for name, allowed in CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise Text2ASLError(f"{flag(name)} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        check_settings(self)
         tiny = self.base_model == TINY_ASL
         multiple = tiny_downsampling() if tiny else VAE_FACTOR
         if self.resolution % multiple:
@@ -90,15 +109,16 @@ class LoraConfig:
     def alpha(self) -> int:
         return self.lora_alpha if self.lora_alpha is not None else self.rank
 
-    def replace(self, **changes) -> "LoraConfig":
+    def replace(self, **changes) -> "LoraTrainingConfig":
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-# The valid values of every numeric setting: (type, low, high, low excluded). The CLI's parser and
-# LoraConfig itself both check against this one table, so a library caller gets the same sentence.
+# The valid values of every numeric setting of both configs: (type, low, high, low excluded). The CLI's
+# parser and the config dataclasses themselves check against this one table, so a library caller gets
+# the same sentence.
 RANGES: dict[str, tuple[type, float, float, bool]] = {
     "resolution": (int, 16, 2048, False),
     "train_batch_size": (int, 1, 4096, False),
@@ -123,11 +143,40 @@ RANGES: dict[str, tuple[type, float, float, bool]] = {
     "validation_inference_steps": (int, 1, 1000, False),
     "guidance_scale": (float, 0.0, 100.0, False),
     "max_minutes": (float, 0.0, 1e6, False),
+    # train-base only
+    "n_phases": (int, 1, 64, False),
+    "vae_steps": (int, 0, 10_000_000, False),
+    "vae_batch_size": (int, 1, 4096, False),
+    "vae_learning_rate": (float, 0.0, 1.0, True),
+    "kl_weight": (float, 0.0, 1.0, False),
+    "caption_dropout": (float, 0.0, 1.0, False),
+    "grounding_weight": (float, 0.0, 100.0, False),
 }
 OPTIONAL = {"max_train_steps", "lora_alpha", "snr_gamma", "token_learning_rate", "checkpoints_total_limit", "max_minutes"}
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 CHOICES: dict[str, tuple[str, ...]] = {"lr_scheduler": LR_SCHEDULERS, "mixed_precision": ("no", "fp16", "bf16")}
 VAE_FACTOR = 8  # Stable Diffusion's VAE: 512² images -> 64² latents
+
+
+def check_settings(settings, optional: set[str] = OPTIONAL, ranges: dict | None = None, name_of=None) -> None:
+    """Refuse, in one sentence naming the option, any field of `settings` outside RANGES or CHOICES (None: only `optional` ones).
+
+    `ranges` (default RANGES) and `name_of` (default `flag`: the CLI option) serve GenerationConfig too.
+    """
+    ranges, name_of = ranges or RANGES, name_of or flag
+    for name, (kind, lo, hi, lo_open) in ranges.items():
+        if not hasattr(settings, name):
+            continue
+        value = getattr(settings, name)
+        if value is None and name in optional:
+            continue
+        number = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < lo or (lo_open and value == lo) or value > hi:
+            raise Text2ASLError(f"{name_of(name)} must be {'an integer' if kind is int else 'a number'} in "
+                                f"{'(' if lo_open else '['}{lo:g}, {hi:g}], got {value!r}")
+    for name, allowed in CHOICES.items():
+        if hasattr(settings, name) and getattr(settings, name) not in allowed:
+            raise Text2ASLError(f"{flag(name)} must be one of {', '.join(allowed)}, got {getattr(settings, name)!r}")
 
 
 def flag(name: str) -> str:
@@ -143,24 +192,20 @@ def range_text(name: str) -> str:
 
 def tiny_downsampling() -> int:
     """Pixels per latent cell times the UNet's downsampling: the tiny preset's resolution must be a multiple of it."""
-    from text2asl.diffusion.tiny import TinyArchitecture
-
+    
     arch = TinyArchitecture()
     return 2 ** (len(arch.vae_channels) - 1) * 2 ** (len(arch.unet_channels) - 1)
 
 
-PRESETS: dict[str, LoraConfig] = {
+PRESETS: dict[str, LoraTrainingConfig] = {
     # The course's run: SD v1-4 at 512², pure LoRA on the UNet attention projections.
-    "sd-v1-4": LoraConfig(),
-    # LoRA on the shipped tiny-asl base (64² images) on 2 CPU cores: a few minutes per run.
-    # A higher lr than the course because the model is small and the budget is minutes, not hours:
-    # on three held-out glosses, 80 steps at 1e-3 left the keyframes as the base drew them, while
-    # 300 steps at 5e-3 (95 CPU-seconds) moved the hands to where the real signs have them.
-    # Guidance 3, not SD's 7.5: a toy base's conditional/unconditional gap is noisy, and 7.5
-    # amplifies it into smeared colour blobs. Pivotal tuning (token_learning_rate) and min-SNR 5 (the
-    # base's own weighting): five CPU-minutes on the 12 held-out glosses gave SSIM 0.923-0.927 / PSNR
-    # 22.75-22.95 dB (two runs) against 0.881 / 20.28 for the LoRA alone (benchmarks/diffusion_quality.py).
-    TINY_ASL: LoraConfig(
+    "sd-v1-4": LoraTrainingConfig(),
+    # LoRA on the shipped tiny-asl base (64² images) on 2 CPU cores: a few minutes per run. A higher
+    # lr than the course's because the model is small and the budget is minutes, not hours; guidance 3,
+    # not SD's 7.5, because a toy base's conditional/unconditional gap is noisy and 7.5 amplifies it
+    # into smeared colour blobs; pivotal tuning and min-SNR 5 (the base's own weighting). The runs that
+    # chose these values: benchmarks/README.md, "Why the tiny-asl LoRA preset".
+    TINY_ASL: LoraTrainingConfig(
         base_model=TINY_ASL,
         resolution=64,
         train_batch_size=8,
@@ -181,7 +226,7 @@ PRESETS: dict[str, LoraConfig] = {
 PRESETS["smoke"] = PRESETS[TINY_ASL].replace(max_train_steps=30, checkpointing_steps=10, validation_inference_steps=10)
 
 
-def get_preset(name: str, **overrides) -> LoraConfig:
+def get_preset(name: str, **overrides) -> LoraTrainingConfig:
     """The named preset with `overrides` applied (None values are ignored)."""
     if name not in PRESETS:
         raise Text2ASLError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
@@ -194,8 +239,8 @@ def preset_for(base_model: str) -> str:
 
 
 @dataclass(frozen=True)
-class BaseConfig:
-    """Everything `train-base` needs to pre-train a toy base from scratch: model size, data, optimiser, budget.
+class BaseTrainingConfig:
+    """Everything `train-base` can change to pre-train a toy base from scratch; the CLI exposes every field but `arch`.
 
     Two stages, as in latent diffusion: the VAE learns to reconstruct the keyframes (pixel MSE + a
     small KL term), then the UNet and the text encoder learn to denoise its latents together. The
@@ -203,43 +248,104 @@ class BaseConfig:
     embeddings differ by ~10%), and a UNet conditioned on them draws one skeleton for every prompt.
     """
 
-    resolution: int = 64
-    n_phases: int = 4  # keyframes per sign, captioned "asl skeleton, BOOK, phase 2 of 4"
-    arch: TinyArchitecture = TinyArchitecture()
-    train_batch_size: int = 8
-    vae_steps: int = 300
-    vae_batch_size: int = 8
-    vae_learning_rate: float = 2e-3
-    kl_weight: float = 1e-6  # latent diffusion's autoencoders: reconstructions stay sharp, latents bounded
-    learning_rate: float = 2e-3
-    lr_scheduler: str = "constant_with_warmup"
-    lr_warmup_steps: int = 100
-    adam_weight_decay: float = 1e-2
-    max_grad_norm: float = 1.0
-    max_train_steps: int = 200_000  # in practice `--minutes` ends the run
-    caption_dropout: float = 0.1  # SD v1's 10% empty prompts: classifier-free guidance needs an unconditional branch
-    snr_gamma: float = 5.0  # min-SNR weighting (Hang et al. 2023): several times faster from scratch
-    checkpointing_steps: int = 250
-    checkpoints_total_limit: int = 2
-    held_out: tuple[str, ...] = HELD_OUT_GLOSSES
-    guidance_scale: float = 3.0  # recorded for generation: SD's 7.5 smears an undertrained toy's colours into blobs
-    grounding_weight: float = 0.0  # x objective.grounding_loss: the gloss word's attention pulled onto the hands
+    resolution: int = field(default=64, metadata={"help": "keyframe size in pixels (square)"})
+    n_phases: int = field(default=4, metadata={"help": "keyframes per sign, captioned 'asl skeleton, BOOK, phase 2 of 4'"})
+    arch: TinyArchitecture = TinyArchitecture()  # preset-only: the model's sizes
+    train_batch_size: int = field(default=8, metadata={"help": "images per UNet step per process"})
+    vae_steps: int = field(default=300, metadata={"help": "steps of the VAE stage (a rerun reuses a trained VAE)"})
+    vae_batch_size: int = field(default=8, metadata={"help": "images per VAE step"})
+    vae_learning_rate: float = field(default=2e-3, metadata={"help": "AdamW learning rate of the VAE stage"})
+    kl_weight: float = field(default=1e-6, metadata={
+        "help": "weight of the VAE's KL term (latent diffusion's: reconstructions stay sharp, latents bounded)"})
+    learning_rate: float = field(default=2e-3, metadata={"help": "peak AdamW learning rate of the UNet stage"})
+    lr_scheduler: str = field(default="constant_with_warmup", metadata={
+        "help": "diffusers learning-rate schedule of the UNet stage; cosine anneals to 0 at --max-train-steps"})
+    lr_warmup_steps: int = field(default=100, metadata={"help": "linear warm-up steps of the scheduler"})
+    adam_weight_decay: float = field(default=1e-2, metadata={"help": "AdamW weight decay of the UNet stage"})
+    max_grad_norm: float = field(default=1.0, metadata={"help": "gradient clipping norm"})
+    max_train_steps: int = field(default=200_000, metadata={"help": "UNet steps (in practice --max-minutes ends the run)"})
+    caption_dropout: float = field(default=0.1, metadata={
+        "help": "share of empty captions (SD v1's 10%%: classifier-free guidance needs an unconditional branch)"})
+    snr_gamma: float | None = field(default=5.0, metadata={
+        "help": "min-SNR weighting gamma (Hang et al. 2023: several times faster from scratch)"})
+    checkpointing_steps: int = field(default=250, metadata={"help": "save a resumable checkpoint every N steps"})
+    checkpoints_total_limit: int | None = field(default=2, metadata={"help": "keep only the newest N checkpoints"})
+    held_out: tuple[str, ...] = field(default=HELD_OUT_GLOSSES, metadata={
+        "help": "glosses of the lexicon never trained on (their tokens exist, untrained)"})
+    guidance_scale: float = field(default=3.0, metadata={
+        "help": "guidance recorded for generation (SD's 7.5 smears an undertrained toy's colours into blobs)"})
+    grounding_weight: float = field(default=0.0, metadata={
+        "help": "weight of the loss that pulls the gloss word's cross-attention onto the hands"})
+    seed: int = field(default=0, metadata={"help": "seeds weights, data order and noise"})
+    max_minutes: float | None = field(default=None, metadata={
+        "help": "wall-clock budget of the UNet stage, all runs into the folder together; rerunning continues"})
 
-    def replace(self, **changes) -> "BaseConfig":
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "held_out", tuple(self.held_out))
+        check_settings(self, OPTIONAL - {"max_train_steps"})  # the UNet stage needs a step count
+
+    def replace(self, **changes) -> "BaseTrainingConfig":
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-BASE_PRESETS: dict[str, BaseConfig] = {
+BASE_PRESETS: dict[str, BaseTrainingConfig] = {
     # The shipped base (text2asl/diffusion/tiny_asl): 64² keyframes, 16² latents, ~2.5M parameters.
-    TINY_ASL: BaseConfig(),
+    TINY_ASL: BaseTrainingConfig(),
     # Seconds, not minutes: tests and notebooks' SMOKE mode exercise every step of pre-training.
-    "smoke": BaseConfig(
+    "smoke": BaseTrainingConfig(
         resolution=32, n_phases=2, train_batch_size=4, vae_steps=5, vae_batch_size=4, lr_warmup_steps=2, checkpointing_steps=5,
         grounding_weight=0.1,
         arch=TinyArchitecture(unet_channels=(16, 32), vae_channels=(16, 32, 32), cross_attention_dim=32,
                               text_layers=1, norm_groups=8),
     ),
+}
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """How the diffusion renderer draws: sampler steps, guidance, noise seed, keyframes per sign, the output video.
+
+    The defaults are SD v1-4's (guidance 7.5, 25 DPM-Solver steps). A model's own settings are in its
+    record (train_base.json of a base made by train-base, training_info.json of a LoRA run): get them
+    with `text2asl.diffusion.generate.generation_config(base_model, lora_dir)`, which fills this class.
+    """
+
+    guidance_scale: float = 7.5  # classifier-free guidance
+    num_inference_steps: int = 25  # DPM-Solver++ denoising steps per keyframe
+    seed: int = 0  # every keyframe of a sign starts from the same noise of this seed
+    n_phases: int = 8  # keyframes per sign, as the model's captions count them ("phase 3 of 8")
+    resolution: int | None = None  # keyframe size the model draws; None: its UNet's sample size x the VAE's factor
+    batch_size: int = 8  # images per UNet call
+    lora_scale: float = 1.0  # strength of the LoRA update
+    fuse: bool = False  # merge the LoRA into the UNet weights (faster, same result)
+    fps: float = 25.0  # the output video's frame rate
+    size: int = 512  # the output video's square frame size in pixels
+    seconds_per_sign: float | None = None  # None: each sign lasts as long as its recordings did on average
+
+    def __post_init__(self) -> None:
+        check_settings(self, {"resolution", "seconds_per_sign"}, GENERATION_RANGES, lambda name: f"generation setting {name}")
+
+    def replace(self, **changes) -> "GenerationConfig":
+        """A copy with `changes` applied (None values are ignored: 'not given' keeps the setting)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# The valid values of each numeric generation setting, as RANGES gives them: (type, low, high, low excluded).
+GENERATION_RANGES: dict[str, tuple[type, float, float, bool]] = {
+    "guidance_scale": RANGES["guidance_scale"],
+    "num_inference_steps": RANGES["validation_inference_steps"],
+    "seed": RANGES["seed"],
+    "n_phases": (int, *PHASES_RANGE, False),
+    "resolution": RANGES["resolution"],
+    "batch_size": (int, 1, 4096, False),
+    "lora_scale": (float, -10.0, 10.0, False),
+    "fps": (float, 0.0, 120.0, True),
+    "size": (int, 16, 4096, False),
+    "seconds_per_sign": (float, 0.0, 3600.0, True),
 }

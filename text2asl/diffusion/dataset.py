@@ -21,31 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from text2asl.diffusion.caption import CAPTION, caption, gloss_token
 from text2asl.errors import Text2ASLError
 
 METADATA = "metadata.jsonl"
 INFO = "dataset.json"
-CAPTION = "asl skeleton, {gloss}, phase {phase} of {n}"
 RESOLUTION_RANGE = (16, 2048)  # pixels; 2048² RGB is 12 MB a keyframe
 PHASES_RANGE = (1, 64)
 THICKNESS_RANGE = (1, 64)
-_CAPTION_RE = re.compile(r"^asl skeleton, (?P<gloss>.+), phase (?P<phase>\d+) of (?P<n>\d+)$")
-
-
-def gloss_token(gloss: str) -> str:
-    """The gloss as it appears in captions: upper case, spaces as hyphens (THANK YOU -> THANK-YOU)."""
-    return "-".join(gloss.upper().split())
-
-
-def caption(gloss: str, phase: int, n_phases: int) -> str:
-    """'asl skeleton, HELLO, phase 3 of 8' for the 3rd of 8 keyframes (phase is 1-based)."""
-    return CAPTION.format(gloss=gloss_token(gloss), phase=phase, n=n_phases)
-
-
-def parse_caption(text: str) -> tuple[str, int, int] | None:
-    """(gloss, phase, n_phases) of a caption made by `caption`, else None."""
-    m = _CAPTION_RE.match(text.strip())
-    return (m["gloss"], int(m["phase"]), int(m["n"])) if m else None
 
 
 def phase_frames(n_frames: int, n_phases: int) -> np.ndarray:
@@ -339,8 +322,8 @@ class SkeletonImageDataset:
         return F.adaptive_avg_pool2d(self._torch.from_numpy(full)[:, None], size)[:, 0]
 
     def gloss_token_mask(self, tokenizer):
-        """(N, L) float32 tensor: 1 at the token positions of each row's gloss (`attention.gloss_positions`), 0 elsewhere."""
-        from text2asl.diffusion.attention import gloss_positions
+        """(N, L) float32 tensor: 1 at the token positions of each row's gloss (`caption.gloss_positions`), 0 elsewhere."""
+        from text2asl.diffusion.caption import gloss_positions
 
         mask = self._torch.zeros(self.input_ids.shape, dtype=self._torch.float32)
         for i, text in enumerate(self.captions):

@@ -14,13 +14,46 @@ from pathlib import Path
 
 import numpy as np
 
-from text2asl.diffusion.config import SD_V1_4
-from text2asl.diffusion.dataset import caption, gloss_token
-from text2asl.diffusion.model import base_info, hide_library_progress_bars, load_pipeline, seeded_generator, training_info
+from text2asl.diffusion.config import SD_V1_4, GenerationConfig
+from text2asl.diffusion.caption import caption, gloss_token
+from text2asl.diffusion.model import (BASE_INFO, LORA_DIR_ATTRIBUTE, TRAINING_INFO, base_info, hide_library_progress_bars,
+                                      load_pipeline, seeded_generator, training_info)
+from text2asl.errors import Text2ASLError
 
 DEFAULT_SECONDS_PER_SIGN = 1.0
-DEFAULT_GUIDANCE_SCALE = 7.5  # SD v1-4's; a run's training_info.json or a base's train_base.json may name its own
 FINGERSPELL_PREFIXES = ("FS-", "#")
+# The settings a model's record may give: the LoRA run's own, then the base's (train-base writes guidance_scale).
+RECORDED_SETTINGS = ("guidance_scale", "num_inference_steps", "n_phases", "resolution")
+
+
+def generation_config(base_model: str | None = None, lora_dir: str | Path | None = None,
+                      **overrides) -> GenerationConfig:
+    """The model's own generation settings, with `overrides` (GenerationConfig fields; None: not given) on top.
+
+    Each setting comes from the first record that has it: the LoRA run's training_info.json (its
+    phases and resolution, its config's guidance), then the base's train_base.json (written by
+    `train-base`: guidance, phases, resolution), then GenerationConfig's defaults (SD v1-4's).
+    base_model None: the base the LoRA was trained on, else SD v1-4.
+    """
+    info = training_info(lora_dir) if lora_dir is not None else {}
+    base_model = base_model or info.get("base_model") or SD_V1_4
+    records = [({**(info.get("config") or {}), **info}, f"{lora_dir}/{TRAINING_INFO}"),
+               (base_info(base_model), f"{base_model}/{BASE_INFO}")]
+    recorded = {}
+    for key in RECORDED_SETTINGS:
+        value, where = next(((r[key], where) for r, where in records if r.get(key) is not None), (None, None))
+        if value is not None:
+            try:
+                GenerationConfig(**{key: value})
+            except Text2ASLError as exc:
+                raise Text2ASLError(f"{where} is damaged ({exc}); retrain the model or fix the file") from None
+            recorded[key] = value
+    return GenerationConfig(**recorded).replace(**overrides)
+
+
+def pipeline_generation_config(pipe) -> GenerationConfig:
+    """The own settings of the model in `pipe`: its base's record and, for a LoRA that `load_pipeline` loaded, the run's."""
+    return generation_config(pipe.name_or_path, getattr(pipe, LORA_DIR_ATTRIBUTE, None))
 
 
 def expand_glosses(glosses: Sequence[str], known: dict | set | None) -> list[str]:
@@ -41,13 +74,14 @@ def expand_glosses(glosses: Sequence[str], known: dict | set | None) -> list[str
     return out
 
 
-def generate_keyframes(pipe, glosses: Sequence[str], n_phases: int, seed: int = 0, num_inference_steps: int = 25,
-                       guidance_scale: float = 7.5, batch_size: int = 8, resolution: int | None = None,
+def generate_keyframes(pipe, glosses: Sequence[str], config: GenerationConfig | None = None,
                        progress: bool = True) -> list[np.ndarray]:
     """One (n_phases, R, R, 3) uint8 RGB array of keyframes per gloss, all from the same seeded noise.
 
-    Prompts of several glosses share a batch (`batch_size` images per UNet call); the progress bar
-    counts glosses.
+    config None: the model's own settings (`pipeline_generation_config`: the records of its base and of
+    the LoRA that `load_pipeline` put in it).
+    Prompts of several glosses share a batch (`config.batch_size` images per UNet call); the progress
+    bar counts glosses.
     """
     import torch
     from diffusers import DPMSolverMultistepScheduler
@@ -55,12 +89,14 @@ def generate_keyframes(pipe, glosses: Sequence[str], n_phases: int, seed: int = 
 
     if not glosses:
         return []
+    config = config or pipeline_generation_config(pipe)
+    n_phases, batch_size = config.n_phases, config.batch_size
     if not isinstance(pipe.scheduler, DPMSolverMultistepScheduler):
         pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
-    resolution = resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
+    resolution = config.resolution or pipe.unet.config.sample_size * pipe.vae_scale_factor
     latent_shape = (1, pipe.unet.config.in_channels, resolution // pipe.vae_scale_factor, resolution // pipe.vae_scale_factor)
-    noise = torch.randn(latent_shape, generator=seeded_generator(seed), dtype=torch.float32)
+    noise = torch.randn(latent_shape, generator=seeded_generator(config.seed), dtype=torch.float32)
     jobs = [(i, caption(g, k, n_phases)) for i, g in enumerate(glosses) for k in range(1, n_phases + 1)]
     images: list[np.ndarray] = []
     bar = tqdm(total=len(glosses), desc="diffusion keyframes", unit="gloss", disable=not progress)
@@ -68,8 +104,8 @@ def generate_keyframes(pipe, glosses: Sequence[str], n_phases: int, seed: int = 
     for start in range(0, len(jobs), batch_size):
         chunk = jobs[start:start + batch_size]
         latents = noise.repeat(len(chunk), 1, 1, 1).to(pipe.device, pipe.unet.dtype)
-        out = pipe([p for _, p in chunk], latents=latents, num_inference_steps=num_inference_steps,
-                   guidance_scale=guidance_scale, height=resolution, width=resolution, output_type="np").images
+        out = pipe([p for _, p in chunk], latents=latents, num_inference_steps=config.num_inference_steps,
+                   guidance_scale=config.guidance_scale, height=resolution, width=resolution, output_type="np").images
         images.extend((np.clip(out, 0, 1) * 255).round().astype(np.uint8))
         finished = (start + len(chunk)) // n_phases
         bar.update(finished - done)
@@ -118,43 +154,84 @@ def _resize(frames: np.ndarray, size: int) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(f).resize((size, size), Image.Resampling.BICUBIC)) for f in frames])
 
 
-def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | Path | None, fps: float = 25.0,
-                   size: int = 512, lora_scale: float = 1.0, fuse: bool = False, seed: int = 0,
-                   num_inference_steps: int = 25, guidance_scale: float | None = None, batch_size: int = 8,
-                   seconds_per_sign: float | None = None, device: str | None = None,
-                   progress: bool = True) -> Iterator[np.ndarray]:
-    """Skeleton video frames ((size, size, 3) uint8 RGB at `fps`) for `glosses`, drawn by the diffusion model.
+def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | Path | None,
+                   config: GenerationConfig | None = None, device: str | None = None,
+                   progress: bool = True, captions: bool = False) -> Iterator[np.ndarray]:
+    """Skeleton video frames ((size, size, 3) uint8 RGB at `config.fps`) for `glosses`, drawn by the diffusion model.
 
     base_model: hub id, local diffusers folder, or 'tiny-asl' (the shipped toy base); None: the base the
     LoRA was trained on (from its training_info.json), else SD v1-4.
     lora_dir: a `train-lora` output folder (None: the base model alone). Its training_info.json gives
-    the phases per sign, the known glosses (for fingerspelling) and each sign's duration; without a
-    LoRA, a base made by `train-base` gives them (its train_base.json).
-    lora_scale scales the LoRA update; fuse=True merges it into the UNet weights (faster, same result).
-    guidance_scale None: the run's own (training_info.json config), else the base's, else SD's 7.5.
+    the known glosses (for fingerspelling) and each sign's duration; without a LoRA, a base made by
+    `train-base` gives them (its train_base.json).
+    config None: the model's own settings, `generation_config(base_model, lora_dir)`; to change a few,
+    pass `generation_config(base_model, lora_dir, num_inference_steps=10, ...)`.
+    captions: draw each sign's gloss on its frames (`caption_frames`).
     """
     if not glosses:
         return
     info = training_info(lora_dir) if lora_dir is not None else {}
     base_model = base_model or info.get("base_model") or SD_V1_4
     made = base_info(base_model)
-    known = info.get("glosses") or made.get("glosses") or dict.fromkeys(made.get("training_glosses", []), {})
-    n_phases = int(info.get("n_phases") or made.get("n_phases") or 8)
-    if guidance_scale is None:
-        guidance_scale = float((info.get("config") or {}).get("guidance_scale") or made.get("guidance_scale")
-                               or DEFAULT_GUIDANCE_SCALE)
+    known = _known(info, made)
+    config = config or generation_config(base_model, lora_dir)
     if not progress:
         hide_library_progress_bars()
     pipe = load_pipeline(base_model, lora_dir=lora_dir, device=device)
     if lora_dir is not None:
-        if fuse:
-            pipe.fuse_lora(lora_scale=lora_scale)
+        if config.fuse:
+            pipe.fuse_lora(lora_scale=config.lora_scale)
         else:
-            pipe.set_adapters(["skeleton"], adapter_weights=[lora_scale])
+            pipe.set_adapters(["skeleton"], adapter_weights=[config.lora_scale])
     expanded = expand_glosses(glosses, known)
-    durations = [seconds_per_sign or float((known.get(g) or {}).get("duration_s") or DEFAULT_SECONDS_PER_SIGN)
+    durations = [config.seconds_per_sign or float((known.get(g) or {}).get("duration_s") or DEFAULT_SECONDS_PER_SIGN)
                  for g in expanded]
-    keyframes = generate_keyframes(pipe, expanded, n_phases, seed=seed, num_inference_steps=num_inference_steps,
-                                   guidance_scale=guidance_scale, batch_size=batch_size,
-                                   resolution=info.get("resolution") or made.get("resolution"), progress=progress)
-    yield from interpolate_keyframes([_resize(k, size) for k in keyframes], durations, fps)
+    keyframes = generate_keyframes(pipe, expanded, config, progress=progress)
+    frames = interpolate_keyframes([_resize(k, config.size) for k in keyframes], durations, config.fps)
+    yield from caption_frames(frames, expanded, durations, config.fps) if captions else frames
+
+
+def _known(info: dict, made: dict) -> dict:
+    """{gloss: record} the LoRA run (`info`), else the base (`made`), was trained on."""
+    return info.get("glosses") or made.get("glosses") or dict.fromkeys(made.get("training_glosses", []), {})
+
+
+def known_glosses(base_model: str | None, lora_dir: str | Path | None = None) -> dict:
+    """The glosses `render_glosses(..., base_model, lora_dir)` knows: {gloss: record}, empty when unknown."""
+    info = training_info(lora_dir) if lora_dir is not None else {}
+    return _known(info, base_info(base_model or info.get("base_model") or SD_V1_4))
+
+
+def prompt_glosses(glosses: Sequence[str], known: dict | set, max_words: int = 3) -> list[str]:
+    """Glosses from text (HELLO THANK YOU) as the model knows them (HELLO THANK-YOU), whatever a pose lexicon says.
+
+    The longest run of up to `max_words` glosses that the model was trained on becomes that gloss;
+    the rest stay as they are, and `expand_glosses` spells them with the letters it knows.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(glosses):
+        for n in range(min(max_words, len(glosses) - i), 0, -1):
+            token = gloss_token(" ".join(glosses[i:i + n]))
+            if n == 1 or token in known:
+                out.append(token if token in known else glosses[i])
+                i += n
+                break
+    return out
+
+
+def caption_frames(frames: Iterator[np.ndarray], labels: Sequence[str], durations: Sequence[float],
+                   fps: float) -> Iterator[np.ndarray]:
+    """`frames` (a timeline of signs `labels`, `durations[i]` seconds each) with each sign's gloss drawn
+    on top, as the lexicon track captions its frames."""
+    from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
+
+    ends = np.cumsum(durations)
+    renderer = None
+    for j, frame in enumerate(frames):
+        if renderer is None:
+            renderer = SkeletonRenderer(RenderConfig(size=frame.shape[0], hands_inset=False))
+        i = min(int(np.searchsorted(ends, (j + 0.5) / fps)), len(labels) - 1)
+        out = frame.copy()
+        renderer.draw_caption(out, labels[i])
+        yield out

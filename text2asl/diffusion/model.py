@@ -13,10 +13,11 @@ from text2asl.diffusion.config import TINY_ASL
 from text2asl.errors import Text2ASLError
 
 LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
-TRAINING_INFO = "training_info.json"  # written by train.py beside the LoRA weights
+TRAINING_INFO = "training_info.json"  # written by train_lora.py beside the LoRA weights
 TOKEN_EMBEDDINGS = "token_embeddings.safetensors"  # {token: embedding}, when train-lora trained the gloss words too
-BASE_INFO = "train_base.json"  # written by base_train.py into the base it made
+BASE_INFO = "train_base.json"  # written by train_base.py into the base it made
 TINY_ASL_DIR = Path(__file__).with_name("tiny_asl")  # the shipped base, made by `text2asl train-base`
+LORA_DIR_ATTRIBUTE = "text2asl_lora_dir"  # `load_lora` notes the run folder on the pipeline: generation reads its record
 
 
 @dataclass
@@ -184,7 +185,10 @@ def lora_weights(lora_dir: str | Path) -> Path:
 
 
 def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> None:
-    """Load `lora_dir/pytorch_lora_weights.safetensors` into `pipe` via diffusers' own `load_lora_weights`."""
+    """Load `lora_dir/pytorch_lora_weights.safetensors` into `pipe` via diffusers' own `load_lora_weights`.
+
+    The run folder is noted on `pipe` (attribute `LORA_DIR_ATTRIBUTE`): generation reads its settings there.
+    """
     weights = lora_weights(lora_dir)
     from diffusers.utils import logging as diffusers_logging
 
@@ -203,6 +207,7 @@ def load_lora(pipe, lora_dir: str | Path, adapter_name: str = "skeleton") -> Non
         ) from exc
     finally:
         diffusers_logging.set_verbosity(verbosity)
+    setattr(pipe, LORA_DIR_ATTRIBUTE, weights.parent)
     tokens = weights.parent / TOKEN_EMBEDDINGS
     if tokens.is_file():
         load_token_embeddings(pipe, tokens)
@@ -263,7 +268,7 @@ def _check_lora_file(weights: Path) -> None:
 
 
 def training_info(run_dir: str | Path) -> dict:
-    """What train.py recorded about a run (base model, dataset glosses, phases, durations); {} when absent.
+    """What train_lora.py recorded about a run (base model, dataset glosses, phases, durations); {} when absent.
 
     The fields that generation reads are checked, so a damaged file is one sentence naming it.
     """
@@ -303,3 +308,20 @@ def seeded_generator(seed: int):
     import torch
 
     return torch.Generator().manual_seed(int(seed))
+
+
+# Torch CPU threads for generation. On the shared 2-core machine one thread was fastest whether or not
+# another process was busy (README: "Diffusion on a shared CPU"); two threads fight each other and
+# the other process for the same cores.
+CPU_THREADS = 1
+
+
+def use_cpu_threads(threads: int | None = CPU_THREADS) -> int:
+    """Set torch's CPU threads to `threads` (default `CPU_THREADS`) unless OMP_NUM_THREADS chose already; returns the count."""
+    import os
+
+    import torch
+
+    if threads and not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(threads))
+    return torch.get_num_threads()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from text2asl.diffusion.train import LOSS_LOG
+from text2asl.diffusion.runlog import LOSS_LOG
 
 
 def _read_csv(path: Path) -> list[dict]:

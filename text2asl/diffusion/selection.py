@@ -113,7 +113,8 @@ def gloss_keyframes(data_dir: str | Path, glosses: Sequence[str] | None = None,
 
     glosses: which glosses (None: all, in dataset order); resolution: R (None: the dataset's own).
     """
-    from text2asl.diffusion.dataset import gloss_token, load_image, parse_caption, read_info, read_metadata
+    from text2asl.diffusion.caption import gloss_token, parse_caption
+    from text2asl.diffusion.dataset import load_image, read_info, read_metadata
 
     data_dir = Path(data_dir)
     rows = read_metadata(data_dir)

@@ -2,44 +2,20 @@
 
 Same classes as SD v1-4 (UNet2DConditionModel, AutoencoderKL, CLIPTextModel, DDPMScheduler), so the
 training and generation code cannot tell the difference; about 2.5 million parameters, 64² images,
-trainable on 2 CPU cores in tens of minutes (`text2asl train-base`, see base_train.py). The model hub is never contacted: the
+trainable on 2 CPU cores in tens of minutes (`text2asl train-base`, see train_base.py). The model hub is never contacted: the
 tokenizer's vocabulary is the set of words in the dataset's captions, and the pipeline is written
 with `save_pretrained` and read back through the same `from_pretrained` path as a real base model.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from text2asl.diffusion.config import TinyArchitecture
 from text2asl.errors import Text2ASLError
 
 BOS, EOS, UNK = "<|startoftext|>", "<|endoftext|>", "<|unk|>"
 MAX_LENGTH = 77  # CLIP's context length: the position embeddings' size and the tokenizer's upper bound
-
-
-@dataclass(frozen=True)
-class TinyArchitecture:
-    """Sizes of the toy model (the default is the shipped tiny-asl base). The VAE downsamples 4x, SD v1-4's 8x.
-
-    Why 4x: 64² images become 16² latents, in which a hand (~8 px) is still two latent cells; an
-    8x VAE would leave one. The UNet has cross-attention at every level but the lowest, like
-    SD v1-4, so the gloss token's attention map is 16² and can land on the hands.
-    `max_length` pads prompts to 16 tokens instead of CLIP's 77: captions are ~11 tokens, and 66
-    padding tokens would take most of every cross-attention softmax from the gloss and phase words.
-    """
-
-    unet_channels: tuple[int, ...] = (32, 64, 64)
-    attention_top: bool = True  # cross-attention also at the full latent resolution
-    layers_per_block: int = 1
-    attention_head_dim: int = 8
-    cross_attention_dim: int = 64
-    vae_channels: tuple[int, ...] = (16, 32, 64)  # 16 channels at 64²: line drawings need few, and that level costs most
-    latent_channels: int = 4
-    text_layers: int = 2
-    text_heads: int = 4
-    max_length: int = 16
-    norm_groups: int = 16
 
 
 def build_word_tokenizer(captions: Iterable[str], max_length: int = MAX_LENGTH):

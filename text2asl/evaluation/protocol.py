@@ -170,10 +170,13 @@ def held_out_suite(held_out, training, name: str = "held-out", pose_track: bool 
 
 
 def _pose_track(gloss: str, training) -> PoseArray:
-    """What `text2asl translate --glosses GLOSS` signs with the training lexicon (stitched, normalised)."""
+    """What `text2asl translate --glosses GLOSS --no-embedded-words` signs with the training lexicon (stitched, normalised).
+
+    Without the embedded words: they are the asl-app signs that a suite may hold out as references.
+    """
     from text2asl.pipeline import translate
 
-    return translate(glosses=[gloss.replace(" ", "-")], lexicons=[training]).sequence()
+    return translate(glosses=[gloss.replace(" ", "-")], lexicons=[training], embedded_words=False).sequence()
 
 
 @dataclass
@@ -277,10 +280,12 @@ def real_videos_lexicon(labels: Path, out: Path, known=None, n_clips: int | None
 
 def diffusion_generator(base: str, lora: Path | None = None, size: int = 256, device: str | None = None) -> Callable[[str], np.ndarray]:
     """gloss -> (T, size, size, 3) uint8 frames from `text2asl.diffusion.generate` (the diffusion track)."""
-    from text2asl.diffusion.generate import render_glosses
+    from text2asl.diffusion.generate import generation_config, render_glosses
+
+    config = generation_config(base, lora, size=size)  # the model's own settings, at the evaluation's frame size
 
     def frames(gloss: str) -> np.ndarray:
-        return np.stack(list(render_glosses([gloss], base, lora, size=size, device=device, progress=False)))
+        return np.stack(list(render_glosses([gloss], base, lora, config, device=device, progress=False)))
 
     return frames
 

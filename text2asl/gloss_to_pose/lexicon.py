@@ -3,8 +3,13 @@
     path,spoken_language,signed_language,start,end,words,glosses,priority
 
 `start`/`end` are milliseconds into the file (0/0 = the whole file); a lower `priority` is
-preferred when several rows sign the same word. The embedded default lexicon is the real ASL
-fingerspelling alphabet shipped inside the installed spoken-to-signed wheel.
+preferred when several rows sign the same word. A row's file is a `.pose`, or a packed sign
+(`.npz`, see `packed`).
+
+Two lexicons are embedded: the 100 word, number, month and letter signs of the MIT-licensed
+asl-app lexicon, packed inside this package (`asl_app/`, made by `text2asl pack-lexicon`), and
+the real ASL fingerspelling alphabet inside the installed spoken-to-signed wheel.
+`default_lexicons` puts them in the order every command uses.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import functools
 import io
 import math
 import re
+import shutil
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +26,17 @@ from pathlib import Path
 import numpy as np
 
 from text2asl.errors import Text2ASLError
-from text2asl.io import contained_path
+from text2asl.gloss_to_pose.packed import SUFFIX as PACKED_SUFFIX
+from text2asl.gloss_to_pose.packed import pack_sign, read_packed_sign
+from text2asl.io import atomic_path, contained_path, make_folder
 from text2asl.poses.layout import PoseArray, _embedded_alphabet_dir, read_pose_file
 
+EMBEDDED_WORDS_DIR = Path(__file__).resolve().parent / "asl_app"
+EMBEDDED_WORDS_NAME = "asl-app, embedded"
+EMBEDDED_ALPHABET_NAME = "asl-alphabet (spoken-to-signed)"
+
+# Files copied beside a packed lexicon when the source has them: the licence travels with the data.
+NOTICE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "NOTICE", "NOTICE.txt")
 COLUMNS = ("path", "spoken_language", "signed_language", "start", "end", "words", "glosses", "priority")
 
 
@@ -78,6 +92,11 @@ class Lexicon:
         """The ASL fingerspelling alphabet (26 letters, real recordings) inside the installed spoken-to-signed wheel."""
         return _embedded()
 
+    @classmethod
+    def embedded_words(cls) -> "Lexicon":
+        """The asl-app word signs (family, feelings, time, places, questions, numbers, months; MIT) packed in this package."""
+        return _embedded_words()
+
     def __len__(self) -> int:
         return len(self.entries)
 
@@ -101,7 +120,7 @@ class Lexicon:
             self._cache.move_to_end(entry)
             return hit
         try:
-            arr = read_pose_file(entry.path)
+            arr = read_packed_sign(entry.path) if entry.path.suffix == PACKED_SUFFIX else read_pose_file(entry.path)
         except Text2ASLError as exc:
             raise Text2ASLError(f"{self.path / 'index.csv'} row {entry.row}: {exc}") from None
         if entry.end_ms > 0 or entry.start_ms > 0:
@@ -195,7 +214,22 @@ def _number(row: dict[str, str], column: str, where: str) -> float:
 
 @functools.lru_cache(maxsize=1)
 def _embedded() -> Lexicon:
-    return Lexicon(_embedded_alphabet_dir(), name="asl-alphabet (spoken-to-signed)")
+    return Lexicon(_embedded_alphabet_dir(), name=EMBEDDED_ALPHABET_NAME)
+
+
+@functools.lru_cache(maxsize=1)
+def _embedded_words() -> Lexicon:
+    return Lexicon(EMBEDDED_WORDS_DIR, name=EMBEDDED_WORDS_NAME)
+
+
+def default_lexicons(lexicons=(), words: bool = True) -> list[Lexicon]:
+    """The lexicons every command searches, in order: `lexicons` (folders or `Lexicon`s) in front,
+    then the embedded asl-app word signs (unless `words` is False), then the embedded alphabet.
+    """
+    out = [lex if isinstance(lex, Lexicon) else Lexicon(lex) for lex in lexicons]
+    if words:
+        out.append(Lexicon.embedded_words())
+    return out + [Lexicon.embedded()]
 
 
 def lemma_phrase(text: str) -> str:
@@ -203,3 +237,40 @@ def lemma_phrase(text: str) -> str:
     from text2asl.text_to_gloss.lemmas import lemma
 
     return " ".join(lemma(w.lower()) for w in text.split())
+
+
+def pack_lexicon(source: str | Path, output: str | Path, progress: bool = False) -> Path:
+    """Pack every row of the lexicon folder `source` into `output` (a new or packed folder); returns `output`.
+
+    Each row becomes `<its file's stem>[-<row>].npz` holding the row's span (start/end are applied,
+    so the packed row is 0/0), with the same words, gloss and priority. Licence files beside the
+    source index are copied. Every file is written atomically; `index.csv` last, so an interrupted
+    pack never leaves an index naming missing signs.
+    """
+    from tqdm import tqdm
+
+    source, output = Path(source), Path(output)
+    lexicon = Lexicon(source)
+    if not lexicon.entries:
+        raise Text2ASLError(f"lexicon {source} has no ASL rows to pack")
+    if output.resolve() == source.resolve():
+        raise Text2ASLError(f"the output {output} is the source lexicon; pack into another folder")
+    make_folder(output, "packed lexicon folder")
+    stems = [e.path.stem for e in lexicon.entries]
+    rows = []
+    for entry, stem in tqdm(list(zip(lexicon.entries, stems)), desc="pack-lexicon", unit="sign", disable=not progress):
+        name = stem + PACKED_SUFFIX if stems.count(stem) == 1 else f"{stem}-{entry.row}{PACKED_SUFFIX}"
+        with atomic_path(output / name) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **pack_sign(lexicon.load(entry)))
+        rows.append({"path": name, "spoken_language": "en", "signed_language": "ase", "start": "0", "end": "0",
+                     "words": entry.words, "glosses": entry.gloss, "priority": str(entry.priority)})
+    for notice in NOTICE_FILES:
+        if (source / notice).is_file():
+            with atomic_path(output / notice) as tmp:
+                shutil.copyfile(source / notice, tmp)
+    with atomic_path(output / "index.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return output

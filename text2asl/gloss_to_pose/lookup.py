@@ -1,9 +1,10 @@
 """Glosses to signs: look each gloss up in the lexicons in priority order, else fingerspell it.
 
 Matching tries the longest run of glosses first (THANK YOU before THANK), by gloss, by words and
-by lemma, in each lexicon in turn; a gloss no lexicon has is fingerspelled with the embedded
-alphabet. Pronouns and possessives no lexicon records (ME, YOUR ...) are built instead
-(`indexing`): a point or a flat palm. The result is a plan of units (a sign, a built sign, or a
+by lemma, in each lexicon in turn, then as the other half of an ASL noun-verb pair (EAT is
+signed like FOOD); a gloss no lexicon has is fingerspelled with the embedded alphabet. Pronouns and
+possessives no lexicon records (ME, YOUR ...) are built instead (`pointing`): a point or a flat
+palm. The result is a plan of units (a sign, a built sign, or a
 fingerspelled word) and a coverage report.
 """
 from __future__ import annotations
@@ -11,8 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from text2asl.gloss_to_pose.indexing import SIGNS, find_handshape_entry
+from text2asl.gloss_to_pose.pointing import SIGNS, find_handshape_entry
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
+
+
+# ASL noun-verb pairs share one sign (the noun repeats a shorter movement): a lexicon that records
+# one half signs the other (Supalla & Newport 1978: CHAIR/SIT, CAR/DRIVE, FOOD/EAT).
+NOUN_VERB_PAIRS = {"EAT": "FOOD", "FOOD": "EAT", "DRIVE": "CAR", "CAR": "DRIVE", "SIT": "CHAIR", "CHAIR": "SIT"}
 
 
 @dataclass
@@ -23,6 +29,8 @@ class Unit:
     kind: str  # "sign" | "built" | "fingerspelling"
     items: list[tuple[Lexicon, LexiconEntry]]  # one sign, the built sign's handshape, or the letters in order
     letters: str = ""
+    span: tuple[int, int] = (0, 0)  # the glosses it signs: indices [start, stop) into the planned glosses
+    pause: str = ""  # the break after it: "" | "comma" | "sentence" | "question" (`rhythm.assign_pauses`)
 
 
 @dataclass
@@ -81,6 +89,11 @@ def _longest_match(glosses: list[str], i: int, lexicons: list[Lexicon], max_n: i
             entries = lex.find(" ".join(window))
             if entries:
                 return n, lex, entries[0]
+    pair = NOUN_VERB_PAIRS.get(glosses[i])
+    for lex in lexicons if pair else ():
+        entries = lex.find(pair)
+        if entries:
+            return 1, lex, entries[0]
     return None
 
 
@@ -96,13 +109,14 @@ def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], 
             n, lex, entry = match
             key = " ".join(glosses[i : i + n])
             label = entry.gloss.upper().replace(" ", "-") if n > 1 else key
-            plan.units.append(Unit(label, "sign", [(lex, entry)]))
-            plan.coverage.append(TokenCoverage(key, " ".join(dict.fromkeys(sources[i : i + n])), "lexicon", label, lex.name))
+            plan.units.append(Unit(label, "sign", [(lex, entry)], span=(i, i + n)))
+            why = f"the sign of {entry.gloss}, its noun-verb pair" if n == 1 and NOUN_VERB_PAIRS.get(key) and not lex.find(key) else ""
+            plan.coverage.append(TokenCoverage(key, " ".join(dict.fromkeys(sources[i : i + n])), "lexicon", label, lex.name, why))
             i += n
             continue
         hand = find_handshape_entry(SIGNS[g].handshape, lexicons) if g in SIGNS else None
         if hand is not None:  # no lexicon records it: point, or show the palm
-            plan.units.append(Unit(g, "built", [hand]))
+            plan.units.append(Unit(g, "built", [hand], span=(i, i + 1)))
             why = f"{SIGNS[g].handshape} handshape from {hand[1].gloss} ({hand[0].name})"
             plan.coverage.append(TokenCoverage(g, sources[i], "built", g, "indexing", why))
             i += 1
@@ -112,6 +126,7 @@ def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], 
         if unit is None:
             plan.coverage.append(TokenCoverage(g, sources[i], "skipped", "", reason="no letters to fingerspell"))
         else:
+            unit.span = (i, i + 1)
             plan.units.append(unit)
             why = "name" if name else "not in any lexicon"
             plan.coverage.append(TokenCoverage(g, sources[i], "fingerspelled", unit.label, alphabet.name, why))

@@ -5,7 +5,11 @@ UNet attention projections to_q/to_k/to_v/to_out.0, epsilon or v-prediction MSE 
 min-SNR weighting), split into functions and made exactly resumable: the data order of each epoch
 and the noise of each micro-step are derived from the seed and the step number, so a run
 interrupted at any checkpoint and resumed with `--resume latest` ends with the same weights as an
-uninterrupted run. `accelerate launch -m text2asl train-lora ...` runs the same code on several GPUs.
+uninterrupted run. `accelerate launch -m text2asl train-lora ...` runs the same code on several GPUs:
+each process takes every P-th sample of the epoch's order and draws each sample's noise from its
+slot in the global batch (objective.sample_generators), so P processes x batch B train as one
+process x batch P*B does (up to float summation order); checkpoints and the LoRA are written by
+the main process alone.
 
 With `token_learning_rate`, the input embeddings of the dataset's gloss words train too, at their
 own rate (pivotal tuning: LoRA + textual inversion). A toy base has untrained embeddings for the
@@ -20,7 +24,6 @@ diverged-checkpoint-N, so `--resume latest --learning-rate LOWER` starts from a 
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import sys
@@ -31,15 +34,16 @@ from pathlib import Path
 import numpy as np
 
 from text2asl.diffusion import checkpoint as ckpt
-from text2asl.diffusion.config import LoraConfig
-from text2asl.diffusion.dataset import SkeletonImageDataset, check_images, parse_caption, read_info, read_metadata
+from text2asl.diffusion.config import LoraTrainingConfig
+from text2asl.diffusion.caption import parse_caption
+from text2asl.diffusion.dataset import SkeletonImageDataset, check_images, read_info, read_metadata
 from text2asl.diffusion.model import (LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_INFO, hide_library_progress_bars,
                                       load_base_model, resolve_base_model, seeded_generator, stable_diffusion_pipeline)
-from text2asl.diffusion.objective import diffusion_loss, encode_batch, step_generator
+from text2asl.diffusion.objective import diffusion_loss, encode_batch, sample_generators
+from text2asl.diffusion.runlog import LOSS_LOG, LossLog, any_process
 from text2asl.errors import Text2ASLError
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
-LOSS_LOG = "loss.csv"
 
 
 @dataclass
@@ -68,7 +72,7 @@ class LoraTrainer:
     `lr_scheduler`, `dataset`, `max_train_steps`, `steps_per_epoch`.
     """
 
-    def __init__(self, config: LoraConfig, data_dir: str | Path, output_dir: str | Path, progress: bool = True):
+    def __init__(self, config: LoraTrainingConfig, data_dir: str | Path, output_dir: str | Path, progress: bool = True):
         import torch
         from accelerate import Accelerator
         from diffusers.optimization import get_scheduler
@@ -170,6 +174,16 @@ class LoraTrainer:
         order = (order * math.ceil(n / len(order)))[:n][skip * c.train_batch_size:]
         return DataLoader(self.dataset, batch_size=self.config.train_batch_size, sampler=order)
 
+    def _slots(self, micro: int, size: int) -> list[int]:
+        """Positions in the step's global batch of this process's samples in micro-batch `micro`.
+
+        Sample k of this process's micro-batch m is element (m * B + k) * P + rank of the step's part
+        of the epoch order (epoch_order strides it over the P processes): 1 process x batch 8 and 2
+        processes x batch 4 give each sample the same slot, hence the same noise.
+        """
+        acc, batch = self.accelerator, self.config.train_batch_size
+        return [(micro * batch + k) * acc.num_processes + acc.process_index for k in range(size)]
+
     # -- the loop -------------------------------------------------------------------------------
 
     def train(self, resume: str | None = None) -> TrainResult:
@@ -183,7 +197,7 @@ class LoraTrainer:
                                          self._trained_modules(), self.optimizer, self.lr_scheduler, acc.scaler)
             global_step = state["step"]
             self._keep_learning_rate()
-        log = _LossLog(self.output_dir / LOSS_LOG, global_step, enabled=acc.is_main_process)
+        log = LossLog(self.output_dir / LOSS_LOG, global_step, enabled=acc.is_main_process)
         bar = tqdm(total=self.max_train_steps, initial=global_step, desc="train-lora", unit="step",
                    disable=not (self.progress and acc.is_main_process))
         start, stopped, last_loss = time.monotonic(), "done", None
@@ -195,8 +209,7 @@ class LoraTrainer:
                 skip = (global_step - epoch * self.steps_per_epoch) * accum
                 running = []
                 for i, batch in enumerate(self._batches(epoch, skip)):
-                    micro_step = global_step * accum + (i % accum)
-                    gen = step_generator(c.seed, micro_step, acc.process_index)
+                    gen = sample_generators(c.seed, global_step, self._slots(i % accum, len(batch["input_ids"])))
                     with acc.accumulate(*(m for m in (self.unet, self.text_encoder) if m is not None)):
                         latents, hidden = encode_batch(self.base, batch, gen, self.weight_dtype, self.text_encoder)
                         loss = diffusion_loss(self.unet, self.base.noise_scheduler, latents, hidden, gen, c.snr_gamma)
@@ -220,7 +233,8 @@ class LoraTrainer:
                     log.write(global_step, epoch, last_loss, lr, time.monotonic() - start)
                     bar.update(1)
                     bar.set_postfix(loss=f"{last_loss:.4f}", epoch=epoch)
-                    over_budget = c.max_minutes is not None and time.monotonic() - start > 60 * c.max_minutes
+                    over_budget = c.max_minutes is not None and any_process(
+                        acc, time.monotonic() - start > 60 * c.max_minutes)  # one decision, or the others wait forever
                     if global_step % c.checkpointing_steps == 0 or global_step == self.max_train_steps or over_budget:
                         self._checkpoint(global_step, epoch)
                     if over_budget and global_step < self.max_train_steps:
@@ -392,39 +406,7 @@ class LoraTrainer:
         return path
 
 
-class _LossLog:
-    """loss.csv (step, epoch, loss, lr, seconds, then any `extra` columns); on resume, rows past the checkpoint are dropped first."""
-
-    FIELDS = ("step", "epoch", "loss", "lr", "elapsed_s")
-
-    def __init__(self, path: Path, resume_step: int, enabled: bool = True, extra: tuple[str, ...] = ()):
-        self.fh = None
-        self.fields = self.FIELDS + tuple(extra)
-        if not enabled:
-            return
-        kept = []
-        if resume_step and path.is_file():
-            with open(path, newline="") as fh:
-                kept = [r for r in csv.DictReader(fh) if int(r["step"]) <= resume_step]
-        self.offset = float(kept[-1]["elapsed_s"]) if kept else 0.0  # elapsed time continues across resumes
-        self.fh = open(path, "w", newline="")
-        self.writer = csv.DictWriter(self.fh, self.fields, restval="", extrasaction="ignore")
-        self.writer.writeheader()
-        self.writer.writerows(kept)
-        self.fh.flush()
-
-    def write(self, step: int, epoch: int, loss: float, lr: float, elapsed: float, **extra: str) -> None:
-        if self.fh:
-            self.writer.writerow({"step": step, "epoch": epoch, "loss": f"{loss:.6f}", "lr": f"{lr:.3g}",
-                                  "elapsed_s": f"{self.offset + elapsed:.2f}", **extra})
-            self.fh.flush()
-
-    def close(self) -> None:
-        if self.fh:
-            self.fh.close()
-
-
-def train_lora(config: LoraConfig, data_dir: str | Path, output_dir: str | Path, resume: str | None = None,
+def train_lora(config: LoraTrainingConfig, data_dir: str | Path, output_dir: str | Path, resume: str | None = None,
                progress: bool = True) -> TrainResult:
     """Train (or resume) a LoRA for `config.base_model` on the skeleton dataset in `data_dir`; see module doc.
 

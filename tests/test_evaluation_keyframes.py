@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from text2asl.diffusion.quality import (
+from text2asl.evaluation.keyframes import (
     Target, beats, hand_mask, hand_share_lift, keyframe_hand_masks, mean_image, other_gloss_scores, phase_diversity,
     score_glosses, spread, static_scores, summary,
 )

@@ -105,7 +105,8 @@ def keyframe_hand_masks(lexicon, data_dir: str | Path, glosses: Sequence[str]) -
     The poses come from `lexicon` (a `Lexicon` or folder: the one the dataset was made from), cut and
     rendered as `make_dataset` did, with the renderer settings recorded in the dataset's dataset.json.
     """
-    from text2asl.diffusion.dataset import gloss_token, keyframe_source, read_info, read_metadata
+    from text2asl.diffusion.caption import gloss_token
+    from text2asl.diffusion.dataset import keyframe_source, read_info, read_metadata
     from text2asl.gloss_to_pose.lexicon import Lexicon
     from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
 

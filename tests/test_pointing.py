@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import make_lexicon
-from text2asl.gloss_to_pose.indexing import CHEST_Z, SIGNS, sternum, two_bone_ik
+from text2asl.gloss_to_pose.pointing import CHEST_Z, SIGNS, sternum, two_bone_ik
 from text2asl.gloss_to_pose.lexicon import Lexicon
 from text2asl.pipeline import translate
 from text2asl.poses.layout import BODY, LEFT_SHOULDER, RIGHT_HAND, RIGHT_SHOULDER, RIGHT_WRIST
@@ -40,13 +40,14 @@ def _geometry(xyz, conf):
     )
 
 
-def _first_and_last(text, lexicons=()):
+def _first_and_last(text, lexicons=None):
     """Geometry of the first and last frame of each unit, taken from the final stitched stream."""
-    t = translate(text, lexicons=lexicons)
+    t = translate(text, **(lexicons or {}))
     out = []
     for chunk, _ in t.chunks():
         n = chunk.meta["transition_frames"]
-        out.append((chunk.meta["label"], _geometry(chunk.xyz[n], chunk.conf[n]), _geometry(chunk.xyz[-1], chunk.conf[-1])))
+        end = len(chunk) - 1 - chunk.meta.get("pause_frames", 0)  # the sign's own last frame, before a pause's way to rest
+        out.append((chunk.meta["label"], _geometry(chunk.xyz[n], chunk.conf[n]), _geometry(chunk.xyz[end], chunk.conf[end])))
     return t, out
 
 
@@ -96,9 +97,8 @@ EXPECT = {
 
 @pytest.fixture(params=["alphabet", "asl-app"])
 def lexicons(request):
-    if request.param == "alphabet":
-        return []
-    return [request.getfixturevalue("asl_app_lexicon")]
+    """`translate` keywords: the alphabet alone, or the default (embedded asl-app words, then the alphabet)."""
+    return {"embedded_words": False} if request.param == "alphabet" else {}
 
 
 def test_every_pronoun_points_or_shows_the_palm_where_asl_puts_it(lexicons):
@@ -125,7 +125,7 @@ def test_me_fingertip_ends_on_the_sternum_in_a_sentence(lexicons):
 
 def test_the_arm_keeps_its_bones_and_the_hand_its_shape(lexicons):
     """Bone lengths constant through each built sign, wrist joined to the hand, the handshape rigid."""
-    t = translate("me you he we they my your his our their", lexicons=lexicons)
+    t = translate("me you he we they my your his our their", **lexicons)
     stitcher = t._stitcher
     for unit in t.units:
         clip, _ = stitcher.unit_clip(unit)
@@ -148,16 +148,18 @@ def test_the_arm_keeps_its_bones_and_the_hand_its_shape(lexicons):
         assert np.allclose(pair(x[-1, RIGHT_HAND]), pair(src), atol=1e-4), unit.label
 
 
-def test_handshapes_come_from_the_loaded_lexicons(asl_app_lexicon):
-    alone = translate("I my", lexicons=[])
+def test_handshapes_come_from_the_loaded_lexicons(tmp_path):
+    alone = translate("I my", embedded_words=False)
     assert [c.reason for c in alone.coverage] == ["1 handshape from D (asl-alphabet (spoken-to-signed))",
                                                  "B handshape from B (asl-alphabet (spoken-to-signed))"]
-    app = translate("I my", lexicons=[asl_app_lexicon])
-    assert [c.reason for c in app.coverage] == ["1 handshape from ONE (asl-app-lexicon)", "B handshape from B (asl-app-lexicon)"]
+    app = translate("I my")
+    assert [c.reason for c in app.coverage] == ["1 handshape from ONE (asl-app, embedded)", "B handshape from B (asl-app, embedded)"]
+    mine = translate("I my", lexicons=[make_lexicon(tmp_path / "mine", {"b": "b"})])
+    assert [c.reason for c in mine.coverage] == ["1 handshape from ONE (asl-app, embedded)", "B handshape from B (mine)"]
 
 
 def test_a_left_handed_source_lends_its_handshape_mirrored():
-    from text2asl.gloss_to_pose.indexing import build_clip, handshape_from
+    from text2asl.gloss_to_pose.pointing import build_clip, handshape_from
     from text2asl.gloss_to_pose.stitch import Stitcher
     from text2asl.poses.layout import LEFT_HAND
 
@@ -188,10 +190,10 @@ def test_a_real_recording_of_the_pronoun_wins(tmp_path):
 
 def test_coverage_says_built_indexing_and_the_demo_spells_only_words_without_a_sign():
     t = translate("Hello, my name is Sam and I like pizza.")
-    assert t.glosses == ["fs-HELLO", "MY", "fs-NAME", "fs-SAM", "ME", "fs-LIKE", "fs-PIZZA"]
+    assert t.glosses == ["HELLO", "MY", "fs-NAME", "fs-SAM", "ME", "fs-LIKE", "fs-PIZZA"]
     lines = t.summary().splitlines()
     assert "built (indexing)" in lines[1] and "'my' -> MY" in lines[1]
-    assert lines[-1] == "0 signed from lexicons, 2 built (indexing), 5 fingerspelled, 0 skipped"
+    assert lines[-1] == "1 signed from lexicons, 2 built (indexing), 4 fingerspelled, 0 skipped"
     assert all(g[3:] not in SIGNS for g in t.glosses if g.startswith("fs-"))
 
 
