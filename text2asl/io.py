@@ -238,10 +238,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     lock = None
     try:
         with _terminate_on_signals():
+            # Locked under a name the sweep ignores, then renamed: another process's
+            # `remove_stale_partials` (a concurrent shard) never sees the temp created but unlocked.
+            fresh = tmp.with_name(f"{tmp.name}.new")
             try:
-                lock = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                lock = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 fcntl.flock(lock, fcntl.LOCK_EX)
+                os.rename(fresh, tmp)
             except OSError as exc:
+                with contextlib.suppress(OSError):  # a read-only folder refuses the unlink too
+                    fresh.unlink(missing_ok=True)
                 raise Text2ASLError(os_error_sentence(exc, path) or f"cannot write {path}: {_reason(exc)}") from None
             yield tmp
             if _free_bytes(path) < _NEARLY_FULL:  # a writer subprocess (ffmpeg) may hit ENOSPC and still exit 0

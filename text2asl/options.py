@@ -65,4 +65,6 @@ FRAME_INDEX = number(int, 0, 86_400_000)
 # Signing speed (translate --speed, `StitchConfig.speed`): half speed for learners up to twice as fast.
 SPEED_RANGE = (0.5, 2.0)
 SPEED = number(float, *SPEED_RANGE)
-
+# Shards of one extraction (`--shard K/N`, `--status N`): far more than any cluster's array size.
+MAX_SHARDS = 1_000_000
+SHARD_COUNT = number(int, 1, MAX_SHARDS)
