@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
 
 def status(jobs, count: int, failures_base: Path) -> int:
     """Print the coverage table of an N-shard run and merge its failures; 0 only when every video is done."""
-    from text2asl.extract.shards import coverage, coverage_table, merge_failures
+    from text2asl.extract.batch import merge_failures
+    from text2asl.extract.shards import coverage, coverage_table
 
     report = coverage(jobs, count, failures_base)
     print(coverage_table(report))

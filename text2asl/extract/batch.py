@@ -285,6 +285,12 @@ def _check_outputs(jobs: list[ExtractJob]) -> None:
             raise Text2ASLError(f"extraction output {job.output} must end in .pose")
 
 
+def merge_failures(report: Iterable, path: str | Path) -> Path | None:
+    """Write the still-failed rows of every shard into one failures CSV; remove it when there are none."""
+    failed = [Failure(Path(r["video"]), Path(r["output"]), r["reason"], r["message"]) for c in report for r in c.failed]
+    return write_failures(failed, path)
+
+
 def write_failures(failures: Iterable[Failure], path: str | Path) -> Path | None:
     """Write the failures CSV (video,reason,message,output) atomically; remove a stale one when there are none."""
     from text2asl.io import atomic_path

@@ -15,7 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from text2asl.errors import Text2ASLError
 from text2asl.options import MAX_SHARDS
@@ -106,14 +106,6 @@ def coverage(jobs: Sequence, count: int, failures_base: str | Path) -> list[Shar
         else:
             entry.missing.append(job.output)
     return report
-
-
-def merge_failures(report: Iterable[ShardCoverage], path: str | Path) -> Path | None:
-    """Write the still-failed rows of every shard into one failures CSV; remove it when there are none."""
-    from text2asl.extract.batch import Failure, write_failures
-
-    failed = [Failure(Path(r["video"]), Path(r["output"]), r["reason"], r["message"]) for c in report for r in c.failed]
-    return write_failures(failed, path)
 
 
 def coverage_table(report: Sequence[ShardCoverage]) -> str:
