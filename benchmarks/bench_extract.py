@@ -1,153 +1,152 @@
-"""Benchmark: `text2asl extract` speed on the 12 real clips vs a bare MediaPipe Holistic loop, in one run.
+"""Benchmark: `text2asl extract` against pose-format's `videos_to_poses` at the same worker count, paired runs.
 
-1. bare loop: one `mediapipe.solutions.holistic.Holistic(model_complexity=1)` calling `.process`
-   on every frame, frames decoded beforehand and not timed (the fastest MediaPipe can go here);
-2. extract, 1 worker: `run_batch(..., workers=1)` end to end (decode, Holistic through
-   pose-format, landmark packing, atomic .pose writes), graph already warm. Timed clip by clip,
-   alternating with the bare loop on the same clip, so both see the same machine load; CPU time
-   of the process (all threads) is reported beside wall time because it hardly depends on load;
-3. extract, 2 workers: one batch of all clips with two spawned worker processes, end to end
-   including their start-up and model loading (what a user pays), vs one batch with 1 worker;
-   plus the peak resident memory of each worker.
+Both tools are run as whole processes, as a user runs them, on the same clips (the 12 real clips by
+default), with the same MediaPipe settings (Holistic, model_complexity 1, video mode): process
+start, imports, model loading, decoding, inference and .pose writing are all inside the timing.
 
-Each configuration runs `--rounds` times and the fastest round counts (per clip for 1-2), which
-damps the noise of a machine shared with other jobs. Frames per second count source frames.
+- Paired runs: each round runs the peer and `extract` back to back, alternating which goes first,
+  so both see the same machine load; the wall ratio (peer seconds / extract seconds = extract's
+  throughput relative to the peer) is taken per round and the median reported.
+- CPU per frame comes from `os.wait4`: the run's own process plus every descendant it waited for
+  (pool workers, ffmpeg decoders), so it hardly depends on what else the machine is doing.
+- After each run, the benchmark lists what is left in the run's process group (it starts each run
+  in its own session): `extract` must leave nothing.
+- Landmarks: `extract`'s .pose files of the last round are compared point by point (coordinates
+  and confidences) with pose-format's single-video `video_to_pose` (a fresh process, so a fresh
+  graph) on `--compare` clips, and with the peer's batch output on every clip. The peer reuses one
+  graph per worker across videos and its landmarks depend on which video came before (up to pixels);
+  `extract` restarts the graph per video, so its landmarks are a fresh graph's whatever the order.
 
-    .venv/bin/python benchmarks/bench_extract.py [--clips DIR] [--rounds 2] [--workers 2]
+    .venv/bin/python benchmarks/bench_extract.py [--clips DIR] [--workers 2] [--rounds 3]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("GLOG_minloglevel", "2")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 CLIPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-videos"
+REPO = Path(__file__).resolve().parents[1]
+QUIET = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def _frames(video: Path) -> list:
-    from text2asl.io import read_video
-
-    frames, _ = read_video(video)
-    return [f.copy() for f in frames]
-
-
-def _timed(fn) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process, all threads) of fn()."""
-    w, c = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - w, time.process_time() - c
-
-
-def per_clip(videos: list[Path], holistic, out: Path) -> dict[str, list[float]]:
-    """Bare loop and 1-worker extract, alternated clip by clip so both see the same machine load."""
-    from text2asl.extract.batch import ExtractJob, run_batch
-
-    t = {"bare_wall": [], "bare_cpu": [], "one_wall": [], "one_cpu": []}
-    for v in videos:
-        frames = _frames(v)  # decoded beforehand: the bare loop is timed on .process alone
-        wall, cpu = _timed(lambda: [holistic.process(f) for f in frames])
-        t["bare_wall"].append(wall)
-        t["bare_cpu"].append(cpu)
-        job = ExtractJob(v, out / f"{v.stem}.pose")
-        wall, cpu = _timed(lambda: run_batch([job], workers=1, overwrite=True, progress=False))
-        t["one_wall"].append(wall)
-        t["one_cpu"].append(cpu)
-    return t
+def timed_run(cmd: list[str], env: dict) -> tuple[float, float, list[str]]:
+    """(wall s, CPU s of the process and its waited-for descendants, processes left in its group) of cmd."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])} ... failed ({proc.returncode}): {err.decode()[-800:]}")
+    return wall, usage.ru_utime + usage.ru_stime, left_in_group(proc.pid)
 
 
-def batch(videos: list[Path], workers: int, out: Path):
-    from text2asl.extract.batch import jobs_for_videos, run_batch
+def left_in_group(pgid: int) -> list[str]:
+    """'pid state' of every process (zombies included) still in process group `pgid`."""
+    left = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            left.append(f"{stat.parent.name} {fields[0]}")
+    return left
 
-    t, cpu = time.perf_counter(), _cpu_with_children()
-    result = run_batch(jobs_for_videos(videos, out), workers=workers, overwrite=True, progress=False)
-    seconds = time.perf_counter() - t
-    if result.failures:
-        raise SystemExit(f"extraction failed: {result.failures[0].message}")
-    return result, seconds, _cpu_with_children() - cpu
+
+def clear(folder: Path) -> None:
+    for p in folder.glob("*.pose") if folder.exists() else ():
+        p.unlink()
 
 
-def _cpu_with_children() -> float:
-    """CPU seconds of this process plus its finished children (pool workers, ffmpeg decoders)."""
-    import resource
+def landmark_diff(a: Path, b: Path) -> tuple[int, float, float]:
+    """(frames, max |coordinate difference| in pixels, max |confidence difference|) of two .pose files."""
+    import numpy as np
+    from pose_format import Pose
 
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    pa, pb = (Pose.read(p.read_bytes()) for p in (a, b))
+    if pa.body.data.shape != pb.body.data.shape:
+        return len(pa.body.data), float("inf"), float("inf")
+    da, db = (np.ma.getdata(p.body.data).astype(np.float64) for p in (pa, pb))
+    ca, cb = (np.asarray(p.body.confidence, np.float64) for p in (pa, pb))
+    return len(da), float(np.abs(da - db).max()), float(np.abs(ca - cb).max())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, default=CLIPS, help="folder of .mp4 clips (default: ../shared/data/real-videos)")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="worker count compared with 1")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes for both tools")
+    parser.add_argument("--rounds", type=int, default=3, help="paired runs")
+    parser.add_argument("--compare", type=int, default=3, help="clips compared with pose-format's video_to_pose")
     args = parser.parse_args()
     videos = sorted(args.clips.glob("*.mp4"))
     if not videos:
         raise SystemExit(f"no clips in {args.clips}: the benchmark needs ../shared/data/real-videos")
+    peer = Path(sys.executable).with_name("videos_to_poses")
+    if not peer.exists():
+        raise SystemExit(f"pose-format's videos_to_poses is not beside {sys.executable}")
 
-    import mediapipe as mp
-
-    from text2asl.extract.holistic import HOLISTIC_CONFIG, extract_video
-
-    extract_video(videos[0])  # imports, model load and graph warm-up for the in-process runs
-    holistic = mp.solutions.holistic.Holistic(**HOLISTIC_CONFIG)
-    holistic.process(_frames(videos[0])[0])
-    n_frames = sum(len(_frames(v)) for v in videos)
-
-    out = Path(tempfile.mkdtemp(prefix="bench_extract_"))
-    best: dict[str, list[float]] = {}
-    many, peak = float("inf"), {}
-    one_batch = float("inf")
-    cpu_one, cpu_many = float("inf"), float("inf")
+    env = dict(os.environ, **QUIET, PYTHONPATH=str(REPO))
+    work = Path(tempfile.mkdtemp(prefix="bench_extract_"))
+    peer_dir, ours_in, ours_out = work / "peer", work / "ours", work / "poses"
+    for folder in (peer_dir, ours_in):
+        folder.mkdir()
+        for v in videos:  # links, not copies: the clips stay where they are
+            (folder / v.name).symlink_to(v)
+    commands = {
+        "peer": [str(peer), "-d", str(peer_dir), "--num-workers", str(args.workers)],
+        "extract": [sys.executable, "-m", "text2asl", "extract", str(ours_in), "-o", str(ours_out),
+                    "-j", str(args.workers), "-q"],
+    }
+    rows, left = [], {"peer": set(), "extract": set()}
     try:
         for r in range(args.rounds):
-            t = per_clip(videos, holistic, out)
-            for k, v in t.items():  # fastest round per clip and measure
-                best[k] = [min(a, b) for a, b in zip(best.get(k, v), v)]
-            _, s1, c1 = batch(videos, 1, out)
-            one_batch, cpu_one = min(one_batch, s1), min(cpu_one, c1)
-            res, sn, cn = batch(videos, args.workers, out)
-            cpu_many = min(cpu_many, cn)
-            if sn < many:
-                many, peak = sn, res.peak_rss_mb
-            print(f"round {r + 1}: bare {n_frames / sum(t['bare_wall']):.1f} fps, 1 worker "
-                  f"{n_frames / sum(t['one_wall']):.1f} fps, batch 1 worker {n_frames / s1:.1f} fps, "
-                  f"{args.workers} workers {n_frames / sn:.1f} fps (load average {os.getloadavg()[0]:.1f})", file=sys.stderr)
+            order = ["peer", "extract"] if r % 2 == 0 else ["extract", "peer"]
+            t = {}
+            for name in order:
+                clear(peer_dir if name == "peer" else ours_out)  # both skip finished files
+                t[name] = timed_run(commands[name], env)
+                left[name].update(t[name][2])
+            rows.append((r + 1, order[0], t, os.getloadavg()[0]))
+            print(f"round {r + 1}: peer {t['peer'][0]:.1f} s, extract {t['extract'][0]:.1f} s "
+                  f"(load average {rows[-1][3]:.1f})", file=sys.stderr)
+        diffs = {v.stem: landmark_diff(peer_dir / f"{v.stem}.pose", ours_out / f"{v.stem}.pose") for v in videos}
+        single = {}
+        for v in videos[: args.compare]:
+            reference = work / f"{v.stem}.single.pose"
+            timed_run([str(peer.with_name("video_to_pose")), "-i", str(v), "-o", str(reference)], env)
+            single[v.stem] = landmark_diff(reference, ours_out / f"{v.stem}.pose")
     finally:
-        holistic.close()
-        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
-    total = {k: sum(v) for k, v in best.items()}
-    fps = {k: n_frames / v for k, v in total.items()}
+    n_frames = sum(d[0] for d in diffs.values())
     cores = len(os.sched_getaffinity(0))
-    load = os.getloadavg()[0]
-    print(f"\n### `text2asl extract` on {len(videos)} real clips ({n_frames} frames), {cores} cores, "
-          f"best of {args.rounds} rounds (load average at the end: {load:.1f})\n")
-    print("| what | frames/s (wall) | ratio | CPU s / frame | target |")
-    print("|---|---:|---:|---:|---:|")
-    print(f"| bare MediaPipe Holistic loop, 1 process (pre-decoded frames) | {fps['bare_wall']:.1f} | 1.00× "
-          f"| {total['bare_cpu'] / n_frames:.3f} | |")
-    print(f"| extract, 1 worker, clip by clip (decode + Holistic + .pose write) | {fps['one_wall']:.1f} | "
-          f"{fps['one_wall'] / fps['bare_wall']:.2f}× vs bare (CPU: {total['bare_cpu'] / total['one_cpu']:.2f}×) "
-          f"| {total['one_cpu'] / n_frames:.3f} | ≥ 0.9× |")
-    print(f"| extract, 1 worker, one batch of all clips (CPU incl. ffmpeg decoding) | {n_frames / one_batch:.1f} | "
-          f"{(n_frames / one_batch) / fps['bare_wall']:.2f}× vs bare | {cpu_one / n_frames:.3f} | |")
-    print(f"| extract, {args.workers} workers, one batch (incl. spawning and model loading) | {n_frames / many:.1f} | "
-          f"{one_batch / many:.2f}× vs 1-worker batch | {cpu_many / n_frames:.3f} | ≥ 1.7× |")
-    print()
-    # Wall-time speedup needs idle cores; CPU per frame does not: it shows what parallelism costs.
-    bound = args.workers * cpu_one / cpu_many
-    print(f"CPU per frame with {args.workers} workers is {cpu_many / cpu_one:.2f}× that of 1 worker (spawning and loading "
-          f"the model once per worker), so with {args.workers} free cores the batch can be up to ~{bound:.2f}× faster; "
-          f"the wall ratio above is only that meaningful when the load average stays below the core count.")
-    mems = ", ".join(f"{mb:.0f} MiB" for mb in sorted(peak.values()))
-    print(f"Peak resident memory per worker ({args.workers} workers): {mems}.")
+    print(f"\n### `text2asl extract` vs pose-format `videos_to_poses`, {args.workers} workers each, {len(videos)} real "
+          f"clips ({n_frames} frames), {cores} cores, {args.rounds} paired rounds\n")
+    print("| round | first | peer wall s | extract wall s | throughput ratio (peer s / extract s) "
+          "| peer CPU ms / frame | extract CPU ms / frame | load average |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for r, first, t, load in rows:
+        print(f"| {r} | {first} | {t['peer'][0]:.1f} | {t['extract'][0]:.1f} | {t['peer'][0] / t['extract'][0]:.2f}× "
+              f"| {t['peer'][1] / n_frames * 1000:.1f} | {t['extract'][1] / n_frames * 1000:.1f} | {load:.1f} |")
+    ratio = statistics.median(t["peer"][0] / t["extract"][0] for _, _, t, _ in rows)
+    cpu = statistics.median(t["peer"][1] / t["extract"][1] for _, _, t, _ in rows)
+    print(f"\nMedian throughput ratio {ratio:.2f}× (goal ≥ 1.2×); median CPU ratio (peer / extract) {cpu:.2f}×.")
+    for what, found in (("pose-format's video_to_pose, one fresh process per clip", single),
+                        (f"the peer's batch ({args.workers} workers, graphs reused across clips)", diffs)):
+        print(f"Landmarks of extract vs {what}, {len(found)} clips: max |Δ| {max(d[1] for d in found.values()):.2e} px "
+              f"in coordinates, {max(d[2] for d in found.values()):.2e} in confidence (limit 1e-4); per clip: "
+              + ", ".join(f"{k} {d[1]:.1e}" for k, d in found.items()) + ".")
+    for name, procs in left.items():
+        print(f"Left in the process group after {name} returned: {', '.join(sorted(procs)) if procs else 'nothing'}.")
 
 
 if __name__ == "__main__":

@@ -69,8 +69,9 @@ def main() -> None:
     from text2asl.diffusion.dataset import make_dataset
     from text2asl.diffusion.generate import generate_keyframes, generation_config
     from text2asl.diffusion.model import base_info, load_pipeline, resolve_base_model
-    from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon
+    from text2asl.diffusion.dataset import gloss_keyframes
     from text2asl.diffusion.train_lora import train_lora
+    from text2asl.gloss_to_pose.sublexicon import sub_lexicon
     from text2asl.gloss_to_pose.lexicon import Lexicon
 
     t_start = time.monotonic()

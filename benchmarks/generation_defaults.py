@@ -34,7 +34,7 @@ def main() -> None:
     from text2asl.diffusion.config import GenerationConfig
     from text2asl.diffusion.generate import generate_keyframes, generation_config
     from text2asl.diffusion.model import base_info, hide_library_progress_bars, load_pipeline
-    from text2asl.diffusion.selection import gloss_keyframes, skeleton_dataset
+    from text2asl.diffusion.dataset import gloss_keyframes, skeleton_dataset
     from text2asl.evaluation import keyframes as q
     from text2asl.gloss_to_pose.lexicon import Lexicon
 

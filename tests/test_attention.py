@@ -11,10 +11,11 @@ from text2asl.diffusion.attention import (  # noqa: E402
     AttentionMaps, attention_maps, capture_cross_attention, plot_gloss_grid,
 )
 from text2asl.diffusion.caption import token_words  # noqa: E402
-from text2asl.diffusion.config import GenerationConfig  # noqa: E402
+from text2asl.diffusion.config import BASE_PRESETS, GenerationConfig  # noqa: E402
 from text2asl.diffusion.tiny import build_tiny_pipeline  # noqa: E402
 
 PROMPTS = ["asl skeleton, HELLO, phase 1 of 2", "asl skeleton, THANK-YOU, phase 2 of 2"]
+SMOKE = BASE_PRESETS["smoke"].arch  # the smallest model of tiny-asl's shape: these tests need its layout, not its size
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def pipe():
     from peft import LoraConfig
 
-    p = build_tiny_pipeline(PROMPTS, resolution=32)
+    p = build_tiny_pipeline(PROMPTS, resolution=32, arch=SMOKE)
     p.set_progress_bar_config(disable=True)
     # A LoRA adapter with non-zero B, so the maps are taken through the LoRA layers.
     p.unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights="gaussian",
@@ -110,3 +111,40 @@ def test_overlay_and_grid_plots(pipe):
     assert len(grid.axes) == 4 and [a.get_title() for a in grid.axes[:2]] == ["HELLO", "THANK-YOU"]
     plt.close("all")
     assert isinstance(maps[0], AttentionMaps)
+
+
+def _synthetic_maps(heat: np.ndarray) -> AttentionMaps:
+    """AttentionMaps of made-up word shares (n_words, H, W); the rest of each pixel's attention goes to the other tokens."""
+    words = [f"w{i}" for i in range(len(heat))]
+    return AttentionMaps("made up", np.zeros(heat.shape[1:] + (3,), np.uint8), words, heat.astype(np.float32),
+                         (1 - heat.sum(0)).astype(np.float32), [(0, 0)] * len(words))
+
+
+def test_contrast_divides_out_what_all_words_share():
+    rng = np.random.default_rng(0)
+    own = rng.uniform(0.5, 1.5, (3, 8, 8))  # each word's own pattern
+    common = np.linspace(0.2, 1.0, 64).reshape(8, 8)  # all words brighter on one side (the skeleton, say)
+    plain = _synthetic_maps(0.1 * own)
+    brightened = _synthetic_maps(0.1 * own * common)
+    for a, b in zip(plain.contrast(), brightened.contrast(), strict=True):
+        np.testing.assert_allclose(a.heat, b.heat, rtol=1e-5)
+        assert a.heat.mean() == pytest.approx(1.0)  # 1 is the word's usual share
+    # a word that takes a larger share in one corner shows above 1 there, and the others below 1
+    heat = np.full((2, 4, 4), 0.2)
+    heat[0, :2, :2] = 0.6
+    first, second = _synthetic_maps(heat).contrast()
+    assert first.heat[0, 0] > 1 > first.heat[3, 3] and second.heat[0, 0] < 1 < second.heat[3, 3]
+
+
+def test_contrast_plot(pipe):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    maps = attention_maps(pipe, PROMPTS[:1], GenerationConfig(num_inference_steps=1))
+    contrast = maps[0].contrast()
+    assert [c.word for c in contrast] == maps[0].words and all(c.heat.shape == (32, 32) for c in contrast)
+    fig, ax = plt.subplots()
+    assert contrast[3].plot_contrast(ax=ax) is ax and len(ax.images) == 2 and ax.get_title() == "HELLO"
+    plt.close("all")

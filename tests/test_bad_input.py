@@ -2,6 +2,7 @@
 never raise anything but `Text2ASLError` (hypothesis); signals and a full disk leave no partial file."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -204,6 +205,216 @@ def test_bad_cli_input_is_one_sentence_exit_2_and_leaves_nothing(argv, setup, cu
     assert _files(tmp_path) == before, "the failed command left files behind"
 
 
+# ---- the place the output goes, and files that are no sign: section 4 of issue 18 --------------------------
+# Each row: (id, argv, setup(work) or None, (folder, errno, names) made unwritable or None, regex of the one line).
+# Runs in this process with the write layer patched (`helpers.unwritable`): as root, permission bits stop nothing.
+
+def _astro(work: Path) -> None:
+    """v.mp4 (two frames of a synthetic signer) and its v.pose, copied from the module's extraction."""
+    for name in ("v.mp4", "v.pose"):
+        shutil.copy(_ASTRO[name], work / name)
+
+
+_ASTRO: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="module")
+def astro(tmp_path_factory):
+    """Extract a 2-frame synthetic clip once (MediaPipe); rows that need a real video and its .pose use it."""
+    pytest.importorskip("mediapipe")
+    from text2asl.extract.sample_video import astronaut_video
+
+    folder = tmp_path_factory.mktemp("astro")
+    astronaut_video(folder / "v.mp4", n_frames=2, size=128)
+    assert main(["extract", str(folder / "v.mp4"), "-o", str(folder), "-j", "1", "-q"]) == 0
+    _ASTRO.update({"v.mp4": folder / "v.mp4", "v.pose": folder / "v.pose"})
+    return folder
+
+
+def _clips(work: Path) -> None:
+    """clips/v.mp4 (the synthetic signer) listed in clips/labels.csv as HELLO."""
+    (work / "clips").mkdir()
+    shutil.copy(_ASTRO["v.mp4"], work / "clips" / "hello.mp4")
+    (work / "clips" / "labels.csv").write_text("video,gloss,start,end\nhello.mp4,HELLO,,\n")
+
+
+def _labels_and_video(work: Path) -> None:
+    _labels("hello.mp4,HELLO,,")(work)
+    (work / "clips" / "hello.mp4").write_bytes(b"never read: the output folder fails first")
+
+
+def _two_letters(work: Path) -> None:
+    for letter in "AB":
+        shutil.copy(Lexicon.embedded().find(letter)[0].path, work / f"{letter.lower()}.pose")
+
+
+def _folders(*names: str):
+    def make(work: Path) -> None:
+        for name in names:
+            (work / name).mkdir()
+    return make
+
+
+def _both(*setups):
+    def make(work: Path) -> None:
+        for setup in setups:
+            setup(work)
+    return make
+
+
+def _slow_sign(work: Path) -> None:
+    """A lexicon whose one sign says 0.001 frames per second (translate once grew to 23.5 GB on it)."""
+    _lexicon_with(_row(), _pose_bytes(lambda arr: setattr(arr, "fps", 0.001)))(work)
+
+
+def _minutes_long_sign(work: Path) -> None:
+    """A lexicon whose one sign is a letter slowed to 1 fps and repeated: 120 frames, two minutes."""
+    def slow(arr):
+        arr.xyz, arr.conf, arr.fps = np.repeat(arr.xyz, 10, axis=0)[:120], np.repeat(arr.conf, 10, axis=0)[:120], 1.0
+    _lexicon_with(_row(), _pose_bytes(slow))(work)
+
+
+def _sparse_pose(work: Path) -> None:
+    """A lexicon whose a.pose is a real sign followed by 2 GiB of holes (sparse: costs no disk)."""
+    _lexicon_with(_row())(work)
+    with open(work / "lex" / "a.pose", "r+b") as fh:
+        fh.truncate(2 * 2**30)
+
+
+def _zero_link(work: Path) -> None:
+    os.symlink("/dev/zero", work / "zero.pose")
+
+
+def _linked_out_of_lexicon(work: Path) -> None:
+    """lex/a.pose is a symlink to ../outside.pose: inside the folder by name, outside it in fact."""
+    _lexicon_with(_row())(work)
+    (work / "lex" / "a.pose").rename(work / "outside.pose")
+    os.symlink("../outside.pose", work / "lex" / "a.pose")
+
+
+def _link_loop(work: Path) -> None:
+    _lexicon_with(_row())(work)
+    (work / "lex" / "a.pose").unlink()
+    os.symlink("a.pose", work / "lex" / "a.pose")
+
+
+def _linked_out_of_videos(work: Path) -> None:
+    (work / "clips").mkdir()
+    (work / "outside.mp4").write_bytes(b"a video elsewhere")
+    os.symlink("../outside.mp4", work / "clips" / "hello.mp4")
+    (work / "clips" / "labels.csv").write_text("video,gloss,start,end\nhello.mp4,HELLO,,\n")
+
+
+def _camera_video(work: Path) -> None:
+    """cam.mp4: a 96x64 (not square) recording, and a.pose to compare it with."""
+    from text2asl.extract.sample_video import astronaut_video
+
+    astronaut_video(work / "cam.mp4", n_frames=2, size=64, canvas=(96, 64))
+    _letter_pose(work)
+
+
+RO, FULL = errno.EROFS, errno.ENOSPC
+READ_ONLY = "read-only file system; give a writable folder"
+NO_SPACE = "no space left on device; free some space or write elsewhere"
+PLACE_CASES = [
+    # a read-only output folder
+    ("ro-translate-mp4", ["translate", "hi", "-o", "ro/o.mp4"], _folders("ro"), ("ro", RO, "*"), f"cannot write ro/o.mp4: {READ_ONLY}"),
+    ("ro-translate-gif", ["translate", "hi", "-o", "ro/o.gif"], _folders("ro"), ("ro", RO, "*"), f"cannot write ro/o.gif: {READ_ONLY}"),
+    ("ro-translate-pose", ["translate", "hi", "-o", "ro/o.pose"], _folders("ro"), ("ro", RO, "*"), f"cannot write ro/o.pose: {READ_ONLY}"),
+    ("ro-build-lexicon", ["build-lexicon", "--labels", "clips/labels.csv", "-o", "ro/lex"], _both(_folders("ro"), _labels_and_video),
+     ("ro", RO, "*"), f"cannot create lexicon output ro/lex: {READ_ONLY}"),
+    ("ro-overlay", ["overlay", "v.mp4", "--pose", "v.pose", "-o", "ro/o.mp4"], _both(_folders("ro"), _astro), ("ro", RO, "*"),
+     f"cannot write ro/o.mp4: {READ_ONLY}"),
+    ("ro-evaluate-pair", ["evaluate", "--pred", "a.pose", "--ref", "b.pose", "-o", "ro/ev", "-q"], _both(_folders("ro"), _two_letters),
+     ("ro", RO, "*"), f"cannot create results folder ro/ev: {READ_ONLY}"),
+    # a full disk, before anything or in the middle
+    ("full-translate-pose", ["translate", "hi", "-o", "full/o.pose"], _folders("full"), ("full", FULL, "*"), f"cannot write full/o.pose: {NO_SPACE}"),
+    ("full-overlay", ["overlay", "v.mp4", "--pose", "v.pose", "-o", "full/o.mp4"], _both(_folders("full"), _astro), ("full", FULL, "*"),
+     f"cannot write full/o.mp4: {NO_SPACE}"),
+    ("full-evaluate-pair", ["evaluate", "--pred", "a.pose", "--ref", "b.pose", "-o", "full/ev", "-q"], _both(_folders("full"), _two_letters),
+     ("full", FULL, "*.csv"), f"cannot write full/ev/pairs.csv: {NO_SPACE}"),
+    ("full-extract", ["extract", "v.mp4", "-o", "full/poses", "-j", "1", "-q"], _both(_folders("full"), _astro), ("full", FULL, "*.pose"),
+     f"cannot write full/poses/v.pose: {NO_SPACE}"),
+    ("full-build-lexicon", ["build-lexicon", "--labels", "clips/labels.csv", "-o", "full/lex", "-j", "1", "-q"], _both(_folders("full"), _astro, _clips),
+     ("full", FULL, "*.pose"), f"cannot write full/lex/poses/hello/hello.pose: {NO_SPACE}"),
+    ("extract-failures-proc", ["extract", "v.mp4", "-o", "poses", "--failures", "/proc/x/f.csv"], _video, None, "cannot create --failures folder /proc/x"),
+    # files that are no sign, caught before they are read
+    ("pose-fps-0.001", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _slow_sign, None, r"a.pose has frame rate 0.001, which is no camera's"),
+    ("sign-minutes-long", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _minutes_long_sign, None,
+     r"row 1: a.pose lasts 120 s \(120 frames at 1 fps\), longer than any sign"),
+    ("pose-sparse-2g-translate", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _sparse_pose, None, r"a.pose is 2,048 MiB, more than any sign's"),
+    ("pose-sparse-2g-recognize", ["recognize", "lex/a.pose", "--reference", str(Lexicon.embedded().path)], _sparse_pose, None, r"a.pose is 2,048 MiB"),
+    ("pose-sparse-2g-evaluate", ["evaluate", "--pred", "lex/a.pose", "--ref", "a.pose", "-o", "ev"], _both(_sparse_pose, _letter_pose), None, r"a.pose is 2,048 MiB"),
+    ("pose-sparse-2g-make-dataset", ["make-dataset", "--lexicon", "lex", "-o", "ds", "--resolution", "32", "-q"], _sparse_pose, None,
+     r"a.pose is 2,048 MiB"),
+    ("recognize-dev-zero", ["recognize", "zero.pose", "--reference", str(Lexicon.embedded().path)], _zero_link, None, "zero.pose is not a regular file"),
+    ("evaluate-camera-ref", ["evaluate", "--pred", "a.pose", "--ref", "cam.mp4", "-o", "ev"], _camera_video, None, "--ref cam.mp4 is a 96x64 video.*give --extract-ref"),
+    # symlinks: resolve, then contain
+    ("lexicon-link-out", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _linked_out_of_lexicon, None,
+     r"row 1 gives the path 'a.pose', which is a symlink that leads outside the lexicon folder"),
+    ("lexicon-link-loop", ["translate", "cat", "--lexicon", "lex", "-o", "o.pose"], _link_loop, None, r"row 1 gives the path 'a.pose', which is a symlink loop"),
+    ("videos-link-out", ["build-lexicon", "--labels", "clips/labels.csv", "-o", "out"], _linked_out_of_videos, None,
+     r"gives the path 'hello.mp4', which is a symlink that leads outside the videos folder"),
+]
+NEEDS_ASTRO = {"ro-overlay", "full-overlay", "full-extract", "full-build-lexicon"}  # rows whose setup uses `astro`
+
+
+@pytest.mark.parametrize("case, argv, setup, place, culprit", PLACE_CASES, ids=[c[0] for c in PLACE_CASES])
+def test_an_unwritable_place_or_a_file_that_is_no_sign_is_one_sentence(case, argv, setup, place, culprit, request, tmp_path,
+                                                                      monkeypatch, capsys):
+    from helpers import unwritable
+
+    if case in NEEDS_ASTRO:
+        request.getfixturevalue("astro")
+    monkeypatch.chdir(tmp_path)
+    if setup is not None:
+        setup(tmp_path)
+    before = _files(tmp_path)
+    if place is not None:
+        unwritable(monkeypatch, tmp_path / place[0], place[1], place[2])
+    code = main(argv)
+    lines = capsys.readouterr().err.splitlines()
+    errors = [line for line in lines if line.startswith(f"text2asl {argv[0]}: error: ")]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in "\n".join(lines), lines
+    assert re.search(culprit, errors[0]), errors[0]
+    assert _files(tmp_path) == before, "the failed command left files or folders behind"
+
+
+def test_a_link_that_stays_inside_the_lexicon_is_followed(tmp_path, monkeypatch, capsys):
+    """Resolve, then contain: a link to another file of the same folder is as good as the file."""
+    monkeypatch.chdir(tmp_path)
+    _lexicon_with(_row(path="sub/b.pose"))(tmp_path)
+    (tmp_path / "lex" / "sub").mkdir()
+    os.symlink("../a.pose", tmp_path / "lex" / "sub" / "b.pose")
+    assert main(["translate", "cat", "--lexicon", "lex", "-o", "o.pose", "-q"]) == 0, capsys.readouterr().err
+    assert len(read_pose_file(tmp_path / "o.pose")) > 0
+
+
+def test_a_failed_command_removes_only_the_empty_folders_it_made(tmp_path):
+    from text2asl.io import made_folders_mark, make_folder, remove_made_folders
+
+    (tmp_path / "mine").mkdir()
+    mark = made_folders_mark()
+    make_folder(tmp_path / "mine" / "a" / "b")
+    make_folder(tmp_path / "new" / "kept")
+    (tmp_path / "new" / "kept" / "result.pose").write_bytes(b"finished")
+    assert sorted(p.name for p in remove_made_folders(mark)) == ["a", "b"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["mine", "new", "new/kept", "new/kept/result.pose"]
+
+
+def test_reference_pairs_are_sampled_without_listing_them():
+    """recognize against a 100,001-sign index once listed all 5e9 reference pairs (3 GB in 28 s)."""
+    from text2asl.evaluation.recognize import _nth_pairs
+
+    for n in (2, 3, 7, 40):
+        listed = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        assert _nth_pairs(n, np.arange(len(listed))) == listed
+    n = 100_001
+    ks = np.random.default_rng(0).choice(n * (n - 1) // 2, 300, replace=False)
+    pairs = _nth_pairs(n, ks)
+    assert all(0 <= i < j < n for i, j in pairs) and len(set(pairs)) == 300
+
+
 def test_a_bom_index_is_valid_utf8(tmp_path):
     _lexicon_with(_row(), encoding="utf-8-sig")(tmp_path)
     assert (tmp_path / "lex" / "index.csv").read_bytes().startswith(b"\xef\xbb\xbf")
@@ -227,6 +438,7 @@ def test_missing_optional_dependency_is_one_line_with_the_install_command(monkey
     import text2asl.commands.recognize as recognize_cli
 
     monkeypatch.setitem(sys.modules, "skimage", None)  # `import skimage` now raises ModuleNotFoundError
+    monkeypatch.delitem(sys.modules, "skimage.metrics", raising=False)  # an earlier test may have imported it
     monkeypatch.setattr(recognize_cli, "run", lambda args: importlib.import_module("skimage.metrics"))
     assert main(["recognize", "a.pose", "--reference", "lex"]) == 2
     err = capsys.readouterr().err
@@ -499,11 +711,14 @@ def test_extract_without_mediapipe_is_one_line_with_the_install_command(tmp_path
     make_video(tmp_path / "v.mp4", n_frames=2, size=64)
     monkeypatch.setitem(sys.modules, "mediapipe", None)
     monkeypatch.delitem(sys.modules, "pose_format.utils.holistic", raising=False)
+    import pose_format.utils
+
+    monkeypatch.delattr(pose_format.utils, "holistic", raising=False)  # `from pose_format.utils import holistic` reads it
     monkeypatch.setattr(holistic, "_WARM", [])
     assert main(["extract", str(tmp_path / "v.mp4"), "-o", str(tmp_path / "poses"), "-j", "1", "-q"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "mediapipe is not installed" in err and "pip install -e '.[extract]'" in err, err
-    assert not list((tmp_path / "poses").iterdir())
+    assert not (tmp_path / "poses").exists(), "the failed command left its empty output folder"
 
 
 def test_a_failed_writer_is_one_line_and_leaves_no_partial(tmp_path):
@@ -547,3 +762,18 @@ def test_fuzz_number_option(text, kind):
         assert str(exc) and "\n" not in str(exc)
         return
     assert isinstance(value, kind) and np.isfinite(value) and -5 < value <= 100
+
+
+@pytest.mark.parametrize("exc, sentence", [
+    (OSError(errno.EROFS, "Read-only file system", "/r/x"), "cannot write /r/x: read-only file system; give a writable folder"),
+    (OSError(errno.ENOSPC, "No space left on device", "/r/x"), "cannot write /r/x: no space left on device; free some space or write elsewhere"),
+    (OSError(errno.EACCES, "Permission denied", "/r/x"), "cannot open /r/x: permission denied; check its permissions and its folder's"),
+    (RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)"),
+     "cannot write a file: no space left on device; free some space or write elsewhere"),
+    (OSError(errno.ENOENT, "No such file or directory", "/r/x"), None),  # a missing input the command should have named
+    (ValueError("a bug"), None),
+])
+def test_which_errors_the_runner_turns_into_one_sentence(exc, sentence):
+    from text2asl.io import os_error_sentence
+
+    assert os_error_sentence(exc) == sentence

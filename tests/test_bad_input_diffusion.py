@@ -6,6 +6,7 @@ and fault tests at tiny size: damaged checkpoints, damaged LoRA files.
 """
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 from pathlib import Path
@@ -22,9 +23,8 @@ from text2asl.cli import main  # noqa: E402
 from text2asl.diffusion import checkpoint as ckpt  # noqa: E402
 from text2asl.diffusion.config import BASE_PRESETS, OPTIONAL, BaseTrainingConfig, PRESETS, RANGES, SD_V1_4, flag, get_preset  # noqa: E402
 from text2asl.diffusion.dataset import INFO, METADATA, read_info, read_metadata  # noqa: E402
-from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.generate import generation_config  # noqa: E402
-from text2asl.diffusion.model import LORA_WEIGHTS, TRAINING_INFO, training_info  # noqa: E402
+from text2asl.diffusion.model import LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_INFO, training_info  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -33,11 +33,10 @@ TRAIN_ARGS = ["--resolution", "32", "--train-batch-size", "4", "--validation-epo
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """A 32² alphabet dataset, a tiny base, and a 2-step run with checkpoint-1 and checkpoint-2."""
+def made(tmp_path_factory, alphabet_data, smoke_base):
+    """The session's 32² alphabet dataset and smoke base, and a 2-step run with checkpoint-1 and checkpoint-2 (damaged copies go to `root`)."""
     root = tmp_path_factory.mktemp("bad-diffusion")
-    data = alphabet_dataset(root / "ds", resolution=32, n_phases=2)
-    base = tiny_base(root / "base", data, resolution=32)
+    data, base = alphabet_data, smoke_base
     run = root / "run"
     assert main(["train-lora", "--base-model", str(base), "--data", str(data), "-o", str(run), "--max-train-steps", "2",
                  "--checkpointing-steps", "1", *TRAIN_ARGS]) == 0
@@ -119,9 +118,27 @@ ROWS = [
      ["training_info.json", "not valid JSON"]),
     ("translate --glosses A --renderer diffusion --base-model {base} --lora {info-bad-glosses} -o out.mp4",
      ["training_info.json", "glosses"]),
+    ("translate --glosses A --renderer diffusion --base-model {base} --lora {tokens-huge} -o out.mp4",
+     ["token_embeddings.safetensors", "norm", "over 100 times"]),
+    # train-lora: a base that cannot be loaded leaves no empty run folder behind
+    ("train-lora --base-model ./nowhere --data {data} -o run", ["base model folder ./nowhere does not exist"]),
+    ("train-lora --base-model someone/none-such --data {data} -o run", ["someone/none-such", "offline"]),
+    ("train-lora --base-model {run} --data {data} -o run", ["is a LoRA run folder", "not a base model"]),
 ]
 
+def _huge_tokens(run: Path) -> None:
+    """token_embeddings.safetensors whose gloss-A embedding is 1e38 everywhere: finite, yet NaN after the text encoder."""
+    from safetensors.torch import save_file
+    from transformers import CLIPTokenizer
+
+    base = Path(training_info(run)["base_model"])
+    token = CLIPTokenizer.from_pretrained(base / "tokenizer").tokenize("A")[0]
+    width = json.loads((base / "text_encoder" / "config.json").read_text())["hidden_size"]
+    save_file({token: torch.full((width,), 1e38)}, str(run / TOKEN_EMBEDDINGS))
+
+
 RUN_EDITS = {
+    "tokens-huge": _huge_tokens,
     "lora-text": lambda r: (r / LORA_WEIGHTS).write_text("these are not weights\n"),
     "lora-truncated": lambda r: (r / LORA_WEIGHTS).write_bytes((r / LORA_WEIGHTS).read_bytes()[:-100]),
     "info-corrupt": lambda r: (r / TRAINING_INFO).write_text('{"base_model": '),
@@ -162,6 +179,108 @@ def test_bad_input_is_one_sentence_and_leaves_nothing(made, tmp_path, monkeypatc
         assert word in errors[0], errors[0]
     assert not errors[0].endswith("."), errors[0]
     assert sorted(p.name for p in work.iterdir()) == before, "a bad command left a file behind"
+
+
+# -- the place the output goes: read-only, full (the write layer patched: as root, permission bits stop nothing) --
+
+RO, FULL = errno.EROFS, errno.ENOSPC
+PLACE_ROWS = [
+    # (argv, (folder, errno, names) made unwritable, words of the one error line, what may stay: the run's own log)
+    ("make-dataset --lexicon embedded -o ro/ds --resolution 32 --phases 2 -q", ("ro", RO, "*"),
+     ["cannot create dataset folder ro/ds", "read-only file system"], set()),
+    ("train-lora --base-model {base} --data {data} -o ro/run", ("ro", RO, "*"), ["cannot create run folder ro/run", "read-only"], set()),
+    ("translate --glosses A --renderer diffusion --base-model {base} --steps 2 --size 32 -o ro/out.mp4", ("ro", RO, "*"),
+     ["cannot write ro/out.mp4", "read-only file system"], set()),
+    ("make-dataset --lexicon embedded -o full/ds --resolution 32 --phases 2 -q", ("full", FULL, "*.png"),
+     ["cannot write full/ds/A/0_phase1.png", "no space left on device"], set()),
+    # the disk fills while checkpoint-1 is written: neither .checkpoint-1.partial/ nor a run folder without a checkpoint stays
+    ("train-lora --base-model {base} --data {data} -o full/run --max-train-steps 2 --checkpointing-steps 1", ("full", FULL, "state.json"),
+     ["cannot write full/run/checkpoint-1", "no space left on device"], set()),
+]
+
+
+@pytest.mark.parametrize("argv, place, words, may_stay", PLACE_ROWS, ids=[r[0].split()[0] + " " + r[1][0] + " " + r[1][2] for r in PLACE_ROWS])
+def test_an_unwritable_output_folder_is_one_sentence_and_leaves_nothing(made, tmp_path, monkeypatch, capsys, argv, place, words, may_stay):
+    from helpers import unwritable
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / place[0]).mkdir()
+    before = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")}
+    unwritable(monkeypatch, tmp_path / place[0], place[1], place[2])
+    extra = TRAIN_ARGS if argv.startswith("train-lora") else []
+    code = main(argv.format(base=made["base"], data=made["data"]).split() + extra)
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in errors[0], errors[0]
+    after = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")}
+    assert after - before <= may_stay, f"left behind: {sorted(after - before - may_stay)}"
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("output, words", [("afile", ["afile is a file"]), ("/proc/x/tb", ["cannot create run folder /proc/x/tb"]),
+                                           ("ro/tb", ["cannot create run folder ro/tb", "read-only file system"])])
+def test_train_base_output_that_cannot_be_a_folder(asl_app_lexicon, tmp_path, monkeypatch, capsys, output, words):
+    from helpers import unwritable
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("a file\n")
+    unwritable(monkeypatch, tmp_path / "ro")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code = main(["train-base", "--lexicon", str(asl_app_lexicon), "-o", output, "--preset", "smoke", "--max-train-steps", "1", "-q"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert code == 2 and len(errors) == 1 and all(w in errors[0] for w in words), errors
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_link_in_the_run_folder_that_leads_outside_is_refused(made, tmp_path, capsys):
+    """train-lora once wrote loss.csv through a symlink planted in the run folder, into a file elsewhere."""
+    run, outside = tmp_path / "run", tmp_path / "outside.csv"
+    run.mkdir()
+    outside.write_text("someone else's file\n")
+    (run / "loss.csv").symlink_to(outside)
+    argv = ["train-lora", "--base-model", str(made["base"]), "--data", str(made["data"]), "-o", str(run), "--max-train-steps", "1", *TRAIN_ARGS]
+    assert main(argv) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "loss.csv is a symlink that leads outside the run folder" in errors[0], errors
+    assert outside.read_text() == "someone else's file\n" and sorted(p.name for p in run.iterdir()) == ["loss.csv"]
+
+
+# -- resuming a finished run -------------------------------------------------------------------
+
+def test_resuming_a_finished_run_trains_no_step_more(made, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    argv = ["train-lora", "--base-model", str(made["base"]), "--data", str(made["data"]), "-o", str(run),
+            "--max-train-steps", "2", "--checkpointing-steps", "1", "--learning-rate", "1e-4", "--resume", "latest", *TRAIN_ARGS]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "checkpoint-2 already reached step 2 of 2; nothing left to train" in captured.err
+    assert "2 steps, no step in this run" in captured.out
+    assert training_info(run)["global_step"] == 2 and [c.name for c in ckpt.checkpoints(run)] == ["checkpoint-1", "checkpoint-2"]
+
+
+def test_resuming_with_another_token_setting_is_one_sentence(made, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(made["run"], run)
+    argv = ["train-lora", "--base-model", str(made["base"]), "--data", str(made["data"]), "-o", str(run),
+            "--max-train-steps", "3", "--token-learning-rate", "1e-3", "--resume", "latest", *TRAIN_ARGS]
+    assert main(argv) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "did not train the gloss tokens' embeddings; to resume it, drop --token-learning-rate" in errors[0]
+
+
+def test_nan_keyframes_are_refused_not_written(made):
+    """Weights that overflow draw NaN; cast to uint8 they were black frames in a video that exited 0."""
+    from text2asl.diffusion.generate import generate_keyframes
+    from text2asl.diffusion.model import load_pipeline
+
+    pipe = load_pipeline(str(made["base"]))
+    with torch.no_grad():
+        next(pipe.unet.parameters()).fill_(float("inf"))
+    with pytest.raises(Text2ASLError, match="drew NaN pixels for A: its weights overflow"):
+        generate_keyframes(pipe, ["A"], generation_config(str(made["base"]), n_phases=1, num_inference_steps=1), progress=False)
 
 
 # -- damaged checkpoints: resume falls back to the newest intact one ---------------------------

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def letters(tmp_path_factory):
-    from text2asl.diffusion.selection import sub_lexicon
+    from text2asl.gloss_to_pose.sublexicon import sub_lexicon
     from text2asl.gloss_to_pose.lexicon import Lexicon
 
     return sub_lexicon(Lexicon.embedded(), ["A", "B", "C", "L"], tmp_path_factory.mktemp("lex") / "letters")
@@ -121,7 +121,8 @@ def test_tiny_asl_draws_each_gloss_closer_to_its_own_keyframes(word_lexicon, tmp
     from text2asl.diffusion.dataset import make_dataset
     from text2asl.diffusion.generate import generate_keyframes, generation_config
     from text2asl.diffusion.model import load_pipeline
-    from text2asl.diffusion.selection import gloss_keyframes, sub_lexicon
+    from text2asl.diffusion.dataset import gloss_keyframes
+    from text2asl.gloss_to_pose.sublexicon import sub_lexicon
 
     info = base_info("tiny-asl")
     glosses = ["BOOK", "HELLO"]
@@ -170,7 +171,7 @@ def test_init_from_continues_an_earlier_base_with_the_grounding_loss(letters, tm
 
 @pytest.mark.parametrize("command", ["train-base", "train-lora"])
 def test_every_setting_of_the_config_is_an_option_that_reaches_the_config(command):
-    """Both commands derive their options from their config's fields (text2asl.options.add_settings), one spelling each."""
+    """Both commands derive their options from their config's fields (text2asl.commands.settings.add_settings), one spelling each."""
     import argparse
     import dataclasses
 

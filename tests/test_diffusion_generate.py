@@ -8,7 +8,6 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 from text2asl.diffusion.config import SD_V1_4, GenerationConfig, get_preset  # noqa: E402
-from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.generate import (  # noqa: E402
     expand_glosses, generate_keyframes, generation_config, interpolate_keyframes, pipeline_generation_config,
     render_glosses,
@@ -23,10 +22,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, alphabet_data, smoke_base):
     root = tmp_path_factory.mktemp("gen")
-    data = alphabet_dataset(root / "ds", resolution=32, n_phases=2)
-    base = tiny_base(root / "base", data, resolution=32)
+    data, base = alphabet_data, smoke_base
     # A large lr so that two steps move the LoRA visibly (the test checks scale 0 vs 1).
     config = get_preset("smoke", base_model=str(base), resolution=32, train_batch_size=4, max_train_steps=2,
                         learning_rate=5e-2, lr_scheduler="constant", lr_warmup_steps=0, validation_epochs=0)

@@ -17,7 +17,6 @@ pytest.importorskip("diffusers")
 from text2asl.diffusion import train_lora as train_mod  # noqa: E402
 from text2asl.diffusion.checkpoint import checkpoints  # noqa: E402
 from text2asl.diffusion.config import get_preset  # noqa: E402
-from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, training_info  # noqa: E402
 from text2asl.diffusion.train_lora import LoraTrainer, train_lora  # noqa: E402
 from text2asl.errors import Text2ASLError  # noqa: E402
@@ -27,10 +26,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    data = alphabet_dataset(root / "ds", resolution=32, n_phases=2)
-    return data, tiny_base(root / "base", data, resolution=32)
+def tiny(alphabet_data, smoke_base):
+    return alphabet_data, smoke_base
 
 
 def cfg(base, tokens: float = 0.0, **kw):

@@ -91,7 +91,7 @@ def test_hand_mask_covers_every_pixel_the_renderer_draws_for_the_hands():
 def test_keyframe_hand_masks_follow_the_dataset_keyframes(tmp_path):
     from helpers import make_lexicon
     from text2asl.diffusion.dataset import make_dataset
-    from text2asl.diffusion.selection import gloss_keyframes
+    from text2asl.diffusion.dataset import gloss_keyframes
     from text2asl.pose_to_video.render import RIGHT_HAND_COLOR
 
     lexicon = make_lexicon(tmp_path / "lex", {"book": "B", "cat": "C"})

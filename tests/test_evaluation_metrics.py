@@ -93,10 +93,38 @@ def test_score_many_in_two_processes_equals_one(letters):
     pairs = [(perturbed(a, 0.05, 0.1, i), a) for i, (_, a) in enumerate(letters[:2])]
     one = metrics.score_many(pairs, size=64, workers=1, progress=False)
     two = metrics.score_many(pairs, size=64, workers=2, progress=False)
-    for a, b in zip(one, two):
+    assert len(one) == len(two) == len(pairs)
+    for a, b in zip(one, two, strict=True):
         np.testing.assert_allclose(a.ssim, b.ssim)
+        np.testing.assert_allclose(a.psnr, b.psnr)
 
 
 def test_mean_std_ignores_non_finite_values():
     assert metrics.mean_std([1.0, 3.0, float("inf")]) == (2.0, 1.0)
     assert np.isnan(metrics.mean_std([])[0])
+
+
+@pytest.mark.parametrize("header, rows, align, expected", [
+    (["system", "SSIM"], [["copy", 1.0], ["still", "0.912"]], None,
+     "| system | SSIM |\n|---|---:|\n| copy | 1.0 |\n| still | 0.912 |"),
+    (["gloss", "n", "pairing"], [["A", 3, "dtw"]], "lrl", "| gloss | n | pairing |\n|---|---:|---|\n| A | 3 | dtw |"),
+    (["only"], [], None, "| only |\n|---|"),
+    (["a | b", "c"], [["x|y", ""]], None, "| a \\| b | c |\n|---|---:|\n| x\\|y |  |"),
+])
+def test_markdown_table(header, rows, align, expected):
+    from text2asl.evaluation.report import markdown_table
+
+    assert markdown_table(header, rows, align) == expected
+
+
+@pytest.mark.parametrize("header, rows, align", [
+    (["a", "b"], [["1"]], None),  # a row one cell short
+    (["a", "b"], [["1", "2", "3"]], None),
+    (["a", "b"], [], "l"),  # align names one column of two
+    (["a", "b"], [], "lc"),  # 'c' is not an alignment
+])
+def test_markdown_table_refuses_ragged_rows_and_bad_alignment(header, rows, align):
+    from text2asl.evaluation.report import markdown_table
+
+    with pytest.raises(ValueError):
+        markdown_table(header, rows, align)

@@ -91,7 +91,7 @@ def test_synthetic_video_through_extract_cli_end_to_end(tmp_path):
 def test_every_failure_is_reported_with_its_reason_and_the_batch_goes_on(tmp_path):
     from text2asl.pose_to_video.writer import write_video
 
-    good = make_video(tmp_path / "good.mp4", n_frames=2)
+    make_video(tmp_path / "good.mp4", n_frames=2)
     (tmp_path / "empty.mp4").write_bytes(b"")
     (tmp_path / "garbage.mp4").write_bytes(b"this is not a video " * 50)
     write_video([np.full((64, 64, 3), 230, np.uint8)] * 3, tmp_path / "blank.mp4", fps=10)
@@ -172,3 +172,15 @@ def test_overlay_video_and_png_of_a_synthetic_clip(tmp_path):
     with pytest.raises(Text2ASLError, match="normalised"):
         overlay_frame(video, 0, normalize(arr))
     assert main(["overlay", str(video), "--pose", str(pose), "-o", str(tmp_path / "x.avi")]) == 2
+
+
+def test_a_videos_landmarks_do_not_depend_on_the_video_extracted_before(tmp_path):
+    # Batches reuse one graph per worker: without a restart between videos, tracking state from
+    # the previous clip shifted the next clip's landmarks by pixels, so results hung on the order.
+    a = make_video(tmp_path / "a.mp4", n_frames=4, size=128, shift=1)
+    b = make_video(tmp_path / "b.mp4", n_frames=4, size=128, shift=3)
+    extract_video(b)
+    after_b = np.ma.getdata(extract_video(b).body.data)
+    extract_video(a)
+    after_a = np.ma.getdata(extract_video(b).body.data)
+    assert np.array_equal(after_a, after_b)

@@ -9,9 +9,11 @@ pytest.importorskip("diffusers")
 
 from text2asl.diffusion.caption import gloss_positions  # noqa: E402
 from text2asl.diffusion.objective import CrossAttentionRecord, grounding_loss, record_cross_attention  # noqa: E402
+from text2asl.diffusion.config import BASE_PRESETS  # noqa: E402
 from text2asl.diffusion.tiny import build_tiny_pipeline  # noqa: E402
 
 PROMPTS = ["asl skeleton, HELLO, phase 1 of 2", "asl skeleton, THANK-YOU, phase 2 of 2"]
+SMOKE = BASE_PRESETS["smoke"].arch  # the smallest model of tiny-asl's shape: these tests need its layout, not its size
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -70,7 +72,7 @@ def test_samples_without_a_word_or_a_region_add_nothing(tokens, region, counted)
 def test_gloss_positions_cover_every_sub_token_of_the_gloss():
     from transformers import CLIPTokenizer
 
-    pipe = build_tiny_pipeline(PROMPTS, resolution=32)
+    pipe = build_tiny_pipeline(PROMPTS, resolution=32, arch=SMOKE)
     ids = pipe.tokenizer(PROMPTS[1]).input_ids
     positions = gloss_positions(pipe.tokenizer, PROMPTS[1])
     assert pipe.tokenizer.decode([ids[p] for p in positions]).replace(" ", "") == "THANK-YOU"
@@ -87,7 +89,7 @@ def test_gloss_positions_cover_every_sub_token_of_the_gloss():
 
 def test_a_step_on_the_loss_moves_the_gloss_attention_into_the_region():
     """The gradient reaches the UNet and the text encoder through the recorded maps: one SGD step raises the share."""
-    pipe = build_tiny_pipeline(PROMPTS, resolution=32)
+    pipe = build_tiny_pipeline(PROMPTS, resolution=32, arch=SMOKE)
     unet, text = pipe.unet.train(), pipe.text_encoder.train()
     ids = pipe.tokenizer(PROMPTS[:1], padding="max_length", max_length=pipe.tokenizer.model_max_length,
                          return_tensors="pt").input_ids
@@ -133,7 +135,7 @@ def test_dataset_rows_record_the_hand_boxes_the_quality_masks_use(tmp_path):
     for gloss, its_rows in first.items():
         for row in its_rows:
             assert np.array_equal(boxes_mask(row["hands"], 32), masks[gloss][row["phase"] - 1])
-    pipe = build_tiny_pipeline([r["text"] for r in rows], resolution=32)
+    pipe = build_tiny_pipeline([r["text"] for r in rows], resolution=32, arch=SMOKE)
     ds = SkeletonImageDataset(data, pipe.tokenizer, 32)
     cells = ds.hand_masks(8)
     assert cells.shape == (len(rows), 8, 8) and float(cells.min()) >= 0 and float(cells.max()) <= 1

@@ -19,7 +19,6 @@ pytest.importorskip("diffusers")
 pytest.importorskip("accelerate")
 
 from text2asl.diffusion.config import BASE_PRESETS, get_preset  # noqa: E402
-from text2asl.diffusion.fixtures import alphabet_dataset, tiny_base  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, TOKEN_EMBEDDINGS  # noqa: E402
 
 pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.slow]
@@ -77,10 +76,8 @@ def log_rows(run: Path) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    data = alphabet_dataset(root / "ds", resolution=32, n_phases=2)  # 52 images: 6 full steps of 8 before the epoch wraps
-    return data, tiny_base(root / "base", data, resolution=32)
+def tiny(alphabet_data, smoke_base):
+    return alphabet_data, smoke_base  # 52 images: 6 full steps of 8 before the epoch wraps
 
 
 def lora_args(base, data, out, *extra) -> list[str]:
@@ -136,7 +133,7 @@ def test_lora_resume_on_two_processes_is_bit_identical(tiny, lora_two, tmp_path)
 
 
 def test_base_on_two_processes_reaches_the_weights_of_one_process_with_the_double_batch(tmp_path):
-    from text2asl.diffusion.selection import sub_lexicon
+    from text2asl.gloss_to_pose.sublexicon import sub_lexicon
     from text2asl.diffusion.train_base import train_base
     from text2asl.gloss_to_pose.lexicon import Lexicon
 

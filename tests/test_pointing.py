@@ -46,7 +46,8 @@ def _first_and_last(text, lexicons=None):
     out = []
     for chunk, _ in t.chunks():
         n = chunk.meta["transition_frames"]
-        out.append((chunk.meta["label"], _geometry(chunk.xyz[n], chunk.conf[n]), _geometry(chunk.xyz[-1], chunk.conf[-1])))
+        end = len(chunk) - 1 - chunk.meta.get("pause_frames", 0)  # the sign's own last frame, before a pause's way to rest
+        out.append((chunk.meta["label"], _geometry(chunk.xyz[n], chunk.conf[n]), _geometry(chunk.xyz[end], chunk.conf[end])))
     return t, out
 
 

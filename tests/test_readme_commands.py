@@ -45,3 +45,12 @@ def test_a_shown_command_parses(where, argv):
     except SystemExit as exc:
         pytest.fail(f"{where}: the parser refuses it (exit {exc.code})")
     assert args.command == argv[0]
+
+
+def test_the_scaling_out_lines_are_the_ones_the_tests_run():
+    from test_extract_shards import KUBERNETES_COMMAND, XARGS_LINE
+    from test_multiprocess_training import LAUNCH
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert XARGS_LINE in readme and KUBERNETES_COMMAND in readme
+    assert "accelerate " + " ".join(LAUNCH) + " train-lora" in readme

@@ -86,9 +86,9 @@ def write_lexicon(folder, signs: dict[str, PoseArray]):
 
 
 def own_frames(translation):
-    """(label, the unit's own frames without the transition into it, as a normalised PoseArray) per unit."""
+    """(label, the unit's own frames without the transition into it nor a pause after it, as a normalised PoseArray) per unit."""
     for chunk, _ in translation.chunks():
-        own = chunk.slice(chunk.meta["transition_frames"], len(chunk))
+        own = chunk.slice(chunk.meta["transition_frames"], len(chunk) - chunk.meta.get("pause_frames", 0))
         own.meta["normalized"] = True
         yield chunk.meta["label"], own
 

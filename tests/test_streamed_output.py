@@ -6,6 +6,7 @@ import pytest
 from pose_format import Pose
 
 from text2asl.errors import Text2ASLError
+from text2asl.gloss_to_pose.rhythm import pause_frames, rest_frame
 from text2asl.gloss_to_pose.stitch import CAPTION_CHARS, PIECE_LETTERS, smoothstep_transition
 from text2asl.io import read_video, write_pose, write_pose_stream
 from text2asl.pipeline import render_frames, save, translate
@@ -27,6 +28,15 @@ def _reference_stream(t):
             parts.append(smoothstep_transition(prev.xyz[-1], prev.conf[-1], clip.xyz[0], clip.conf[0], n))
         parts.append(clip)
         prev = clip
+        if unit.pause:  # the last frame held, then (at a sentence end) down to rest and held there
+            n_hold, n_rest = pause_frames(unit.pause, t.fps)
+            parts.append(PoseArray(np.repeat(clip.xyz[-1:], n_hold, 0), np.repeat(clip.conf[-1:], n_hold, 0), t.fps))
+            if n_rest:
+                xyz, conf = rest_frame(clip.xyz[-1], clip.conf[-1])
+                rest = PoseArray(np.repeat(xyz[None], n_rest, 0), np.repeat(conf[None], n_rest, 0), t.fps)
+                n = s.transition_frames(clip, rest.slice(0, 1))
+                parts += [smoothstep_transition(clip.xyz[-1], clip.conf[-1], xyz, conf, n), rest]
+                prev = rest.slice(0, 1)
     return PoseArray.concatenate(parts)
 
 

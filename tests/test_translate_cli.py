@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from helpers import make_lexicon
+from helpers import make_lexicon, unwritable
 from text2asl.cli import main
 from text2asl.io import read_video
 
@@ -86,18 +86,12 @@ def test_bad_input_one_sentence_nonzero_exit_no_output(args, message, tmp_path, 
     assert not any(p.suffix for p in tmp_path.rglob("*"))  # nothing written, no temp left
 
 
-def test_unwritable_folder(tmp_path, capsys):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
-    try:
-        code, _, err = run_cli(["hello", "-o", str(ro / "o.mp4")], capsys)
-        if code == 0:
-            pytest.skip("running as root: permission bits do not stop writes")
-        assert code == 2 and "cannot write" in err
-        assert list(ro.iterdir()) == []
-    finally:
-        ro.chmod(0o700)
+def test_unwritable_folder(tmp_path, capsys, monkeypatch):
+    (tmp_path / "ro").mkdir()
+    ro = unwritable(monkeypatch, tmp_path / "ro")  # the write layer, not chmod: as root, permission bits stop nothing
+    code, _, err = run_cli(["hello", "-o", str(ro / "o.mp4")], capsys)
+    assert code == 2 and f"cannot write {ro / 'o.mp4'}: read-only file system" in err
+    assert list(ro.iterdir()) == []
 
 
 def test_read_only_location_even_as_root(capsys):

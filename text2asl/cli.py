@@ -65,6 +65,25 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every way it can fail ends in one line on stderr and a non-zero status.
+
+    A failed command leaves no empty folder it made (`text2asl.io.remove_made_folders`); files it
+    finished are kept, so a rerun resumes.
+    """
+    # text2asl.io is looked up, not imported: it costs ~30 ms, and `--help` must start fast. A command
+    # that makes folders has imported it; before the first command nothing was made (mark 0).
+    io = sys.modules.get("text2asl.io")
+    mark, code = (io.made_folders_mark() if io else 0), 1
+    try:
+        code = _run(argv)
+    finally:
+        io = sys.modules.get("text2asl.io")
+        if code != 0 and io is not None:
+            io.remove_made_folders(mark)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in COMMANDS else None
     try:
@@ -85,6 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         if hint is None:
             raise
         print(f"text2asl {command}: error: {hint}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a read-only folder, a full disk, wherever in a library it struck
+        from text2asl.io import os_error_sentence
+
+        sentence = os_error_sentence(exc)
+        if sentence is None:
+            raise
+        print(f"text2asl {command}: error: {sentence}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"text2asl {command}: interrupted; finished outputs are kept, rerun to resume", file=sys.stderr)

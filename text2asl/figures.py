@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from text2asl.io import make_folder
 from text2asl.paths import figures_dir, shared_dataset
 
 
@@ -143,7 +144,7 @@ def _diffusion_base(base_model: str):
     """(pipeline, train_base.json, up to six well-known training glosses) of a base made by `text2asl train-base`."""
     from text2asl.diffusion.caption import gloss_token
     from text2asl.diffusion.model import base_info, load_pipeline
-    from text2asl.diffusion.selection import EXAMPLE_GLOSSES
+    from text2asl.gloss_to_pose.sublexicon import EXAMPLE_GLOSSES
 
     info = base_info(base_model)
     glosses = [g for g in map(gloss_token, EXAMPLE_GLOSSES) if g in info["training_glosses"]][:6]
@@ -152,7 +153,7 @@ def _diffusion_base(base_model: str):
 
 def _real_keyframes(glosses, resolution: int, n_phases: int, folder: Path) -> dict[str, np.ndarray] | None:
     """{gloss: (n_phases, R, R, 3) uint8} real keyframes from the asl-app lexicon, or None when it is absent."""
-    from text2asl.diffusion.selection import gloss_keyframes, skeleton_dataset
+    from text2asl.diffusion.dataset import gloss_keyframes, skeleton_dataset
 
     lexicon = shared_dataset("asl-app-lexicon")
     if lexicon is None:
@@ -213,8 +214,8 @@ def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
     from text2asl.evaluation import keyframes
     from text2asl.diffusion.attention import attention_maps, plot_gloss_grid
     from text2asl.diffusion.caption import caption
+    from text2asl.diffusion.dataset import skeleton_dataset
     from text2asl.diffusion.generate import generation_config
-    from text2asl.diffusion.selection import skeleton_dataset
 
     pipe, info, glosses = _diffusion_base(base_model)
     n, phase = info["n_phases"], (info["n_phases"] + 1) // 2
@@ -258,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"no figure named {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     out = args.out or figures_dir()
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out, "figures folder")
     for name in args.names or FIGURES:
         extra = {"base_model": args.base_model} if name in DIFFUSION_FIGURES else {}
         path = FIGURES[name](out / name, **extra)

@@ -13,11 +13,12 @@ import signal
 import threading
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Iterable, Iterator
-
-import numpy as np
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from text2asl.errors import Terminated, Text2ASLError
+
+if TYPE_CHECKING:  # numpy is imported where it is used, so that the CLI runner's error path imports this module cheaply
+    import numpy as np
 
 # Formats the package writes: videos, and videos plus .pose files.
 VIDEO_WRITE_SUFFIXES = (".mp4", ".gif")
@@ -32,9 +33,10 @@ def contained_path(folder: Path, name: str, where: str, what: str = "folder") ->
     """`folder / name` for a path read from a user's file, refusing names that are absolute or lead outside.
 
     `where` names the file and row for the message (e.g. "index.csv line 3"), `what` the folder
-    ("lexicon folder"). Symlinks the user placed inside the folder are followed as they are: the
-    check is on the name the file gives. Used for every path read from metadata: index.csv,
-    labels.csv, WLASL / ASL Citizen, metadata.jsonl.
+    ("lexicon folder"). The name is checked as written (no absolute path, no `..`), then the path
+    is resolved and must stay inside the folder (`inside`): a symlink that leads out is refused
+    like a `../`. Used for every path read from metadata: index.csv, labels.csv, WLASL / ASL
+    Citizen, metadata.jsonl.
     """
     name = str(name).strip()
     if not name:
@@ -45,7 +47,64 @@ def contained_path(folder: Path, name: str, where: str, what: str = "folder") ->
     parts = set(posix.parts) | set(windows.parts)
     if ".." in parts or os.path.normpath(name).startswith(".."):
         raise Text2ASLError(f"{where} gives the path {name!r}, which leaves the {what}; refused")
+    level = os.fspath(folder)
+    for part in re.split(r"[/\\]", name):  # no symlink below the folder (one lstat a level): inside as named
+        level = os.path.join(level, part)
+        if os.path.islink(level):
+            return inside(folder, Path(folder) / name, f"{where} gives the path {name!r}, which", what)
     return Path(folder) / name
+
+
+def inside(folder: str | Path, path: str | Path, subject: str, what: str = "folder", remedy: str | None = None) -> Path:
+    """`path` if it resolves to a place inside `folder` (resolved too); else one sentence.
+
+    The package's one symlink rule, for reading and writing alike: resolve, then contain. A symlink
+    inside a lexicon, videos, dataset or run folder may point elsewhere in that folder, never out
+    of it. `subject` starts the message ("index.csv row 3 gives the path 'a.pose', which").
+    Returns `path` unresolved, so messages and outputs keep the names the user gave.
+    """
+    path = Path(path)
+    if _plainly_inside(Path(folder), path):  # the common case, one lstat per level: lexicons list 100,000 files
+        return path
+    try:
+        root, real = Path(folder).resolve(), path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        raise Text2ASLError(f"{subject} is a symlink loop; refused") from None
+    if real != root and not real.is_relative_to(root):
+        raise Text2ASLError(f"{subject} is a symlink that leads outside the {what} (to {real}); refused: "
+                            f"{remedy or f'copy the file into the {what}'}")
+    return path
+
+
+def _plainly_inside(folder: Path, path: Path) -> bool:
+    """Whether `path` is `folder`/a/b/... with no `..` and no symlink on the way below `folder` (so it stays inside)."""
+    try:
+        rel = path.relative_to(folder)
+    except ValueError:
+        return False
+    if ".." in rel.parts:
+        return False
+    level = folder
+    for part in rel.parts:
+        level = level / part
+        if level.is_symlink():
+            return False
+    return True
+
+
+def refuse_escaping_links(folder: str | Path, what: str = "output folder") -> Path:
+    """`folder` if no symlink in it (at any depth) leads outside it; else one sentence (the `inside` rule, for writes).
+
+    Called before a command writes into a folder that already exists (a run, a dataset), so that
+    nothing it writes there (loss.csv, weights, images) can land in a file elsewhere.
+    """
+    folder = Path(folder)
+    for parent, dirs, files in os.walk(folder):  # does not descend into linked folders
+        for name in dirs + files:
+            entry = Path(parent) / name
+            if entry.is_symlink():
+                inside(folder, entry, f"{entry}", what, "remove the link")
+    return folder
 
 
 def check_output_path(path: str | Path, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
@@ -67,15 +126,89 @@ def check_output_path(path: str | Path, suffixes: tuple[str, ...] = OUTPUT_SUFFI
 
 
 def make_folder(folder: str | Path, what: str = "output folder") -> Path:
-    """Create `folder` (and its parents) or fail in one sentence: under /proc, read-only, a file in the way."""
+    """Create `folder` (and its parents) or fail in one sentence: under /proc, read-only, a file in the way.
+
+    The folders it creates are remembered, so that a command that then fails can take them away
+    again while they are empty (`remove_made_folders`, called by the CLI's runner).
+    """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise Text2ASLError(f"{what} {folder} is a file; give a folder")
+    missing = []
+    for level in (folder, *folder.parents):
+        if level.exists():
+            break
+        missing.append(level)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise Text2ASLError(f"cannot create {what} {folder}: {exc.strerror or exc}; give a writable folder") from None
+        raise Text2ASLError(f"cannot create {what} {folder}: {_reason(exc)}; give a writable folder") from None
+    _MADE.extend(reversed(missing))
     return folder
+
+
+# Folders `make_folder` created in this process, parents before children.
+_MADE: list[Path] = []
+
+
+def made_folders_mark() -> int:
+    """A mark for `remove_made_folders`: the folders made after it are the ones a command made."""
+    return len(_MADE)
+
+
+def remove_made_folders(since: int = 0) -> list[Path]:
+    """Delete the folders `make_folder` created after mark `since` that are still empty, deepest first; returns them.
+
+    For a command that failed: what it finished stays, the empty folders it made for the rest go.
+    Folders the user had before are never touched; a folder with anything in it is kept.
+    """
+    removed = []
+    for folder in sorted(set(_MADE[since:]), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # refuses a folder that is not empty
+            removed.append(folder)
+    del _MADE[since:]
+    return removed
+
+
+def os_error_sentence(exc: BaseException, path: str | Path | None = None) -> str | None:
+    """One sentence for an error the user's environment caused (read-only folder, full disk, no permission), else None.
+
+    `exc` is an OSError, or a library's own error that wraps one (safetensors says "... (os error
+    28)"). The CLI's runner turns such an error into this sentence wherever it came from; other
+    errors are bugs or missing files the command should have named, and keep their traceback.
+    `path` names the output (rather than the temp file the error names, if any).
+    """
+    code = _errno_of(exc)
+    if code not in _USER_ERRNOS:
+        return None
+    target = path or getattr(exc, "filename", None) or "a file"
+    if code in (errno.EACCES, errno.EPERM):  # a read as well as a write
+        return f"cannot open {target}: {_reason(code)}; check its permissions and its folder's"
+    remedy = "free some space or write elsewhere" if code in (errno.ENOSPC, errno.EDQUOT) else "give a writable folder"
+    return f"cannot write {target}: {_reason(code)}; {remedy}"
+
+
+# errno values that say the place is not writable, not that the program is wrong.
+_USER_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM}
+
+
+def _errno_of(exc: BaseException) -> int | None:
+    """The errno of an OSError, or of the OS error a library's exception reports in its message ("(os error 28)")."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno
+    m = re.search(r"\(os error (\d+)\)", str(exc))
+    return int(m[1]) if m else None
+
+
+def _reason(code: int | OSError | None) -> str:
+    """What went wrong, in lower case: "read-only file system", "no space left on device"."""
+    if isinstance(code, OSError):
+        code = code.errno if code.errno is not None else (code.strerror or str(code))
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return "no space left on device"
+    text = os.strerror(code) if isinstance(code, int) else (str(code).strip().splitlines() or ["unknown error"])[0]
+    return text[:1].lower() + text[1:]
 
 
 class _Probe(Exception):
@@ -105,24 +238,30 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     lock = None
     try:
         with _terminate_on_signals():
+            # Locked under a name the sweep ignores, then renamed: another process's
+            # `remove_stale_partials` (a concurrent shard) never sees the temp created but unlocked.
+            fresh = tmp.with_name(f"{tmp.name}.new")
             try:
-                lock = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                lock = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 fcntl.flock(lock, fcntl.LOCK_EX)
+                os.rename(fresh, tmp)
             except OSError as exc:
-                raise Text2ASLError(f"cannot write {path}: {exc.strerror or exc}") from None
+                with contextlib.suppress(OSError):  # a read-only folder refuses the unlink too
+                    fresh.unlink(missing_ok=True)
+                raise Text2ASLError(os_error_sentence(exc, path) or f"cannot write {path}: {_reason(exc)}") from None
             yield tmp
             if _free_bytes(path) < _NEARLY_FULL:  # a writer subprocess (ffmpeg) may hit ENOSPC and still exit 0
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.replace(tmp, path)
     except _Probe:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         return
     except Text2ASLError:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     except Exception as exc:
         full = _disk_full(exc, path)  # before the temp is deleted, which frees space again
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         if full:
             raise Text2ASLError(f"cannot write {path}: no space left on device; free some space or write elsewhere") from None
         if isinstance(exc, OSError):  # imageio-ffmpeg's carries ffmpeg's whole command line: keep the first line
@@ -130,11 +269,51 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             raise Text2ASLError(f"cannot write {path}: {detail}") from None
         raise
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     finally:
         if lock is not None:
             os.close(lock)
+
+
+def _discard(path: Path) -> None:
+    """Delete a temp file or folder if it is there; on a read-only file system even asking fails, so that is quiet."""
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """Yield an empty hidden temp folder beside `path`; on success it replaces `path`, on any error it is deleted.
+
+    For outputs that are several files (a checkpoint, a saved model): a kill, a full disk or a
+    read-only folder never leaves a half-written folder, nor the temp.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    _discard(tmp)
+    try:
+        with _terminate_on_signals():
+            tmp.mkdir(parents=True)
+            yield tmp
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+    except Text2ASLError:
+        _discard(tmp)
+        raise
+    except Exception as exc:
+        _discard(tmp)
+        sentence = os_error_sentence(exc, path)
+        if sentence is None:
+            raise
+        raise Text2ASLError(sentence) from None
+    except BaseException:
+        _discard(tmp)
+        raise
 
 
 def remove_stale_partials(folder: Path, name: str | None = None) -> list[Path]:
@@ -168,10 +347,12 @@ def remove_stale_partials(folder: Path, name: str | None = None) -> list[Path]:
 
 
 def _disk_full(exc: BaseException, path: Path) -> bool:
-    """Whether a failed write was a full disk: ENOSPC itself, or a writer (ffmpeg: "Broken pipe") that died of it."""
+    """Whether a failed write was a full disk: ENOSPC itself (or wrapped by a library), or a writer (ffmpeg: "Broken pipe") that died of it."""
+    if _errno_of(exc) in (errno.ENOSPC, errno.EDQUOT):
+        return True
     if not isinstance(exc, OSError):  # a bug or a user error, whatever the free space
         return False
-    return exc.errno == errno.ENOSPC or _free_bytes(path) < _NEARLY_FULL
+    return _free_bytes(path) < _NEARLY_FULL
 
 
 def _free_bytes(path: Path) -> float:
@@ -210,6 +391,7 @@ def read_video(path: str | Path) -> tuple[Iterator[np.ndarray], dict]:
     has no count), duration (s, from the header) and codec.
     """
     import imageio_ffmpeg
+    import numpy as np
 
     path = Path(path)
     if not path.is_file():
@@ -261,9 +443,10 @@ def write_pose_stream(chunks: Iterable, path: str | Path, fps: float) -> Path:
     the confidences to a spool file beside it (a third of the size) that is appended at the end,
     and the frame count is patched in last.
     """
-    import shutil
     import struct
     import tempfile
+
+    import numpy as np
 
     from text2asl.poses.layout import pose_header
 

@@ -1,6 +1,7 @@
 """The lexicon track end to end: `translate(text)` -> glosses, coverage and poses; `save()` renders and writes."""
 from __future__ import annotations
 
+import bisect
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.lexicon import Lexicon, default_lexicons
 from text2asl.gloss_to_pose.lookup import SignPlan, TokenCoverage, Unit, plan_signs
 from text2asl.gloss_to_pose.nonmanual import carried_by_face, unit_spans
+from text2asl.gloss_to_pose.rhythm import assign_pauses
 from text2asl.gloss_to_pose.stitch import StitchConfig, Stitcher
 from text2asl.poses.layout import PoseArray, to_pose
 from text2asl.text_to_gloss.nonmanual import Span
@@ -113,26 +115,78 @@ def translate(
             raise Text2ASLError(f"nothing in {text[:60]!r} can be signed: it has no English words or numbers")
     opened = default_lexicons(lexicons, words=embedded_words)
     glosses_, sources, spans = result.glosses, result.sources, result.nonmanual if nonmanual else []
+    boundaries = result.boundaries
     if spans:
         keep, spans = carried_by_face(glosses_, spans, lambda g: any(lex.find(g) for lex in opened))
         glosses_, sources = [glosses_[i] for i in keep], [sources[i] for i in keep]
+        # A pause after a gloss left to the face falls after the last gloss still signed before it.
+        after = {b: bisect.bisect_right(keep, b) - 1 for b in boundaries}
+        boundaries = {after[b]: kind for b, kind in boundaries.items() if after[b] >= 0}
     plan = plan_signs(glosses_, sources, opened, Lexicon.embedded())
+    assign_pauses(plan.units, boundaries)
     if not plan.units:
         raise Text2ASLError("none of the glosses can be signed: they have no letters to fingerspell")
     config = config or StitchConfig()
     return Translation(text, result, plan, config, opened, Stitcher(config), unit_spans(spans, plan.coverage))
 
 
-def render_frames(translation: Translation, render=None) -> Iterator[np.ndarray]:
-    """(size, size, 3) uint8 RGB skeleton frames of a translation, streamed, with gloss captions."""
+CAPTION_MODES = ("gloss", "english", "both")
+
+
+def english_span(translation: Translation, unit: Unit) -> tuple[str, int, int]:
+    """(sentence, start, end): the English sentence a unit signs, and its word(s) in it ("" without text)."""
+    from text2asl.text_to_gloss.rules import sentence_ends
+
+    text, spans = translation.gloss.text, translation.gloss.source_spans[unit.span[0]:unit.span[1]]
+    if not text or not spans:
+        return "", 0, 0
+    start, end = min(a for a, _ in spans), max(b for _, b in spans)
+    ends = sentence_ends(text)
+    first = max([e for e in ends if e <= start], default=0)
+    last = min([e for e in ends if e >= end], default=len(text))
+    raw = "".join(" " if ch.isspace() else ch for ch in text[first:last])  # one line, offsets kept
+    lead = len(raw) - len(raw.lstrip())
+    return raw.strip(), start - first - lead, end - first - lead
+
+
+def captioned_chunks(translation: Translation, mode: str = "gloss") -> Iterator[tuple[PoseArray, list]]:
+    """`translation.chunks()` with captions as `mode` asks: "gloss" (strings, as the stitcher makes them),
+    "english" (a `Caption` with the English sentence, the word being signed highlighted) or "both"."""
+    if mode not in CAPTION_MODES:
+        raise ValueError(f"caption mode {mode!r}; expected one of {CAPTION_MODES}")
+    if mode == "gloss":
+        yield from translation.chunks()
+        return
+    from text2asl.pose_to_video.render import Caption
+
+    units = iter(translation.units)
+    unit = prev = None
+    english: dict[int, tuple[str, int, int]] = {}
+    for chunk, captions in translation.chunks():
+        if not chunk.meta.get("continued"):
+            prev, unit = unit, next(units)
+        half = chunk.meta.get("transition_frames", 0) // 2  # the stitcher's captions switch mid-transition
+        out = []
+        for i, gloss in enumerate(captions):
+            owner = prev if i < half and prev is not None else unit
+            if id(owner) not in english:
+                english[id(owner)] = english_span(translation, owner)
+            sentence, start, end = english[id(owner)]
+            out.append(Caption(gloss if mode == "both" or not sentence else "", sentence, start, end))
+        yield chunk, out
+
+
+def render_frames(translation: Translation, render=None, captions: str = "gloss") -> Iterator[np.ndarray]:
+    """(size, size, 3) uint8 RGB skeleton frames of a translation, streamed, captioned as `captions` says
+    (see `captioned_chunks`; `render.caption=False` draws none)."""
     from text2asl.pose_to_video.render import SkeletonRenderer
 
     # A generator: nothing (not even OpenCV's import) happens until the first frame is asked for,
     # so the writer can ask ffmpeg about its encoders meanwhile.
-    yield from SkeletonRenderer(render).render_stream(translation.chunks())
+    yield from SkeletonRenderer(render).render_stream(captioned_chunks(translation, captions))
 
 
-def save(translation: Translation, path: str | Path, render=None) -> Path:
+def save(translation: Translation, path: str | Path, render=None, captions: str = "gloss") -> Path:
     """Write `.mp4` (H.264), `.gif` or `.pose` by extension, atomically."""
     from text2asl.io import check_output_path, write_pose_stream
     from text2asl.pose_to_video.writer import FLAT_ENCODER, write_video
@@ -140,5 +194,5 @@ def save(translation: Translation, path: str | Path, render=None) -> Path:
     path = check_output_path(path)
     if path.suffix.lower() == ".pose":
         return write_pose_stream(translation.chunks(), path, translation.fps)
-    return write_video(render_frames(translation, render), path, translation.fps, encoder=FLAT_ENCODER,
+    return write_video(render_frames(translation, render, captions), path, translation.fps, encoder=FLAT_ENCODER,
                        repeats_unchanged=True)

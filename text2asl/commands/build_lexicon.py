@@ -29,12 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-per-gloss", type=COUNT, default=None, metavar="K",
                         help=f"keep the K best instances of each gloss, K in {COUNT.range_text} (default: all, ranked)")
     parser.add_argument("--overwrite", action="store_true", help="re-extract clips whose .pose already exists")
+    parser.add_argument("--shard", type=str, default=None, metavar="K/N",
+                        help="only extract shard K of N of the clips (split by a hash of the clip id) and write no "
+                             "index; once all N shards are done, run again without --shard to write the lexicon")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     from text2asl.extract.datasets import load_asl_citizen, load_labels, load_wlasl
-    from text2asl.extract.lexicon_builder import build_lexicon, select
+    from text2asl.extract.lexicon_builder import build_lexicon, extract_shard, select
+    from text2asl.extract.shards import Shard
 
     if args.labels is not None:
         dataset = load_labels(args.labels, args.videos)
@@ -45,9 +49,16 @@ def run(args: argparse.Namespace) -> int:
         dataset = load_wlasl(args.wlasl, args.videos)
     else:
         dataset = load_asl_citizen(args.asl_citizen, args.videos)
+    shard = Shard.parse(args.shard) if args.shard is not None else None
     glosses = args.glosses.split(",") if args.glosses else None
     dataset = select(dataset, glosses, args.limit_glosses)
     print(f"text2asl build-lexicon: {dataset.summary()}", file=sys.stderr)
+    if shard is not None:
+        batch = extract_shard(dataset, args.output, shard, workers=args.workers, overwrite=args.overwrite,
+                              progress=not args.quiet)
+        print(f"text2asl build-lexicon: shard {shard}: {batch.summary()}; once every shard is done, run the same "
+              f"command without --shard to write {args.output / 'index.csv'}", file=sys.stderr)
+        return 1 if batch.failures else 0
     report = build_lexicon(dataset, args.output, workers=args.workers, max_per_gloss=args.max_per_gloss,
                            overwrite=args.overwrite, progress=not args.quiet)
     print(f"text2asl build-lexicon: {report.summary()}", file=sys.stderr)

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diffusion-frames", type=Path, default=None, metavar="DIR",
                         help="generated videos of the diffusion track, one per gloss named <gloss>.mp4/.gif (with --held-out)")
     parser.add_argument("--diffusion-base", type=str, default=None, metavar="MODEL",
-                        help="diffusion track: base model (hub id, local folder, or 'tiny') generating each held-out gloss")
+                        help="diffusion track: base model (hub id, local folder, or 'tiny-asl', the shipped toy base) generating each held-out gloss")
     parser.add_argument("--diffusion-lora", type=Path, default=None, metavar="DIR", help="diffusion track: a train-lora output folder")
     parser.add_argument("--shared-data", type=Path, default=None, metavar="DIR",
                         help="real data folder (default: ../shared/data beside the checkout, or $TEXT2ASL_SHARED_DATA, when it exists)")

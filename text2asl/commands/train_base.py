@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from text2asl.diffusion.config import BASE_PRESETS, TINY_ASL, BaseTrainingConfig
-from text2asl.options import add_settings, settings_from_args
+from text2asl.commands.settings import add_settings, settings_from_args
 
 # The model's sizes are a preset's, not an option.
 _SPECIAL = {"arch"}

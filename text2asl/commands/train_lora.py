@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from text2asl.diffusion.config import PRESETS, LoraTrainingConfig, get_preset, preset_for
-from text2asl.options import add_settings, settings_from_args
+from text2asl.commands.settings import add_settings, settings_from_args
 
 # Fields with their own flag (or set by another option) rather than the generic --field-name one.
 _SPECIAL = {"base_model", "validation_prompts"}
@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{result.output_dir}: stopped by --max-minutes at step {result.global_step}/{result.max_train_steps}; "
               "rerun with --resume latest to continue")
     else:
-        print(f"{result.output_dir}: {result.global_step} steps, last loss {result.last_loss:.4f}; "
+        loss = "no step in this run" if result.last_loss is None else f"last loss {result.last_loss:.4f}"
+        print(f"{result.output_dir}: {result.global_step} steps, {loss}; "
               f"LoRA weights in {result.output_dir / 'pytorch_lora_weights.safetensors'}")
     return 0

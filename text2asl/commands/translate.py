@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from text2asl.options import number
+from text2asl.options import SPEED, number
 
 # Finite ranges for every numeric option, checked by argparse before any work starts.
 FPS = number(float, 0, 120, lo_open=True)
@@ -38,6 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=SIZE, default=512, help=f"square canvas size in pixels, in {SIZE.range_text} (default: %(default)s)")
     p.add_argument("--letter-hold", type=LETTER_HOLD, default=0.3, metavar="SECONDS",
                    help=f"how long each fingerspelled letter is held, in {LETTER_HOLD.range_text} (default: %(default)s)")
+    p.add_argument("--speed", type=SPEED, default=1.0,
+                   help=f"signing speed: 0.5 is half speed for learners; fingerspelled letters stay readable, in {SPEED.range_text} (default: %(default)s)")
+    p.add_argument("--caption", choices=["gloss", "english", "both"], default="gloss",
+                   help="what the caption shows: the gloss (default), the English sentence with the word being signed highlighted, or both")
     p.add_argument("--no-caption", action="store_true", help="do not print the gloss on the frames")
     p.add_argument("--no-hands-inset", action="store_true", help="do not draw the magnified hands")
     p.add_argument("--no-face-inset", action="store_true", help="do not draw the magnified face (brows and head shake)")
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.text is not None and args.glosses is not None:
         raise Text2ASLError("give either text or --glosses, not both")
     output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
-    config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold)
+    config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold, speed=args.speed)
     # The diffusion renderer draws no face: a negation must then be signed, not left to a head shake.
     translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon,
                             embedded_words=not args.no_embedded_words, config=config,
@@ -82,20 +86,29 @@ def run(args: argparse.Namespace) -> int:
         print("signed:", " ".join(translation.glosses))
         print(translation.summary())
     if args.renderer == "diffusion":
-        from text2asl.diffusion.generate import generation_config, render_glosses
+        from text2asl.diffusion.generate import generation_config, known_glosses, prompt_glosses, render_glosses
+        from text2asl.diffusion.model import use_cpu_threads
         from text2asl.pose_to_video.writer import write_video
 
         if output.suffix.lower() == ".pose":
             raise Text2ASLError("the diffusion renderer makes images, not poses: write .mp4 or .gif")
+        if args.speed != 1.0:
+            raise Text2ASLError("--speed works with the skeleton renderer only; the diffusion renderer times signs as recorded")
+        # Signs the model was trained on are prompted as themselves, not as a pose lexicon's spelling.
+        glosses = prompt_glosses(translation.gloss.glosses, known_glosses(args.base_model, args.lora))
+        if not args.quiet:
+            print("prompted:", " ".join(glosses))
+        use_cpu_threads()
         generation = generation_config(args.base_model, args.lora, fps=args.fps, size=args.size, seed=args.seed,
                                        lora_scale=args.lora_scale, num_inference_steps=args.steps,
                                        guidance_scale=args.guidance_scale)
-        frames = render_glosses(translation.glosses, args.base_model, args.lora, generation, progress=not args.quiet)
+        frames = render_glosses(glosses, args.base_model, args.lora, generation, progress=not args.quiet,
+                                captions=not args.no_caption)
         write_video(frames, output, args.fps)
     else:
         render = RenderConfig(size=args.size, caption=not args.no_caption, hands_inset=not args.no_hands_inset,
                               face_inset=not args.no_face_inset)
-        save(translation, output, render)
+        save(translation, output, render, captions=args.caption)
     if not args.quiet:
         print(f"wrote {output}")
     return 0

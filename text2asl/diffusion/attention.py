@@ -49,6 +49,22 @@ class WordHeatMap:
             ax.set_title(self.word)
         return ax
 
+    def plot_contrast(self, ax=None, octaves: float = 2.0, alpha: float = 0.6, title: bool = True):
+        """Draw a contrast map (`heat` a ratio to the usual, from `AttentionMaps.contrast`) over the image. Returns ax.
+
+        log2 of the ratio on a diverging colour map: red where the word takes more than its usual
+        share, blue less, white as usual; `octaves` (2: 4x more or less) saturates the colours.
+        """
+        import matplotlib.pyplot as plt
+
+        ax = ax or plt.gca()
+        ax.imshow(self.image)
+        ax.imshow(np.log2(np.maximum(self.heat, 2.0 ** -octaves)), cmap="coolwarm", alpha=alpha, vmin=-octaves, vmax=octaves)
+        ax.set_axis_off()
+        if title:
+            ax.set_title(self.word)
+        return ax
+
 
 @dataclass
 class AttentionMaps:
@@ -74,6 +90,18 @@ class AttentionMaps:
             if w.lower() == word.lower():
                 return WordHeatMap(w, self.heat[i], self.image)
         raise KeyError(f"{word!r} is not a word of {self.prompt!r} (words: {self.words})")
+
+    def contrast(self) -> list[WordHeatMap]:
+        """Per word, where it takes more of the words' attention than it usually does: heat (H, W), 1 = its usual share.
+
+        At each pixel a word's share of the attention that goes to words (start, end and padding
+        tokens left out), divided by that share's mean over the image. What every word has in common
+        divides out: the words together take more attention on the skeleton than on the white
+        background, so the raw maps of all words show the same skeleton. Draw with `plot_contrast`.
+        """
+        share = self.heat / np.maximum(self.heat.sum(0, keepdims=True), 1e-12)
+        usual = np.maximum(share.mean(axis=(1, 2), keepdims=True), 1e-12)
+        return [WordHeatMap(w, (s / u).astype(np.float32), self.image) for w, s, u in zip(self.words, share, usual)]
 
     def gloss(self) -> WordHeatMap:
         """The gloss of a dataset caption ('asl skeleton, HELLO, phase 3 of 8' -> HELLO), its sub-words summed."""

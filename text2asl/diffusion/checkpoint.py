@@ -13,12 +13,12 @@ with a note, for the newest checkpoint that reads intact.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 
 from text2asl.errors import Text2ASLError
+from text2asl.io import atomic_folder
 
 PREFIX = "checkpoint-"
 _NAME = re.compile(rf"^{PREFIX}(\d+)$")
@@ -128,14 +128,21 @@ def _join_optimizer(tensors: dict, meta: dict) -> dict:
 
 def save_checkpoint(run_dir: str | Path, step: int, epoch: int, model, optimizer, lr_scheduler, scaler=None,
                     total_limit: int | None = None, extra: dict | None = None) -> Path:
-    """Write checkpoint-`step` atomically; keep only the newest `total_limit` checkpoints. Returns its path."""
-    from safetensors.torch import save_file
-
+    """Write checkpoint-`step` atomically (`io.atomic_folder`); keep only the newest `total_limit` checkpoints. Returns its path."""
     run_dir = Path(run_dir)
     final = run_dir / f"{PREFIX}{step}"
-    tmp = run_dir / f".{PREFIX}{step}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with atomic_folder(final) as tmp:
+        _write_checkpoint(tmp, step, epoch, model, optimizer, lr_scheduler, scaler, extra)
+    if total_limit:
+        for old in checkpoints(run_dir)[:-total_limit]:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _write_checkpoint(tmp: Path, step: int, epoch: int, model, optimizer, lr_scheduler, scaler, extra: dict | None) -> None:
+    """The files of one checkpoint, into the (temp) folder `tmp`."""
+    from safetensors.torch import save_file
+
     weights = {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad}
     save_file(weights, str(tmp / "weights.safetensors"))
     opt_tensors, opt_meta = _split_optimizer(optimizer.state_dict())
@@ -149,13 +156,6 @@ def save_checkpoint(run_dir: str | Path, step: int, epoch: int, model, optimizer
         **(extra or {}),
     }
     (tmp / "state.json").write_text(json.dumps(state, indent=1, default=float))
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    if total_limit:
-        for old in checkpoints(run_dir)[:-total_limit]:
-            shutil.rmtree(old, ignore_errors=True)
-    return final
 
 
 def load_checkpoint(path: str | Path, model, optimizer, lr_scheduler, scaler=None) -> dict:
@@ -166,6 +166,12 @@ def load_checkpoint(path: str | Path, model, optimizer, lr_scheduler, scaler=Non
     state, weights, opt_tensors = read_checkpoint(path)
     params = dict(model.named_parameters())
     mismatched = [n for n, t in weights.items() if n not in params or params[n].shape != t.shape]
+    tokens = "text_encoder.embeddings.token_embedding.weight"  # trained only with --token-learning-rate
+    if mismatched and (tokens in weights) != any(n.startswith("text_encoder.") for n in params):
+        trained, fix = (("also trained", "give --token-learning-rate again") if tokens in weights
+                        else ("did not train", "drop --token-learning-rate"))
+        raise Text2ASLError(f"checkpoint {path} {trained} the gloss tokens' embeddings; to resume it, {fix} "
+                            "(or start a new output folder)")
     if mismatched:
         raise Text2ASLError(
             f"checkpoint {path} does not fit this model ({len(mismatched)} tensors differ, e.g. {mismatched[0]}); "

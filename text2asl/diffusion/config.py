@@ -2,7 +2,7 @@
 
 Every numeric setting of either training dataclass has its valid range in one table (RANGES), every
 choice its values in CHOICES; both dataclasses check themselves against them, and the two
-commands derive their options from them (`text2asl.options.add_settings`). GenerationConfig's
+commands derive their options from them (`text2asl.commands.settings.add_settings`). GenerationConfig's
 ranges (GENERATION_RANGES) reuse RANGES' entries where a setting is the same.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Skeleton-image datasets for diffusion training: lexicon signs -> captioned keyframes in the imagefolder layout.
+"""Skeleton-image datasets for diffusion: lexicon signs -> captioned keyframes in the imagefolder layout, and back.
 
     DIR/metadata.jsonl   {"file_name": "HELLO/0_phase3.png", "text": "asl skeleton, HELLO, phase 3 of 8",
                           "hands": [[x0, y0, x1, y1], ...], ...}
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from text2asl.diffusion.caption import CAPTION, caption, gloss_token
+from text2asl.diffusion.caption import CAPTION, caption, gloss_token, parse_caption
 from text2asl.errors import Text2ASLError
 
 METADATA = "metadata.jsonl"
@@ -113,7 +113,7 @@ def make_dataset(
 
     from text2asl.gloss_to_pose.lexicon import Lexicon
     from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
-    from text2asl.io import atomic_path
+    from text2asl.io import atomic_path, make_folder, refuse_escaping_links
 
     if not lexicons:
         raise Text2ASLError("no lexicon given; pass at least one --lexicon DIR (a folder with index.csv)")
@@ -138,7 +138,7 @@ def make_dataset(
     entries = [(lex, e) for lex in opened for e in lex.entries]
     if not entries:
         raise Text2ASLError(f"the lexicons {', '.join(str(lex.path) for lex in opened)} hold no signs")
-    output_dir.mkdir(parents=True, exist_ok=True)
+    refuse_escaping_links(make_folder(output_dir, "dataset folder"), "dataset folder")
     renderer = SkeletonRenderer(render)
     rows: list[dict] = []
     durations: dict[str, list[float]] = {}
@@ -153,7 +153,7 @@ def make_dataset(
             name = f"{_safe_name(gloss)}/{instance}_phase{phase}.png"
             target = output_dir / name
             if not target.is_file():
-                target.parent.mkdir(parents=True, exist_ok=True)
+                make_folder(target.parent, "dataset folder")
                 _save_png(renderer.frame(arr.xyz[t], arr.conf[t]), target)
             rows.append({
                 "file_name": name, "text": caption(gloss, phase, n_phases), "gloss": gloss, "phase": phase,
@@ -342,3 +342,58 @@ def tokenize(tokenizer, prompts: Iterable[str]):
         list(prompts), padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt"
     ).input_ids
 
+
+def skeleton_dataset(lexicons: Sequence, output_dir: str | Path, resolution: int, n_phases: int,
+                     glosses: Sequence[str] | None = None, n_examples: int | None = None, progress: bool = False) -> Path:
+    """`make_dataset` over whole `lexicons`, or over just some signs of the first one; returns the dataset folder.
+
+    glosses: the signs to keep; n_examples (without glosses): keep `example_glosses(lexicons[0], n_examples)`.
+    The sub-lexicon of kept signs is written beside the dataset, as `<output_dir>-lexicon`.
+    """
+    from text2asl.gloss_to_pose.sublexicon import example_glosses, sub_lexicon
+
+    output_dir = Path(output_dir)
+    if glosses is None and n_examples:
+        glosses = example_glosses(lexicons[0], n_examples)
+    if glosses:
+        sources = [sub_lexicon(lexicons[0], glosses, output_dir.with_name(output_dir.name + "-lexicon"))]
+    else:
+        sources = [lex.path for lex in lexicons]
+    return make_dataset(sources, output_dir, resolution=resolution, n_phases=n_phases, progress=progress)
+
+
+def gloss_keyframes(data_dir: str | Path, glosses: Sequence[str] | None = None,
+                    resolution: int | None = None) -> dict[str, np.ndarray]:
+    """{gloss: (n_phases, R, R, 3) uint8 RGB} of a skeleton dataset: each gloss's first instance, phases in order.
+
+    glosses: which glosses (None: all, in dataset order); resolution: R (None: the dataset's own).
+    """
+    data_dir = Path(data_dir)
+    rows = read_metadata(data_dir)
+    resolution = resolution or read_info(data_dir).get("resolution")
+    first: dict[str, dict[int, Path]] = {}
+    for row in rows:
+        parsed = parse_caption(row["text"])
+        gloss = row.get("gloss") or (parsed[0] if parsed else None)
+        phase = row.get("phase") or (parsed[1] if parsed else None)
+        if gloss is None or phase is None:
+            continue
+        phases = first.setdefault(gloss, {})
+        phases.setdefault(int(phase), data_dir / row["file_name"])  # later instances repeat phases: skip them
+    chosen = list(first) if glosses is None else [gloss_token(g) for g in glosses]
+    unknown = [g for g in chosen if g not in first]
+    if unknown:
+        raise Text2ASLError(f"dataset {data_dir} has no images of {', '.join(unknown)}; it has {', '.join(list(first)[:12])}")
+    out = {}
+    for gloss in chosen:
+        paths = [first[gloss][k] for k in sorted(first[gloss])]
+        images = [load_image(p, resolution) if resolution else _read_rgb(p) for p in paths]
+        out[gloss] = np.stack(images)
+    return out
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))

@@ -1,4 +1,4 @@
-"""Small real fixtures for tests, notebooks' SMOKE mode and benchmarks: an alphabet dataset and a saved tiny base.
+"""Small real fixtures for the tests and benchmarks/bench_lora_step.py: an alphabet dataset and a saved smoke-size base.
 
 Both are made from what every install ships (the embedded ASL alphabet), in seconds on a CPU.
 """

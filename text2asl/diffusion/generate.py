@@ -106,6 +106,10 @@ def generate_keyframes(pipe, glosses: Sequence[str], config: GenerationConfig | 
         latents = noise.repeat(len(chunk), 1, 1, 1).to(pipe.device, pipe.unet.dtype)
         out = pipe([p for _, p in chunk], latents=latents, num_inference_steps=config.num_inference_steps,
                    guidance_scale=config.guidance_scale, height=resolution, width=resolution, output_type="np").images
+        broken = sorted({glosses[i] for (i, _), image in zip(chunk, out) if not np.isfinite(image).all()})
+        if broken:  # NaN would become black frames in a video that looks made
+            raise Text2ASLError(f"the diffusion model drew NaN pixels for {', '.join(broken)}: its weights overflow; "
+                                "retrain the LoRA (or remove its token_embeddings.safetensors), or check the base model")
         images.extend((np.clip(out, 0, 1) * 255).round().astype(np.uint8))
         finished = (start + len(chunk)) // n_phases
         bar.update(finished - done)
@@ -156,7 +160,7 @@ def _resize(frames: np.ndarray, size: int) -> np.ndarray:
 
 def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | Path | None,
                    config: GenerationConfig | None = None, device: str | None = None,
-                   progress: bool = True) -> Iterator[np.ndarray]:
+                   progress: bool = True, captions: bool = False) -> Iterator[np.ndarray]:
     """Skeleton video frames ((size, size, 3) uint8 RGB at `config.fps`) for `glosses`, drawn by the diffusion model.
 
     base_model: hub id, local diffusers folder, or 'tiny-asl' (the shipped toy base); None: the base the
@@ -166,13 +170,14 @@ def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | P
     `train-base` gives them (its train_base.json).
     config None: the model's own settings, `generation_config(base_model, lora_dir)`; to change a few,
     pass `generation_config(base_model, lora_dir, num_inference_steps=10, ...)`.
+    captions: draw each sign's gloss on its frames (`caption_frames`).
     """
     if not glosses:
         return
     info = training_info(lora_dir) if lora_dir is not None else {}
     base_model = base_model or info.get("base_model") or SD_V1_4
     made = base_info(base_model)
-    known = info.get("glosses") or made.get("glosses") or dict.fromkeys(made.get("training_glosses", []), {})
+    known = _known(info, made)
     config = config or generation_config(base_model, lora_dir)
     if not progress:
         hide_library_progress_bars()
@@ -186,4 +191,51 @@ def render_glosses(glosses: list[str], base_model: str | None, lora_dir: str | P
     durations = [config.seconds_per_sign or float((known.get(g) or {}).get("duration_s") or DEFAULT_SECONDS_PER_SIGN)
                  for g in expanded]
     keyframes = generate_keyframes(pipe, expanded, config, progress=progress)
-    yield from interpolate_keyframes([_resize(k, config.size) for k in keyframes], durations, config.fps)
+    frames = interpolate_keyframes([_resize(k, config.size) for k in keyframes], durations, config.fps)
+    yield from caption_frames(frames, expanded, durations, config.fps) if captions else frames
+
+
+def _known(info: dict, made: dict) -> dict:
+    """{gloss: record} the LoRA run (`info`), else the base (`made`), was trained on."""
+    return info.get("glosses") or made.get("glosses") or dict.fromkeys(made.get("training_glosses", []), {})
+
+
+def known_glosses(base_model: str | None, lora_dir: str | Path | None = None) -> dict:
+    """The glosses `render_glosses(..., base_model, lora_dir)` knows: {gloss: record}, empty when unknown."""
+    info = training_info(lora_dir) if lora_dir is not None else {}
+    return _known(info, base_info(base_model or info.get("base_model") or SD_V1_4))
+
+
+def prompt_glosses(glosses: Sequence[str], known: dict | set, max_words: int = 3) -> list[str]:
+    """Glosses from text (HELLO THANK YOU) as the model knows them (HELLO THANK-YOU), whatever a pose lexicon says.
+
+    The longest run of up to `max_words` glosses that the model was trained on becomes that gloss;
+    the rest stay as they are, and `expand_glosses` spells them with the letters it knows.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(glosses):
+        for n in range(min(max_words, len(glosses) - i), 0, -1):
+            token = gloss_token(" ".join(glosses[i:i + n]))
+            if n == 1 or token in known:
+                out.append(token if token in known else glosses[i])
+                i += n
+                break
+    return out
+
+
+def caption_frames(frames: Iterator[np.ndarray], labels: Sequence[str], durations: Sequence[float],
+                   fps: float) -> Iterator[np.ndarray]:
+    """`frames` (a timeline of signs `labels`, `durations[i]` seconds each) with each sign's gloss drawn
+    on top, as the lexicon track captions its frames."""
+    from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer
+
+    ends = np.cumsum(durations)
+    renderer = None
+    for j, frame in enumerate(frames):
+        if renderer is None:
+            renderer = SkeletonRenderer(RenderConfig(size=frame.shape[0], hands_inset=False))
+        i = min(int(np.searchsorted(ends, (j + 0.5) / fps)), len(labels) - 1)
+        out = frame.copy()
+        renderer.draw_caption(out, labels[i])
+        yield out

@@ -86,6 +86,10 @@ def check_base_model(base_model: str) -> tuple[str, bool]:
                 f"base model folder {base_model} does not exist; pass a diffusers folder (model_index.json, unet/, "
                 "vae/, text_encoder/, tokenizer/) or a hub id such as CompVis/stable-diffusion-v1-4"
             )
+        if not (path / "unet" / "config.json").is_file() and (path / LORA_WEIGHTS).is_file():
+            trained_on = training_info(path).get("base_model")
+            raise Text2ASLError(f"{base_model} is a LoRA run folder (made by train-lora), not a base model; give the base "
+                                f"it was trained on{f' ({trained_on})' if trained_on else ''} as --base-model")
         if not (path / "unet" / "config.json").is_file():
             raise Text2ASLError(
                 f"base model folder {base_model} has no UNet (unet/config.json is missing); point --base-model "
@@ -239,6 +243,13 @@ def load_token_embeddings(pipe, path: str | Path) -> list[str]:
                                 f"tokenizer and {weight.shape[1]}-dimensional embeddings; use the base the LoRA was trained on")
         if not torch.isfinite(vec).all():
             raise Text2ASLError(f"{path} holds NaN or inf for {name!r}; retrain the LoRA")
+    # Trained embeddings stay near the base's own; far larger ones overflow the text encoder into NaN images.
+    limit = 100 * float(weight.detach().norm(dim=1).max())
+    for name, vec in vectors.items():
+        norm = float(vec.double().norm())
+        if not norm <= limit:
+            raise Text2ASLError(f"{path} holds an embedding of norm {norm:.3g} for {name!r}, over 100 times the base "
+                                "model's largest; retrain the LoRA, or delete the file to use the LoRA alone")
     with torch.no_grad():
         for name, vec in vectors.items():
             weight[tok.convert_tokens_to_ids(name)] = vec.to(weight.device, weight.dtype)
@@ -308,3 +319,20 @@ def seeded_generator(seed: int):
     import torch
 
     return torch.Generator().manual_seed(int(seed))
+
+
+# Torch CPU threads for generation. On the shared 2-core machine one thread was fastest whether or not
+# another process was busy (README: "Diffusion on a shared CPU"); two threads fight each other and
+# the other process for the same cores.
+CPU_THREADS = 1
+
+
+def use_cpu_threads(threads: int | None = CPU_THREADS) -> int:
+    """Set torch's CPU threads to `threads` (default `CPU_THREADS`) unless OMP_NUM_THREADS chose already; returns the count."""
+    import os
+
+    import torch
+
+    if threads and not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(threads))
+    return torch.get_num_threads()

@@ -5,8 +5,6 @@ Both trainers import these from here, so neither imports the other (see objectiv
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -49,13 +47,11 @@ class LossLog:
 
 
 def save_folder_atomically(save: Callable[[Path], object], folder: Path) -> None:
-    """Call `save(tmp)` and rename tmp to `folder`, so a kill never leaves a half-written folder."""
-    tmp = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save(tmp)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    """Call `save(tmp)` and rename tmp to `folder` (`io.atomic_folder`): a kill or a full disk never leaves a half-written folder."""
+    from text2asl.io import atomic_folder
+
+    with atomic_folder(folder) as tmp:
+        save(tmp)
 
 
 def any_process(accelerator, flag: bool) -> bool:

@@ -48,6 +48,7 @@ from text2asl.diffusion.model import BASE_INFO
 from text2asl.diffusion.objective import diffusion_loss, sample_generators, sample_latents, step_generator
 from text2asl.diffusion.runlog import LOSS_LOG, LossLog, any_process, save_folder_atomically
 from text2asl.errors import Text2ASLError
+from text2asl.io import make_folder, refuse_escaping_links
 
 MODEL_SUBDIR = "model"
 VAE_SUBDIR = "stage-vae"
@@ -187,7 +188,7 @@ class BaseTrainer:
         self.pipe = pipe if pipe is not None else self._random_pipeline(captions)
         self.data_dir = self.out / DATASET_SUBDIR
         if acc.is_main_process:
-            self.out.mkdir(parents=True, exist_ok=True)
+            refuse_escaping_links(make_folder(self.out, "run folder"), "run folder")
             self._make_dataset()
             self._vae_stage(from_scratch=pipe is None)
         acc.wait_for_everyone()
@@ -204,7 +205,7 @@ class BaseTrainer:
 
     def _make_dataset(self) -> None:
         """The training keyframes of every lexicon sign but the held-out ones, in OUT/dataset (main process)."""
-        from text2asl.diffusion.selection import sub_lexicon
+        from text2asl.gloss_to_pose.sublexicon import sub_lexicon
 
         c = self.config
         make_dataset([sub_lexicon(self.lexicon, self.train_glosses, self.out / "lexicon")], self.data_dir,

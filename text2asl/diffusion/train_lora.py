@@ -24,6 +24,7 @@ diverged-checkpoint-N, so `--resume latest --learning-rate LOWER` starts from a 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -42,6 +43,7 @@ from text2asl.diffusion.model import (LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_I
 from text2asl.diffusion.objective import diffusion_loss, encode_batch, sample_generators
 from text2asl.diffusion.runlog import LOSS_LOG, LossLog, any_process
 from text2asl.errors import Text2ASLError
+from text2asl.io import make_folder, refuse_escaping_links
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 
@@ -100,7 +102,7 @@ class LoraTrainer:
             cpu=not on_gpu,
         )
         self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(acc.mixed_precision, torch.float32)
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        refuse_escaping_links(make_folder(self.output_dir, "run folder"), "run folder")
         self.base_path = resolve_base_model(c.base_model)
 
         self.base = base = load_base_model(self.base_path, dtype=self.weight_dtype)
@@ -196,6 +198,11 @@ class LoraTrainer:
             state = ckpt.load_checkpoint(ckpt.intact_checkpoint(self.output_dir, resume, note=self._note),
                                          self._trained_modules(), self.optimizer, self.lr_scheduler, acc.scaler)
             global_step = state["step"]
+            if global_step >= self.max_train_steps:  # a finished run: the loop below would train one step more
+                self._note(f"train-lora: {Path(resume).name} already reached step {global_step} of "
+                           f"{self.max_train_steps}; nothing left to train (raise --max-train-steps to train on)")
+                self.save_lora(global_step)
+                return TrainResult(self.output_dir, global_step, self.max_train_steps, "done", None)
             self._keep_learning_rate()
         log = LossLog(self.output_dir / LOSS_LOG, global_step, enabled=acc.is_main_process)
         bar = tqdm(total=self.max_train_steps, initial=global_step, desc="train-lora", unit="step",
@@ -399,7 +406,7 @@ class LoraTrainer:
                                    height=self.config.resolution, width=self.config.resolution,
                                    output_type="np").images[0])
         folder = self.output_dir / "validation"
-        folder.mkdir(exist_ok=True)
+        make_folder(folder, "run folder")
         path = folder / f"step-{step:06d}_epoch-{epoch + 1:03d}.png"
         Image.fromarray((np.concatenate(images, axis=1) * 255).round().astype(np.uint8)).save(path)
         (folder / "prompts.txt").write_text("\n".join(self.validation_prompts()) + "\n")
@@ -415,6 +422,15 @@ def train_lora(config: LoraTrainingConfig, data_dir: str | Path, output_dir: str
     """
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise Text2ASLError(f"-o {output_dir} is a file, not a run folder; give a new or existing folder")
+    if Path(output_dir).is_dir():  # before any model loads: nothing of this run may be written through a link
+        refuse_escaping_links(output_dir, "run folder")
     if resume:
         resume = str(ckpt.intact_checkpoint(output_dir, resume, note=lambda line: print(line, file=sys.stderr)).resolve())
-    return LoraTrainer(config, data_dir, output_dir, progress=progress).train(resume=resume)
+    trainer = LoraTrainer(config, data_dir, output_dir, progress=progress)
+    try:
+        return trainer.train(resume=resume)
+    except BaseException:
+        if not resume and not ckpt.checkpoints(output_dir):  # nothing to resume from: the steps' log alone is no result
+            with contextlib.suppress(OSError):
+                (Path(output_dir) / LOSS_LOG).unlink()
+        raise

@@ -131,6 +131,9 @@ def _frame_shape(pred: Sign, ref: Sign, size: int) -> tuple[int, int]:
     if not shapes:
         return size, size
     source, (h, w) = next(iter(shapes.items()))
+    if h != w and ref.frames is not None and pred.pose is not None:  # a camera recording, not a rendered skeleton
+        raise Text2ASLError(f"--ref {source} is a {w}x{h} video, not a rendered skeleton: give --extract-ref to compare "
+                            "the poses extracted from it with --pred")
     if h != w and (pred.pose is not None or ref.pose is not None):
         raise Text2ASLError(f"{source} is {w}x{h}; a .pose is compared with square videos only, so render the video square")
     return h, w
@@ -191,28 +194,24 @@ def pairing_text(result: PairResult, limit: int = 24) -> str:
 
 def table(results: list[PairResult]) -> str:
     """Markdown: one line per pair, and mean ± std over pairs when there are several."""
-    from text2asl.evaluation.report import METRICS
+    from text2asl.evaluation.report import METRICS, markdown_table
 
     names = [METRICS[m].title for m in ("ssim", "psnr", "dtw_mje")]
-    lines = ["| gloss | frames (pred / ref) | " + " | ".join(names) + " | pairing |", "|---|---:|---:|---:|---:|---|"]
-    for r in results:
-        cells = [METRICS["ssim"].one(r.scores.mean_ssim), METRICS["psnr"].one(r.scores.mean_psnr), METRICS["dtw_mje"].one(r.dtw_mje)]
-        lines.append(f"| {r.gloss} | {r.n_prediction} / {r.n_reference} | "
-                     + " | ".join(cells) + f" | {r.pairing} |")
+    lines = [[r.gloss, f"{r.n_prediction} / {r.n_reference}", METRICS["ssim"].one(r.scores.mean_ssim),
+              METRICS["psnr"].one(r.scores.mean_psnr), METRICS["dtw_mje"].one(r.dtw_mje), r.pairing] for r in results]
     if len(results) > 1:
         cells = [METRICS[m].spread(v) for m, v in (("ssim", [r.scores.mean_ssim for r in results]),
                                                    ("psnr", [r.scores.mean_psnr for r in results]),
                                                    ("dtw_mje", [r.dtw_mje for r in results]))]
-        lines.append(f"| mean ± std ({len(results)} signs) | | " + " | ".join(cells) + " | |")
-    return "\n".join(lines)
+        lines.append([f"mean ± std ({len(results)} signs)", "", *cells, ""])
+    return markdown_table(["gloss", "frames (pred / ref)", *names, "pairing"], lines, align="lrrrrl")
 
 
 def write_outputs(results: list[PairResult], out_dir: str | Path) -> list[Path]:
     """pairs.csv (one line per pair), frames.csv (one line per reference frame) and <gloss>.png side by side, atomically."""
-    from text2asl.io import atomic_path
+    from text2asl.io import atomic_path, make_folder
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(out_dir, "results folder")
     with atomic_path(out / "pairs.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(PAIR_COLUMNS)

@@ -32,6 +32,16 @@ from text2asl.poses.layout import PoseArray
 # The fresh-clone evaluation the README's table shows: `text2asl evaluate -o DIR --no-shared-data --size 128`.
 README_SETTINGS = {"size": 128, "align": "dtw"}
 REAL_VIDEOS_SUITE = "real-videos vs asl-app-lexicon"
+ALPHABET_SUITE = "alphabet"
+
+# The systems' names, as the rows, tables and plots show them.
+NOISY_COPY = "copy + noise 0.05 sw"  # the reference itself, each joint moved by 0.05 shoulder widths
+SLOWER_COPY = "copy, 1.5x slower"
+OTHER_LETTER = "baseline: other letter"
+STILL_POSE = "baseline: static mean pose"
+OTHER_SIGNER = "baseline: other signer"
+POSE_TRACK = "pose track (lexicon)"
+DIFFUSION_TRACK = "diffusion track"
 
 
 @dataclass
@@ -125,16 +135,16 @@ def embedded_suite(other_signer_lexicon=None, seed: int = 0) -> Suite:
 
     lex = Lexicon.embedded()
     refs = [(e.gloss, lex.load(e)) for e in lex.entries]
-    suite = Suite("alphabet", refs)
-    suite.poses["copy + noise 0.05 sw"] = {g: baselines.perturbed(a, 0.05, 0.1, seed + i) for i, (g, a) in enumerate(refs)}
-    suite.poses["copy, 1.5x slower"] = {g: baselines.retimed(a, 1.5) for g, a in refs}
-    suite.poses["baseline: other letter"] = {g: baselines.different_gloss(g, refs)[1] for g, _ in refs}
+    suite = Suite(ALPHABET_SUITE, refs)
+    suite.poses[NOISY_COPY] = {g: baselines.perturbed(a, 0.05, 0.1, seed + i) for i, (g, a) in enumerate(refs)}
+    suite.poses[SLOWER_COPY] = {g: baselines.retimed(a, 1.5) for g, a in refs}
+    suite.poses[OTHER_LETTER] = {g: baselines.different_gloss(g, refs)[1] for g, _ in refs}
     mean_length = int(round(np.mean([len(a) for _, a in refs])))
     still = baselines.static_mean_pose([a for _, a in refs], mean_length, refs[0][1].fps)
-    suite.poses["baseline: static mean pose"] = {g: still for g, _ in refs}
+    suite.poses[STILL_POSE] = {g: still for g, _ in refs}
     if other_signer_lexicon is not None:
         other = {g: baselines.other_signer(g, other_signer_lexicon) for g, _ in refs}
-        suite.poses["baseline: other signer"] = {g: a for g, a in other.items() if a is not None}
+        suite.poses[OTHER_SIGNER] = {g: a for g, a in other.items() if a is not None}
     else:
         suite.notes.append("baseline 'other signer' needs a second ASL lexicon (e.g. ../shared/data/asl-app-lexicon)")
     return suite
@@ -159,13 +169,13 @@ def held_out_suite(held_out, training, name: str = "held-out", pose_track: bool 
         suite.notes.append(f"{held_out.name} and {training.name} share no gloss")
         return suite
     if pose_track:
-        suite.poses["pose track (lexicon)"] = {g: _pose_track(g, training) for g, _ in refs}
-    suite.poses["baseline: other signer"] = {g: baselines.other_signer(g, training) for g, _ in refs}
+        suite.poses[POSE_TRACK] = {g: _pose_track(g, training) for g, _ in refs}
+    suite.poses[OTHER_SIGNER] = {g: baselines.other_signer(g, training) for g, _ in refs}
     train_signs = [training.load(e) for e in training.entries]
     still = baselines.static_mean_pose(train_signs, int(round(np.mean([len(a) for _, a in refs]))), refs[0][1].fps)
-    suite.poses["baseline: static mean pose"] = {g: still for g, _ in refs}
+    suite.poses[STILL_POSE] = {g: still for g, _ in refs}
     if diffusion is not None:
-        suite.frames["diffusion track"] = {g: diffusion(g) for g, _ in refs}
+        suite.frames[DIFFUSION_TRACK] = {g: diffusion(g) for g, _ in refs}
     return suite
 
 

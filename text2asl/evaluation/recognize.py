@@ -281,13 +281,15 @@ class Recognizer:
     """
 
     def __init__(self, references: Sequence[tuple[str, PoseArray]], config: FeatureConfig = FeatureConfig(), naive: bool = False):
-        if not references:
-            raise ValueError("the recogniser needs at least one reference sign")
         self.config, self.naive = config, naive
-        self.glosses = [g for g, _ in references]
-        self.templates = [self.featurize(a) for _, a in references]
-        # A two-handed reference may be read with either hand leading (see `distances`).
-        self.variants = [self._readings(a, t) for (_, a), t in zip(references, self.templates)]
+        self.glosses, self.templates, self.variants = [], [], []
+        for gloss, arr in references:  # one sign at a time: `from_lexicon` loads them lazily
+            self.glosses.append(gloss)
+            self.templates.append(self.featurize(arr))
+            # A two-handed reference may be read with either hand leading (see `distances`).
+            self.variants.append(self._readings(arr, self.templates[-1]))
+        if not self.templates:
+            raise ValueError("the recogniser needs at least one reference sign")
         self.scales = {} if naive else self._group_scales()
 
     def featurize(self, arr: PoseArray):
@@ -299,9 +301,11 @@ class Recognizer:
         from dtaidistance import dtw_ndim
 
         n, scales = len(self.templates), {}
-        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-        if len(pairs) > max_pairs:  # a fixed sample: the same references always give the same scales
-            pairs = [pairs[k] for k in np.random.default_rng(0).choice(len(pairs), max_pairs, replace=False)]
+        total = n * (n - 1) // 2
+        if total > max_pairs:  # a fixed sample: the same references always give the same scales
+            pairs = _nth_pairs(n, np.random.default_rng(0).choice(total, max_pairs, replace=False))
+        else:
+            pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
         for g, wt in self.config.weights.items():
             d = [dtw_ndim.distance_fast(self.templates[i][g], self.templates[j][g], window=self.config.window, psi=self.config.psi)
                  for i, j in pairs if wt > 0 and g in self.templates[i] and g in self.templates[j]]
@@ -387,7 +391,14 @@ class Recognizer:
         from text2asl.gloss_to_pose.lexicon import Lexicon
 
         lex = path if hasattr(path, "entries") else Lexicon(path)
-        return cls([(e.gloss, lex.load(e)) for e in lex.entries], config, naive)
+        return cls(((e.gloss, lex.load(e)) for e in lex.entries), config, naive)
+
+
+def _nth_pairs(n: int, ks: np.ndarray) -> list[tuple[int, int]]:
+    """The pairs (i, j), i < j < n, at positions `ks` of their row-major list, without building the list (n² pairs)."""
+    starts = np.cumsum([0] + [n - 1 - i for i in range(n - 1)])  # position of (i, i + 1)
+    rows = np.searchsorted(starts, ks, side="right") - 1
+    return [(int(i), int(i + 1 + k - starts[i])) for i, k in zip(rows, ks)]
 
 
 def top_k_accuracy(matches: Sequence[Match], truths: Sequence[str], k: int) -> float:

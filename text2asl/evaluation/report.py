@@ -1,4 +1,4 @@
-"""Evaluation output: a tidy CSV, a markdown summary table, and matplotlib plots (helpers take `ax=`).
+"""Evaluation output: a tidy CSV, markdown tables (`markdown_table`, the summary), and matplotlib plots (helpers take `ax=`).
 
 Rows are dicts `{suite, system, gloss, metric, value[, frame]}`: one measurement each, so any
 other table or plot can be made from the CSV with a group-by.
@@ -54,6 +54,27 @@ METRICS = {m.key: m for m in (
 SUMMARY = ("dtw_mje", "ssim", "psnr", "top1", "top5")
 
 
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence], align: str | None = None) -> str:
+    """A markdown table: `header` cells, then one line per row (each cell written with `str`).
+
+    align: one letter per column, 'l' (left) or 'r' (right); default: the first column left, the rest
+    right (a label, then numbers). A '|' inside a cell is escaped, so a cell never splits a column.
+    """
+    header = [str(h) for h in header]
+    align = align or "l" + "r" * (len(header) - 1)
+    if len(align) != len(header) or set(align) - {"l", "r"}:
+        raise ValueError(f"align {align!r} must give 'l' or 'r' for each of the {len(header)} columns")
+
+    def line(cells) -> str:
+        cells = [str(c).replace("|", "\\|") for c in cells]
+        if len(cells) != len(header):
+            raise ValueError(f"a row has {len(cells)} cells for {len(header)} columns: {cells}")
+        return "| " + " | ".join(cells) + " |"
+
+    rule = "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
 def write_csv(rows: Iterable[dict], path: str | Path) -> Path:
     """Write tidy rows to `path` atomically (never a partial file)."""
     from text2asl.io import atomic_path
@@ -83,11 +104,9 @@ def summary_table(rows: Sequence[dict]) -> str:
         present = [METRICS[m] for m in SUMMARY if any(r["suite"] == suite and r["metric"] == m for r in rows)]
         n_glosses = len(_ordered(r["gloss"] for r in rows if r["suite"] == suite))
         out.append(f"### {suite} ({n_glosses} glosses)\n")
-        out.append("| system | " + " | ".join(m.title for m in present) + " |")
-        out.append("|---|" + "---:|" * len(present))
-        for system in systems:
-            cells = [m.spread(_values(rows, suite, system, m.key)) for m in present]
-            out.append(f"| {system} | " + " | ".join(cells) + " |")
+        out.append(markdown_table(["system"] + [m.title for m in present],
+                                  [[system] + [m.spread(_values(rows, suite, system, m.key)) for m in present]
+                                   for system in systems]))
         out.append("")
     return "\n".join(out)
 
@@ -141,10 +160,10 @@ def write_report(rows: Sequence[dict], out_dir: str | Path, notes: Sequence[str]
     matplotlib.use("Agg")  # files only: no display needed on servers and CI
     import matplotlib.pyplot as plt
 
-    from text2asl.io import atomic_path
+    from text2asl.io import atomic_path, make_folder
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out, "results folder")
     paths = {"csv": write_csv(rows, out / "results.csv")}
     text = "## Evaluation summary\n\nmean ± std over glosses; sw = shoulder widths; top-k over the suite's real signs.\n\n"
     text += summary_table(rows) + "".join(f"\n- {n}" for n in notes) + "\n"

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from text2asl.evaluation.report import METRICS
+from text2asl.evaluation.report import METRICS, markdown_table
 
 DEFAULT_METRICS = ("ssim", "psnr", "dtw_mje", "rank", "top1")
 
@@ -96,15 +96,13 @@ def compare(rows: Sequence[dict], suite: str, system: str, baseline: str,
 def compare_markdown(rows: Sequence[dict], suite: str, system: str, baseline: str,
                      metrics: Sequence[str] = DEFAULT_METRICS) -> str:
     """`compare` as a markdown table headed by the two systems' names."""
-    lines = [f"**{system}** vs **{baseline}** ({suite})", "",
-             "| metric | better | system | baseline | paired: system better / tied / worse | AUC (unpaired) | verdict |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    header = ["metric", "better", "system", "baseline", "paired: system better / tied / worse", "AUC (unpaired)", "verdict"]
+    lines = []
     for c in compare(rows, suite, system, baseline, metrics):
         m = METRICS[c["metric"]]
-        lines.append(f"| {m.name} | {'higher' if m.higher_is_better else 'lower'} "
-                     f"| {m.one(c['system_mean'])} | {m.one(c['baseline_mean'])} "
-                     f"| {c['wins']} / {c['ties']} / {c['losses']} of {c['n']} | {c['auc']:.2f} | {c['verdict']} |")
-    return "\n".join(lines)
+        lines.append([m.name, "higher" if m.higher_is_better else "lower", m.one(c["system_mean"]), m.one(c["baseline_mean"]),
+                      f"{c['wins']} / {c['ties']} / {c['losses']} of {c['n']}", f"{c['auc']:.2f}", c["verdict"]])
+    return f"**{system}** vs **{baseline}** ({suite})\n\n" + markdown_table(header, lines, align="llrrrrl")
 
 
 def plot_paired(rows: Sequence[dict], suite: str, system: str, baseline: str, metric: str, ax=None,

@@ -27,15 +27,25 @@ from typing import Iterable, Sequence
 
 from text2asl.errors import Text2ASLError
 from text2asl.extract.holistic import Clip, ExtractionError
+from text2asl.extract.shards import Shard, failures_path, select_shard
 from text2asl.io import make_folder, remove_stale_partials
 
 @dataclass(frozen=True)
 class ExtractJob:
-    """One video (or a clip of it) to extract into `output` (.pose)."""
+    """One video (or a clip of it) to extract into `output` (.pose).
+
+    key: the job's stable name for sharding (`shards.Shard`): the video's path relative to the
+    input folder, in POSIX form; the video's file name when not given.
+    """
 
     video: Path
     output: Path
     clip: Clip = Clip()
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", Path(self.video).name)
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,7 @@ def run_batch(
     overwrite: bool = False,
     progress: bool = True,
     desc: str = "extract",
+    shard: Shard | None = None,
 ) -> BatchResult:
     """Extract every job whose output does not exist yet; returns a `BatchResult`.
 
@@ -99,11 +110,17 @@ def run_batch(
     failures_csv: where to write `video,reason,message` rows for the failed jobs (written only
     when something failed; a stale report from an earlier run is removed when nothing did).
     overwrite: redo outputs that already exist.
+    shard: extract only this shard's jobs (`shards.Shard`); the failures CSV becomes that shard's
+    own (failures.csv -> failures.shard-K-of-N.csv), so shards running at once never share a file.
+    Returns only once every worker process has exited.
     """
     from tqdm.auto import tqdm
 
     jobs = list(jobs)
-    _check_outputs(jobs)
+    _check_outputs(jobs)  # over all shards' jobs: two shards must never be given one output
+    jobs = select_shard(jobs, shard)
+    if failures_csv is not None:
+        failures_csv = failures_path(failures_csv, shard)
     for folder in {j.output.parent for j in jobs}:
         make_folder(folder)
         remove_stale_partials(folder)  # temps a killed run left behind (their final names were never written)
@@ -118,8 +135,12 @@ def run_batch(
     bar = tqdm(total=len(jobs), initial=len(result.skipped), unit="video", desc=desc, disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
     start = time.perf_counter()
+    unwritable = None
     try:
         for job, outcome in _outcomes(todo, workers):
+            if outcome.get("reason") == UNWRITABLE:
+                unwritable = outcome["message"]
+                break
             _record(result, job, outcome)
             bar.update(1)
             if result.failures:
@@ -127,8 +148,10 @@ def run_batch(
     finally:
         result.seconds = time.perf_counter() - start
         bar.close()
-        if failures_csv is not None:
+        if failures_csv is not None and unwritable is None:
             write_failures(result.failures, failures_csv)
+    if unwritable is not None:
+        raise Text2ASLError(unwritable)
     return result
 
 
@@ -139,20 +162,48 @@ def _outcomes(todo: list[ExtractJob], workers: int):
             yield job, extract_job(job)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker,
-                             initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(extract_job, job): job for job in todo}
-        try:
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    yield job, future.result()
-                except BrokenProcessPool:
-                    yield job, _failed("error", f"the worker extracting {job.video} died (out of memory or a MediaPipe crash); rerun to retry")
-        except BaseException:
-            # Ctrl-C or a consumer error: drop queued jobs now rather than finishing them all.
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    tracker_was_running = _resource_tracker_running()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker,
+                                 initargs=(os.getpid(),)) as pool:
+            futures = {pool.submit(extract_job, job): job for job in todo}
+            try:
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        yield job, future.result()
+                    except BrokenProcessPool:
+                        yield job, _failed("error", f"the worker extracting {job.video} died (out of memory or a MediaPipe crash); rerun to retry")
+            except BaseException:
+                # Ctrl-C or a consumer error: drop queued jobs now rather than finishing them all.
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    finally:
+        if not tracker_was_running:
+            _stop_resource_tracker()
+
+
+def _resource_tracker_running() -> bool:
+    from multiprocessing import resource_tracker
+
+    return getattr(resource_tracker._resource_tracker, "_fd", None) is not None
+
+
+def _stop_resource_tracker() -> None:
+    """Stop the helper process the spawn context started for the pool's semaphores, and reap it.
+
+    Otherwise it outlives the batch (until this process exits, and as a zombie under an init that
+    does not reap), so a caller that waits for the batch's process group finds it still there.
+    The pool's semaphores are collected first: their finalizers report to the tracker and would
+    start a new one. Only stopped when the batch started it (another user may still need it).
+    """
+    import gc
+    from multiprocessing import resource_tracker
+
+    gc.collect()
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def extract_job(job: ExtractJob) -> dict:
@@ -162,7 +213,10 @@ def extract_job(job: ExtractJob) -> dict:
 
     try:
         pose = extract_video(job.video, job.clip)
-        write_pose(pose, job.output)
+        try:
+            write_pose(pose, job.output)
+        except Text2ASLError as exc:  # a full disk or read-only folder: every other video would fail alike
+            return _failed(UNWRITABLE, str(exc))
         outcome = {"status": "done", "frames": int(pose.body.data.shape[0])}
     except ExtractionError as exc:
         outcome = _failed(exc.reason, str(exc))
@@ -176,6 +230,10 @@ def extract_job(job: ExtractJob) -> dict:
     outcome["pid"] = os.getpid()
     outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return outcome
+
+
+# The outcome of a job whose .pose could not be written: it stops the batch (`run_batch` raises it).
+UNWRITABLE = "unwritable"
 
 
 def _failed(reason: str, message: str) -> dict:
@@ -227,8 +285,14 @@ def _check_outputs(jobs: list[ExtractJob]) -> None:
             raise Text2ASLError(f"extraction output {job.output} must end in .pose")
 
 
+def merge_failures(report: Iterable, path: str | Path) -> Path | None:
+    """Write the still-failed rows of every shard into one failures CSV; remove it when there are none."""
+    failed = [Failure(Path(r["video"]), Path(r["output"]), r["reason"], r["message"]) for c in report for r in c.failed]
+    return write_failures(failed, path)
+
+
 def write_failures(failures: Iterable[Failure], path: str | Path) -> Path | None:
-    """Write the failures CSV (video,reason,message) atomically; remove a stale one when there are none."""
+    """Write the failures CSV (video,reason,message,output) atomically; remove a stale one when there are none."""
     from text2asl.io import atomic_path
 
     path = Path(path)
@@ -236,18 +300,22 @@ def write_failures(failures: Iterable[Failure], path: str | Path) -> Path | None
     if not failures:
         path.unlink(missing_ok=True)
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     with atomic_path(path) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["video", "reason", "message"])
-            for f in failures:
-                writer.writerow([str(f.video), f.reason, f.message])
+            writer.writerow(["video", "reason", "message", "output"])
+            for f in failures:  # output absolute: `extract --status` matches rows to jobs by it
+                writer.writerow([str(f.video), f.reason, f.message, str(Path(f.output).resolve())])
     return path
 
 
 def jobs_for_videos(videos: Iterable[str | Path], out_dir: str | Path, clip: Clip | None = None) -> list[ExtractJob]:
-    """One job per video, writing `out_dir/<video stem>.pose`; folders are searched for video files."""
+    """One job per video, writing `out_dir/<video stem>.pose`; folders are searched for video files.
+
+    Each job's sharding key is the video's path relative to the folder it was found in (its file
+    name when the video was given directly), so the shards do not depend on where the folder lies.
+    """
     from text2asl.io import CLIP_SUFFIXES
 
     out_dir = Path(out_dir)
@@ -259,7 +327,8 @@ def jobs_for_videos(videos: Iterable[str | Path], out_dir: str | Path, clip: Cli
             found = sorted(p for p in video.rglob("*") if p.suffix.lower() in CLIP_SUFFIXES and p.is_file())
             if not found:
                 raise Text2ASLError(f"folder {video} holds no video files ({', '.join(CLIP_SUFFIXES)})")
-            jobs.extend(ExtractJob(p, out_dir / f"{p.stem}.pose", clip or Clip()) for p in found)
+            jobs.extend(ExtractJob(p, out_dir / f"{p.stem}.pose", clip or Clip(), p.relative_to(video).as_posix())
+                        for p in found)
         else:
             jobs.append(ExtractJob(video, out_dir / f"{video.stem}.pose", clip or Clip()))
     if not jobs:

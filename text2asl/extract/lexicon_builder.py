@@ -10,7 +10,8 @@
 Every instance of a gloss is kept and ranked: `priority` 0 is the best-detected, typical-length
 instance, which is what `translate --lexicon` signs. Each .pose holds only its clip (the frame
 range is applied at extraction), so start/end are 0/0. Extraction goes through the resumable
-batch runner: rerunning the command after a kill redoes only the missing clips.
+batch runner: rerunning the command after a kill redoes only the missing clips. For a cluster,
+`extract_shard` extracts one shard of the clips (`--shard K/N`); a final unsharded run writes the index.
 """
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ from typing import Iterable
 from text2asl.errors import Text2ASLError
 from text2asl.extract.batch import BatchResult, ExtractJob, run_batch
 from text2asl.extract.datasets import Dataset, MissingVideo, Sample
+from text2asl.extract.shards import Shard
 from text2asl.gloss_to_pose.lexicon import COLUMNS
+from text2asl.io import make_folder
 
 SPLIT_COLUMNS = ("path", "gloss", "split", "signer", "video", "score")
 
@@ -112,8 +115,8 @@ def build_lexicon(
             f"none of the {listed} videos listed by {dataset.name} is in the videos folder; check --videos"
             if listed else f"{dataset.name} lists no clips"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = {s.id: ExtractJob(s.video, out / "poses" / gloss_folder(s.gloss) / f"{s.id}.pose", s.clip) for s in dataset.samples}
+    make_folder(out, "lexicon output")
+    jobs = clip_jobs(dataset, out)
     batch = run_batch(list(jobs.values()), workers=workers, failures_csv=out / "failures.csv",
                       overwrite=overwrite, progress=progress, desc="build-lexicon")
     failed = {f.output for f in batch.failures}
@@ -128,6 +131,39 @@ def build_lexicon(
     write_splits(ranked, out / "splits.csv")
     write_missing(dataset.missing, out / "missing.csv")
     return LexiconReport(out, ranked, list(dataset.missing), batch, split_by)
+
+
+def clip_jobs(dataset: Dataset, out: Path) -> dict[str, ExtractJob]:
+    """{clip id: its extraction job into `out/poses/<gloss>/<id>.pose`}, sharded by clip id.
+
+    The clip id is the dataset's own name for the clip (WLASL's video_id, the file name in
+    labels.csv), so it does not depend on where the videos folder lies.
+    """
+    return {s.id: ExtractJob(s.video, out / "poses" / gloss_folder(s.gloss) / f"{s.id}.pose", s.clip, s.id)
+            for s in dataset.samples}
+
+
+def extract_shard(
+    dataset: Dataset,
+    out_dir: str | Path,
+    shard: Shard,
+    workers: int | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> BatchResult:
+    """Extract only `shard`'s clips of `dataset` into the lexicon folder; writes no index.
+
+    Run every shard (at once or not), then `build_lexicon` once without a shard: it skips the
+    clips the shards extracted and writes index.csv and splits.csv. Failures go to the shard's
+    own failures.shard-K-of-N.csv.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise Text2ASLError(f"lexicon output {out} is a file; give a folder with -o")
+    if not dataset.samples:
+        raise Text2ASLError(f"none of the videos listed by {dataset.name} is in the videos folder; check --videos")
+    return run_batch(list(clip_jobs(dataset, out).values()), workers=workers, failures_csv=out / "failures.csv",
+                     overwrite=overwrite, progress=progress, desc=f"build-lexicon {shard}", shard=shard)
 
 
 def quality(rates: dict, duration_s: float, typical_s: float) -> float:

@@ -29,7 +29,7 @@ from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.packed import SUFFIX as PACKED_SUFFIX
 from text2asl.gloss_to_pose.packed import pack_sign, read_packed_sign
 from text2asl.io import atomic_path, contained_path, make_folder
-from text2asl.poses.layout import PoseArray, _embedded_alphabet_dir, read_pose_file
+from text2asl.poses.layout import MAX_SIGN_SECONDS, PoseArray, _embedded_alphabet_dir, read_pose_file
 
 EMBEDDED_WORDS_DIR = Path(__file__).resolve().parent / "asl_app"
 EMBEDDED_WORDS_NAME = "asl-app, embedded"
@@ -131,6 +131,10 @@ class Lexicon:
                                     f"{entry.path.name} ({arr.duration * 1000:.0f} ms long); fix start/end")
             # A span past the end (common: end is the clip length rounded up) keeps what exists.
             arr = arr.slice(a, min(b, len(arr)))
+        if arr.duration > MAX_SIGN_SECONDS:
+            raise Text2ASLError(f"{self.path / 'index.csv'} row {entry.row}: {entry.path.name} lasts {arr.duration:.0f} s "
+                                f"({len(arr)} frames at {arr.fps:g} fps), longer than any sign ({MAX_SIGN_SECONDS:g} s at "
+                                "most); give the sign's start/end, or cut the recording")
         if len(arr) == 0 or not arr.present().any():
             raise Text2ASLError(f"{self.path / 'index.csv'} row {entry.row}: span {entry.start_ms:g}-{entry.end_ms:g} ms of "
                                 f"{entry.path.name} holds no detected point; fix start/end or re-extract the sign")

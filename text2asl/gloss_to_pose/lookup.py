@@ -29,6 +29,8 @@ class Unit:
     kind: str  # "sign" | "built" | "fingerspelling"
     items: list[tuple[Lexicon, LexiconEntry]]  # one sign, the built sign's handshape, or the letters in order
     letters: str = ""
+    span: tuple[int, int] = (0, 0)  # the glosses it signs: indices [start, stop) into the planned glosses
+    pause: str = ""  # the break after it: "" | "comma" | "sentence" | "question" (`rhythm.assign_pauses`)
 
 
 @dataclass
@@ -107,14 +109,14 @@ def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], 
             n, lex, entry = match
             key = " ".join(glosses[i : i + n])
             label = entry.gloss.upper().replace(" ", "-") if n > 1 else key
-            plan.units.append(Unit(label, "sign", [(lex, entry)]))
+            plan.units.append(Unit(label, "sign", [(lex, entry)], span=(i, i + n)))
             why = f"the sign of {entry.gloss}, its noun-verb pair" if n == 1 and NOUN_VERB_PAIRS.get(key) and not lex.find(key) else ""
             plan.coverage.append(TokenCoverage(key, " ".join(dict.fromkeys(sources[i : i + n])), "lexicon", label, lex.name, why))
             i += n
             continue
         hand = find_handshape_entry(SIGNS[g].handshape, lexicons) if g in SIGNS else None
         if hand is not None:  # no lexicon records it: point, or show the palm
-            plan.units.append(Unit(g, "built", [hand]))
+            plan.units.append(Unit(g, "built", [hand], span=(i, i + 1)))
             why = f"{SIGNS[g].handshape} handshape from {hand[1].gloss} ({hand[0].name})"
             plan.coverage.append(TokenCoverage(g, sources[i], "built", g, "indexing", why))
             i += 1
@@ -124,6 +126,7 @@ def plan_signs(glosses: list[str], sources: list[str], lexicons: list[Lexicon], 
         if unit is None:
             plan.coverage.append(TokenCoverage(g, sources[i], "skipped", "", reason="no letters to fingerspell"))
         else:
+            unit.span = (i, i + 1)
             plan.units.append(unit)
             why = "name" if name else "not in any lexicon"
             plan.coverage.append(TokenCoverage(g, sources[i], "fingerspelled", unit.label, alphabet.name, why))

@@ -5,7 +5,9 @@ resampled to the output fps, trimmed of rest frames, capped in length and low-pa
 and hands, not the face). Fingerspelled letters are
 held for a readable time (>= 0.3 s by default, where spoken-to-signed squeezes a whole word into
 0.8 s). Units are joined by ease-in-out transitions whose length is chosen so that no joint moves
-faster at a seam than the fastest joint inside the two signs it joins.
+faster at a seam than the fastest joint inside the two signs it joins. A unit with a pause (a comma,
+a sentence end, a yes/no question: `rhythm`) ends in a hold and, at a sentence end, eases to rest;
+`speed` scales signs, transitions and pauses alike.
 
 The stitcher streams: `stream(units)` yields one small chunk per unit, so rendering a 2,000-word
 text needs no more memory than a sentence. Prepared clips are cached per lexicon entry.
@@ -23,6 +25,7 @@ import numpy as np
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.gloss_to_pose.lookup import Unit
 from text2asl.gloss_to_pose.rest import fill_face, rest_arms
+from text2asl.gloss_to_pose.rhythm import check_speed, held, letter_hold_s, pause_frames, rest_frame
 from text2asl.poses.filters import fill_gaps, joint_speed, resample, smooth, trim_rest
 from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.normalize import normalize
@@ -48,6 +51,7 @@ class StitchConfig:
     trim: bool = True
     speed_margin: float = 0.9  # seams stay this far below the faster sign's top joint speed
     retarget: bool = True  # every sign on one body (poses.retarget.SIGNER), whichever signer recorded it
+    speed: float = 1.0  # 2 signs twice as fast, 0.5 at half speed (letters keep `rhythm.MIN_LETTER_HOLD_S`)
 
 
 def caption_label(label: str) -> str:
@@ -84,6 +88,7 @@ class Stitcher:
 
     def __init__(self, config: StitchConfig | None = None, cache_size: int = 512):
         self.config = config or StitchConfig()
+        check_speed(self.config.speed)
         self._cache: OrderedDict[tuple[str, LexiconEntry], PoseArray] = OrderedDict()
         self._cache_size = cache_size
 
@@ -114,9 +119,9 @@ class Stitcher:
         def make() -> PoseArray:
             c = self.config
             arr = self._clean(lexicon, entry)
-            cap = int(round(c.max_sign_s * c.fps))
-            if len(arr) > cap:
-                arr = resample(arr, c.fps, n_frames=cap)
+            n = max(1, int(round(min(len(arr), int(round(c.max_sign_s * c.fps))) / c.speed)))
+            if n != len(arr):
+                arr = resample(arr, c.fps, n_frames=n)
             return smooth(arr, c.smooth_sigma_s * c.fps)
 
         return self._cached(("sign", entry), make)
@@ -127,7 +132,7 @@ class Stitcher:
         def make() -> PoseArray:
             c = self.config
             arr = self._clean(lexicon, entry)
-            hold = max(1, math.ceil(c.letter_hold_s * c.fps - 1e-6))
+            hold = max(1, math.ceil(letter_hold_s(c.letter_hold_s, c.speed) * c.fps - 1e-6))
             if entry.gloss.upper() in MOTION_LETTERS:
                 n = min(max(hold, len(arr)), 2 * hold)
                 return smooth(resample(arr, c.fps, n_frames=n), c.smooth_sigma_s * c.fps)
@@ -166,11 +171,13 @@ class Stitcher:
             from text2asl.gloss_to_pose.pointing import built_clip
 
             (lex, entry), fps = unit.items[0], self.config.fps
-            arr = self._cached(("built " + unit.label, entry), lambda: rest_arms(built_clip(unit.label, lex, entry, self.letter_clip, fps), self.config.rest_line))
+            arr = self._cached(
+                ("built " + unit.label, entry),
+                lambda: self._at_speed(rest_arms(built_clip(unit.label, lex, entry, self.letter_clip, fps), self.config.rest_line)))
             yield arr, [caption_label(unit.label)] * len(arr)
             return
         c = self.config
-        n_between = max(1, int(round(c.letter_transition_s * c.fps)))
+        n_between = max(1, int(round(c.letter_transition_s / c.speed * c.fps)))
         word = caption_label(unit.label)
         parts: list[PoseArray] = []
         captions: list[str] = []
@@ -188,6 +195,10 @@ class Stitcher:
                 arr.fps = c.fps
                 yield arr, captions
                 parts, captions = [], []
+
+    def _at_speed(self, arr: PoseArray) -> PoseArray:
+        n = max(1, int(round(len(arr) / self.config.speed)))
+        return arr if n == len(arr) else resample(arr, self.config.fps, n_frames=n)
 
     @staticmethod
     def _ends(pieces: Iterable[tuple[PoseArray, list[str]]]) -> tuple[PoseArray, PoseArray, float]:
@@ -210,8 +221,8 @@ class Stitcher:
 
     def _transition_length(self, a_last: PoseArray, a_top: float, b_first: PoseArray, b_top: float) -> int:
         c = self.config
-        lo = max(1, int(round(c.min_transition_s * c.fps)))
-        hi = max(lo, int(round(c.max_transition_s * c.fps)))
+        lo = max(1, int(round(c.min_transition_s / c.speed * c.fps)))
+        hi = max(lo, int(round(c.max_transition_s / c.speed * c.fps)))
         dist = seam_distance(a_last.xyz[-1], a_last.conf[-1], b_first.xyz[0], b_first.conf[0])
         top = c.speed_margin * max(a_top, b_top)
         if dist == 0 or top <= 0:
@@ -223,7 +234,9 @@ class Stitcher:
 
         `chunk.meta["transition_frames"]` says how many leading frames are the transition. A word
         longer than `PIECE_LETTERS` letters comes as several chunks; the ones after its first have
-        `meta["continued"]` set and no transition.
+        `meta["continued"]` set and no transition. A unit with a pause ends in it: its last chunk's
+        `meta["pause"]` names it, `meta["pause_frames"]` counts the trailing frames it adds and
+        `meta["hold_frames"]` the first of them, where the last sign is held still.
         """
         prev: tuple[PoseArray, float] | None = None
         prev_label = ""
@@ -237,6 +250,7 @@ class Stitcher:
                 first, last, top = self._ends(self.unit_pieces(unit))
                 pieces = itertools.chain(head, pieces)
             n = 0 if prev is None else self._transition_length(prev[0], prev[1], first, top)
+            out = None
             for i, (clip, captions) in enumerate(pieces):
                 if i:  # later pieces of a long word: fresh arrays, no transition
                     chunk, caps = clip, captions
@@ -250,5 +264,30 @@ class Stitcher:
                         caps = [prev_label] * (n // 2) + [caption_label(unit.label)] * (n - n // 2) + captions
                     chunk.meta = {"transition_frames": n, "label": unit.label}
                 chunk.fps = self.config.fps
-                yield chunk, caps
+                if out is not None:
+                    yield out
+                out = (chunk, caps)
+            if unit.pause:
+                out, last, top = self._with_pause(out, last, top, unit.pause)
+            yield out
             prev, prev_label = (last, top), caption_label(unit.label)
+
+    def _with_pause(self, out: tuple[PoseArray, list[str]], last: PoseArray, top: float,
+                    kind: str) -> tuple[tuple[PoseArray, list[str]], PoseArray, float]:
+        """The unit's last chunk with its pause appended; the pose the next transition starts from and its
+        top speed (0 at rest: the way up is paced by the next sign alone)."""
+        c = self.config
+        chunk, caps = out
+        n_hold, n_rest = pause_frames(kind, c.fps, c.speed)
+        parts = [chunk, held(last.xyz[-1], last.conf[-1], n_hold, c.fps)]
+        end, end_top = last, top
+        if n_rest:
+            xyz, conf = rest_frame(last.xyz[-1], last.conf[-1])
+            end, end_top = held(xyz, conf, 1, c.fps), 0.0
+            n_down = self._transition_length(last, top, end, top)
+            parts += [smoothstep_transition(last.xyz[-1], last.conf[-1], xyz, conf, n_down), held(xyz, conf, n_rest, c.fps)]
+        paused = PoseArray.concatenate(parts)
+        paused.fps = c.fps
+        added = len(paused) - len(chunk)
+        paused.meta = {**chunk.meta, "pause": kind, "pause_frames": added, "hold_frames": n_hold}
+        return (paused, caps + [caps[-1]] * added), end, end_top

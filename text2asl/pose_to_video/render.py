@@ -1,8 +1,9 @@
 """Skeleton frames: body, both hands in distinct colours and the head, drawn with OpenCV.
 
 Two entry points: `SkeletonRenderer` draws normalised sequences (shoulder units) on a fixed canvas
-with an optional gloss caption, magnified-hand insets and a magnified-face inset (non-manual
-markers: brows and head shake); `draw_skeleton` draws pixel-space
+with an optional caption (the gloss, or a `Caption`: the English sentence with the word being signed
+highlighted), magnified-hand insets and a magnified-face inset (non-manual markers: brows and head
+shake); `draw_skeleton` draws pixel-space
 landmarks on any image (overlays on the source video, with the full face-mesh contour).
 
 The renderer draws the head with `draw_head`: an outline from the body's ears and eyes, which every
@@ -178,6 +179,21 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
     return image
 
 
+@dataclass(frozen=True)
+class Caption:
+    """A frame's caption: the English sentence, `english[start:end]` (the word being signed) highlighted, over the gloss."""
+
+    gloss: str = ""
+    english: str = ""
+    start: int = 0
+    end: int = 0
+
+
+CAPTION_TEXT_COLOR = (20, 20, 20)
+CAPTION_DIM_COLOR = (110, 110, 110)  # the English around the highlighted word
+CAPTION_HIGHLIGHT_COLOR = RIGHT_HAND_COLOR
+
+
 @dataclass
 class RenderConfig:
     """How skeleton frames look. `view` is the signing space in shoulder units: (x0, y0, x1, y1)."""
@@ -231,7 +247,7 @@ class SkeletonRenderer:
         """(..., 2+) shoulder units -> (..., 2) canvas pixels."""
         return xyz[..., :2] * self.scale + self.origin
 
-    def frame(self, xyz: np.ndarray, conf: np.ndarray, caption: str | None = None) -> np.ndarray:
+    def frame(self, xyz: np.ndarray, conf: np.ndarray, caption: str | Caption | None = None) -> np.ndarray:
         """One (size, size, 3) uint8 RGB frame from (543, 3) normalised points and (543,) confidences."""
         c = self.config
         img = self._canvas(caption if c.caption else None).copy()
@@ -259,13 +275,13 @@ class SkeletonRenderer:
         thickness = max(1, round((self.config.thickness + 1) * self.config.size / 512))  # thin lines on small canvases
         draw_head(view, local, conf, thickness, width=SIGNER.head * zoom)
 
-    def _canvas(self, caption: str | None) -> np.ndarray:
+    def _canvas(self, caption: str | Caption | None) -> np.ndarray:
         """The empty frame with `caption` drawn on it; the last one is kept, as a sign's frames share their caption."""
         if not caption:
             return self._background
         if self._captioned[0] != caption:
             img = self._background.copy()
-            self._draw_caption(img, caption)
+            self.draw_caption(img, caption)
             self._captioned = (caption, img)
         return self._captioned[1]
 
@@ -307,12 +323,58 @@ class SkeletonRenderer:
             fixed = np.round(local * (1 << _SHIFT)).astype(np.int32)
             _draw_edges(view, fixed, present, _HAND_EDGES, color, max(1, self.config.thickness), True)
 
-    def _draw_caption(self, img: np.ndarray, caption: str) -> None:
+    def draw_caption(self, img: np.ndarray, caption: str | Caption) -> None:
+        """Draw `caption` at the top of `img` ((size, size, 3) uint8 RGB) in place."""
         cv2 = self._cv2
         size = self.config.size
         scale = size / 640
         thick = max(1, size // 256)
+        y = int(size * 0.03)
+        if isinstance(caption, Caption):
+            if caption.english:
+                y = self._draw_english(img, caption, scale, thick, y)
+            caption = caption.gloss
+        if not caption:
+            return
         (w, h), base = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
         x = max(4, (size - w) // 2)
-        y = int(h + size * 0.03)
-        cv2.putText(img, caption, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), thick, cv2.LINE_AA)
+        cv2.putText(img, caption, (x, y + h), cv2.FONT_HERSHEY_SIMPLEX, scale, CAPTION_TEXT_COLOR, thick, cv2.LINE_AA)
+
+    def _draw_english(self, img: np.ndarray, caption: Caption, scale: float, thick: int, y: int) -> int:
+        """The English line, cut to the canvas around the highlighted word; returns the y below it."""
+        cv2 = self._cv2
+        font = cv2.FONT_HERSHEY_SIMPLEX
+
+        def width(text: str) -> int:
+            return cv2.getTextSize(text, font, scale, thick)[0][0]
+
+        before, word, after = fit_caption(caption, lambda t: width(t) <= self.config.size - 8)
+        (_, h), _ = cv2.getTextSize(before + word + after or "A", font, scale, thick)
+        x = max(4, (self.config.size - width(before + word + after)) // 2)
+        for text, color, bold in ((before, CAPTION_DIM_COLOR, 0), (word, CAPTION_HIGHLIGHT_COLOR, 1),
+                                  (after, CAPTION_DIM_COLOR, 0)):
+            if text:
+                cv2.putText(img, text, (x, y + h), font, scale, color, thick + bold, cv2.LINE_AA)
+                if bold:  # underlined as well as coloured: it reads in greyscale too
+                    cv2.line(img, (x, y + h + 3 + thick), (x + width(text), y + h + 3 + thick), color, thick)
+                x += width(text)
+        return y + int(h * 1.9)
+
+
+def fit_caption(caption: Caption, fits) -> tuple[str, str, str]:
+    """(before, word, after) of `caption.english`, words dropped from the longer side (marked '...')
+    until `fits(text)` holds; the highlighted word itself is always kept."""
+    text = caption.english
+    start, end = max(0, min(caption.start, len(text))), max(0, min(caption.end, len(text)))
+    before, word, after = text[:start], text[start:end], text[end:]
+    cut_before = cut_after = False
+    while not fits(("..." if cut_before else "") + before + word + after + ("..." if cut_after else "")):
+        if not before and not after:
+            break
+        if len(before) >= len(after):
+            before = before[before.find(" ", 1) + 1:] if " " in before[1:] else ""
+            cut_before = True
+        else:
+            after = after[:after.rfind(" ")] if " " in after.rstrip()[:-1] else ""
+            cut_after = True
+    return ("..." if cut_before else "") + before, word, after + ("..." if cut_after else "")

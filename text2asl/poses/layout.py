@@ -29,6 +29,18 @@ N_POINTS = 543
 # Larger |coordinate| than this is no pixel position or shoulder unit: the point counts as missing.
 MAX_COORDINATE = 1e6
 
+# What a .pose file can be, checked before its body is read (`read_pose_file`). Ten minutes of
+# 60 fps holistic poses (586 points, 16 bytes each) are 340 MB; no sign, sentence or clip the
+# package reads or writes is longer, and a file past this is read whole by pose-format.
+MAX_POSE_BYTES = 512 * 2**20
+# Frame rates of cameras, from a slow webcam to high-speed video. Below 1 fps one recorded frame
+# would become dozens of output frames per second of a "sign" lasting minutes.
+FPS_RANGE = (1.0, 1000.0)
+# A lexicon sign (its start/end span) lasts seconds: the asl-app signs 0.5-2.8 s, a fingerspelled
+# letter about 1 s. A "sign" of many minutes is a whole recording, or a wrong rate, that would be
+# resampled into millions of output frames.
+MAX_SIGN_SECONDS = 60.0
+
 # Indices into BODY (MediaPipe pose landmark numbering).
 NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
 LEFT_WRIST, RIGHT_WRIST, LEFT_HIP, RIGHT_HIP = 15, 16, 23, 24
@@ -190,6 +202,7 @@ def read_pose_file(path: str | Path) -> PoseArray:
     from text2asl.errors import Text2ASLError
 
     path = Path(path)
+    check_pose_file(path)
     try:
         pose = Pose.read(path.read_bytes())
         arr = to_canonical(pose)
@@ -197,13 +210,34 @@ def read_pose_file(path: str | Path) -> PoseArray:
         raise Text2ASLError(f"pose file {path} does not exist") from None
     except Exception as exc:  # pose-format raises struct/ValueError/IndexError/... on corrupt input
         raise Text2ASLError(f"{path} is not a readable .pose file ({_pose_problem(exc)}); re-extract or remove it") from None
-    if not (math.isfinite(arr.fps) and 0 < arr.fps <= 1000):
-        raise Text2ASLError(f"{path} has frame rate {arr.fps:g}, which is no video's; re-extract or remove it")
+    if not (math.isfinite(arr.fps) and FPS_RANGE[0] <= arr.fps <= FPS_RANGE[1]):
+        raise Text2ASLError(f"{path} has frame rate {arr.fps:g}, which is no camera's ({FPS_RANGE[0]:g} to "
+                            f"{FPS_RANGE[1]:g} fps); re-extract or remove it")
     if len(arr) == 0:
         raise Text2ASLError(f"{path} holds no frames; re-extract or remove it")
     if not arr.present().any():
         raise Text2ASLError(f"{path} has no detected point in any frame (all missing, NaN or out of range); re-extract or remove it")
     return arr
+
+
+def check_pose_file(path: Path) -> None:
+    """Refuse, before reading a byte, what cannot be a sign's .pose: no file, not a regular file (a device such as
+    /dev/zero, a pipe, a folder), or more bytes than any recording (`MAX_POSE_BYTES`)."""
+    import stat
+
+    from text2asl.errors import Text2ASLError
+
+    try:
+        info = path.stat()  # follows symlinks: the file itself is judged
+    except FileNotFoundError:
+        raise Text2ASLError(f"pose file {path} does not exist") from None
+    except OSError as exc:
+        raise Text2ASLError(f"pose file {path} cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise Text2ASLError(f"{path} is not a regular file (a folder, device or pipe); give a .pose file")
+    if info.st_size > MAX_POSE_BYTES:
+        raise Text2ASLError(f"{path} is {info.st_size / 2**20:,.0f} MiB, more than any sign's .pose "
+                            f"({MAX_POSE_BYTES // 2**20} MiB at most); give the .pose of one sign or clip")
 
 
 def _pose_problem(exc: Exception) -> str:

@@ -6,14 +6,15 @@ type, so it emits spans over the glosses:
   t    a fronted time phrase (TOMORROW, LAST WEEK) before the rest of the sentence: raised brows
   whq  a question with a WH-word: the question clause after any topic, brows lowered and drawn together
   q    a question without one: the clause after any topic, brows raised, head forward
-  neg  from the negation (NOT, NEVER, NO ...) to the end of the sentence (before a WH-word moved
-       there): the negated predicate, head shake
+  neg  from the negation (NOT, NEVER, NO ...) to the end of the clause (a comma, or the sentence's
+       end before a WH-word moved there): the negated predicate, head shake
 
 `overline` writes them as linguists do: a line over the covered glosses, labelled at its end.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 MARKERS = ("t", "whq", "q", "neg")
 
@@ -30,8 +31,11 @@ class Span:
         return Span(self.marker, self.start + by, self.stop + by)
 
 
-def sentence_spans(kinds: list[str], question: bool) -> list[Span]:
-    """Spans over one sentence's glosses, given each gloss's token kind (time, wh, neg, word ...)."""
+def sentence_spans(kinds: list[str], question: bool, commas: Sequence[int] = ()) -> list[Span]:
+    """Spans over one sentence's glosses, given each gloss's token kind (time, wh, neg, word ...).
+
+    `commas`: indices of the glosses a comma follows; a negation's head shake stops at the first one.
+    """
     n = len(kinds)
     spans: list[Span] = []
     topic = 0
@@ -44,8 +48,10 @@ def sentence_spans(kinds: list[str], question: bool) -> list[Span]:
     if question and topic < n:
         spans.append(Span("whq" if "wh" in kinds else "q", topic, n))
     if "neg" in kinds:
-        end = n - 1 if question and kinds[-1] == "wh" and kinds.index("neg") < n - 1 else n  # not the moved WH-word
-        spans.append(Span("neg", kinds.index("neg"), end))
+        start = kinds.index("neg")
+        end = n - 1 if question and kinds[-1] == "wh" and start < n - 1 else n  # not the moved WH-word
+        end = min([end] + [c + 1 for c in commas if c >= start])
+        spans.append(Span("neg", start, end))
     return spans
 
 

@@ -110,6 +110,9 @@ class Token:
     kind: str = "word"  # word | name | number | time | wh | neg | modal | pronoun
     capitalised: bool = False
     sentence_initial: bool = False
+    index: int = 0  # position in its sentence as written (contraction parts share their word's)
+    start: int = 0  # character span of the word in `GlossResult.text`
+    end: int = 0
 
 
 @dataclass
@@ -128,6 +131,11 @@ class GlossResult:
     warnings: list[str] = field(default_factory=list)
     sentences: list[list[str]] = field(default_factory=list)
     nonmanual: list[Span] = field(default_factory=list)  # face and head markers over `glosses` (text_to_gloss.nonmanual)
+    # Where the signing pauses: gloss index -> "comma" | "sentence" | "question" (a yes/no question,
+    # whose last sign is held), the break falling after that gloss. `gloss_to_pose.rhythm` times them.
+    boundaries: dict[int, str] = field(default_factory=dict)
+    text: str = ""  # the text as glossed (accents stripped): what `source_spans` index
+    source_spans: list[tuple[int, int]] = field(default_factory=list)  # each gloss's English word in `text`
 
     def __str__(self) -> str:
         return " ".join(self.glosses)
@@ -165,29 +173,49 @@ def number_glosses(digits: str) -> list[str]:
 
 
 def tokenize(text: str) -> tuple[list[list[Token]], list[str], list[bool]]:
-    """Split into sentences of word/number tokens; returns (sentences, skipped strings, is_question per sentence)."""
-    text = _ascii_letters(text)
+    """Split into sentences of word/number tokens; returns (sentences, skipped strings, is_question per sentence).
+
+    Offsets (`Token.start`, `end`) index `_ascii_letters(text)`; see `clause_breaks` for commas.
+    """
+    return _tokenize(_ascii_letters(text))[:3]
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Character offsets in `text` (as glossed: `GlossResult.text`) just past each sentence's end mark."""
+    return [m.end() for m in _TOKEN.finditer(text) if m.lastgroup == "end"]
+
+
+def _tokenize(text: str) -> tuple[list[list[Token]], list[str], list[bool], list[set[int]]]:
+    """`tokenize` on already normalised text, plus per sentence the token indices a comma (or ; :) follows."""
     sentences: list[list[Token]] = [[]]
     questions: list[bool] = [False]
+    commas: list[set[int]] = [set()]
     skipped: list[str] = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         tok = m.group()
+        current = sentences[-1]
         if kind == "end":
             questions[-1] = "?" in tok
-            if sentences[-1]:
+            if current:
                 sentences.append([])
                 questions.append(False)
+                commas.append(set())
         elif kind == "word":
-            sentences[-1].append(Token(tok, tok.lower(), capitalised=tok[0].isupper(), sentence_initial=not sentences[-1]))
+            current.append(Token(tok, tok.lower(), capitalised=tok[0].isupper(), sentence_initial=not current,
+                                 index=len(current), start=m.start(), end=m.end()))
         elif kind == "num":
-            sentences[-1].append(Token(tok, tok, kind="number", sentence_initial=not sentences[-1]))
+            current.append(Token(tok, tok, kind="number", sentence_initial=not current, index=len(current),
+                                 start=m.start(), end=m.end()))
+        elif kind == "punct" and tok in ",;:" and current:
+            commas[-1].add(len(current) - 1)
         elif kind == "other":
             skipped.append(tok)
     if not sentences[-1]:
         sentences.pop()
         questions.pop()
-    return sentences, skipped, questions
+        commas.pop()
+    return sentences, skipped, questions, commas
 
 
 def _expand(tokens: list[Token], hits: list[RuleHit]) -> list[Token]:
@@ -216,7 +244,8 @@ def _expand(tokens: list[Token], hits: list[RuleHit]) -> list[Token]:
             hits.append(RuleHit("contraction", f"{t.text} -> {' '.join(parts)}"))
         for i, p in enumerate(parts):
             text = t.text[: len(p)] if i == 0 else p
-            out.append(Token(text, p, capitalised=t.capitalised and i == 0, sentence_initial=t.sentence_initial and i == 0))
+            out.append(Token(text, p, capitalised=t.capitalised and i == 0, sentence_initial=t.sentence_initial and i == 0,
+                             index=t.index, start=t.start, end=t.end))
     return out
 
 
@@ -457,31 +486,47 @@ def _sentence(tokens: list[Token], question: bool, hits: list[RuleHit]) -> list[
 def text_to_gloss(text: str) -> GlossResult:
     """Gloss English text sentence by sentence. Empty glosses mean nothing in the text can be signed."""
     hits: list[RuleHit] = []
-    sentences, skipped, questions = tokenize(text)
-    result = GlossResult([], [], hits)
+    text = _ascii_letters(text)
+    sentences, skipped, questions, commas = _tokenize(text)
+    result = GlossResult([], [], hits, text=text)
     for s in skipped:
         hits.append(RuleHit("skipped", s))
         result.warnings.append(f"skipped {s!r}: not English text (emoji or non-Latin script)")
-    for tokens, question in zip(sentences, questions):
+    for tokens, question, comma_after in zip(sentences, questions, commas):
         glossed = _sentence(tokens, question, hits)
         sentence, kinds = [], []
-        for t in glossed:
+        for k, t in enumerate(glossed):
             for g in t.gloss.split():
                 result.glosses.append(g)
                 result.sources.append(t.text)
+                result.source_spans.append((t.start, t.end))
                 sentence.append(g)
                 kinds.append(t.kind)
+            nxt = glossed[k + 1].index if k + 1 < len(glossed) else None
+            # A comma between this word and the next one signed (in the English order): pause here.
+            if sentence and nxt is not None and any(t.index <= c < nxt for c in comma_after):
+                result.boundaries[len(result.glosses) - 1] = "comma"
         if sentence:
             offset = len(result.glosses) - len(sentence)
-            result.nonmanual += [span.shifted(offset) for span in sentence_spans(kinds, question)]
+            commas = [b - offset for b, kind in result.boundaries.items() if kind == "comma" and b >= offset]
+            result.nonmanual += [span.shifted(offset) for span in sentence_spans(kinds, question, commas)]
             result.sentences.append(sentence)
+            yes_no = question and not any(t.kind == "wh" for t in glossed)
+            result.boundaries[len(result.glosses) - 1] = "question" if yes_no else "sentence"
     return result
 
 
 def parse_glosses(text: str) -> GlossResult:
-    """Glosses given directly (`--glosses "HELLO fs-SAM"`): whitespace separated; fs-WORD is fingerspelled."""
-    glosses = []
+    """Glosses given directly (`--glosses "HELLO fs-SAM"`): whitespace separated; fs-WORD is fingerspelled.
+
+    Punctuation after a gloss pauses there as in text ("HELLO, fs-SAM. YOU TIRED?"); without any,
+    the glosses run on.
+    """
+    glosses: list[str] = []
+    boundaries: dict[int, str] = {}
+    sentence_start = 0
     for g in text.split():
+        mark = g.rstrip("'")[-1:]
         if g.lower().startswith("fs-"):
             letters = re.sub(r"[^A-Za-z]", "", g[3:])
             if letters:
@@ -490,4 +535,12 @@ def parse_glosses(text: str) -> GlossResult:
             g = re.sub(r"[^A-Za-z0-9'\-]", "", g).upper()
             if g:
                 glosses.append(g)
-    return GlossResult(glosses, list(glosses), sentences=[glosses] if glosses else [])
+        if not glosses or mark not in ",;:.!?":
+            continue
+        if mark in ",;:":
+            boundaries.setdefault(len(glosses) - 1, "comma")
+            continue
+        wh = any(x.lower() in WH_WORDS for x in glosses[sentence_start:])
+        boundaries[len(glosses) - 1] = "question" if mark == "?" and not wh else "sentence"
+        sentence_start = len(glosses)
+    return GlossResult(glosses, list(glosses), sentences=[glosses] if glosses else [], boundaries=boundaries)

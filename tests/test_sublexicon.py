@@ -8,10 +8,10 @@ import pytest
 
 from helpers import make_lexicon
 
-from text2asl.diffusion.dataset import load_image, make_dataset, read_metadata
-from text2asl.diffusion.selection import example_glosses, gloss_keyframes, sub_lexicon
+from text2asl.diffusion.dataset import gloss_keyframes, load_image, make_dataset, read_metadata
 from text2asl.errors import Text2ASLError
 from text2asl.gloss_to_pose.lexicon import Lexicon
+from text2asl.gloss_to_pose.sublexicon import example_glosses, sub_lexicon
 
 
 def test_sub_lexicon_keeps_only_the_chosen_signs_unchanged(tmp_path):
@@ -81,7 +81,7 @@ def test_example_glosses_prefer_known_signs_and_fill_up_in_order(tmp_path):
 
 def test_skeleton_dataset_of_example_signs_holds_just_those(tmp_path):
     from text2asl.diffusion.dataset import read_info
-    from text2asl.diffusion.selection import skeleton_dataset
+    from text2asl.diffusion.dataset import skeleton_dataset
 
     alphabet = Lexicon.embedded()
     data = skeleton_dataset([alphabet], tmp_path / "data", resolution=32, n_phases=2, n_examples=3)
