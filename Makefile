@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q
-TEXT   ?= Hello, my name is Sam and I like pizza.
+TEXT   ?= Hello, I am Sam. Where is the bathroom? I am not hungry, thank you.
 
 .PHONY: demo test install install-all bench notebooks figures clean
 
