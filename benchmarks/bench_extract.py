@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from text2asl.extract.batch import processes_in_group
+
 CLIPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-videos"
 REPO = Path(__file__).resolve().parents[1]
 QUIET = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -46,20 +48,7 @@ def timed_run(cmd: list[str], env: dict) -> tuple[float, float, list[str]]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} ... failed ({proc.returncode}): {err.decode()[-800:]}")
-    return wall, usage.ru_utime + usage.ru_stime, left_in_group(proc.pid)
-
-
-def left_in_group(pgid: int) -> list[str]:
-    """'pid state' of every process (zombies included) still in process group `pgid`."""
-    left = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            left.append(f"{stat.parent.name} {fields[0]}")
-    return left
+    return wall, usage.ru_utime + usage.ru_stime, processes_in_group(proc.pid)
 
 
 def clear(folder: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from text2asl.errors import Text2ASLError
 from text2asl.extract.batch import ExtractJob
+from text2asl.extract.batch import processes_in_group
 from text2asl.extract.shards import Shard, failures_path, select_shard, shard_of
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,19 +81,6 @@ def _finals(out: Path) -> dict[str, tuple[int, int]]:
     return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("*.pose") if not p.name.startswith(".")}
 
 
-def _group(pgid: int) -> list[str]:
-    """Processes (zombies included) whose process group is `pgid`."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            found.append(f"{stat.parent.name} state {fields[0]}")
-    return found
-
-
 @pytest.fixture
 def mediapipe():
     return pytest.importorskip("mediapipe")
@@ -137,7 +125,7 @@ def test_extract_returns_only_after_its_workers_exited(tmp_path, mediapipe):
     _videos(tmp_path / "in", 3, frames=2)
     proc = _extract(str(tmp_path / "in"), "-o", str(tmp_path / "poses"), "-j", "2")
     assert proc.returncode == 0, proc.err
-    assert _group(proc.pid) == []  # no worker, ffmpeg decoder or resource tracker left, not even a zombie
+    assert processes_in_group(proc.pid) == []  # no worker, ffmpeg decoder or resource tracker left, not even a zombie
 
 
 def test_a_killed_shard_rerun_finishes_only_its_own_missing_files(tmp_path, mediapipe):

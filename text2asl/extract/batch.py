@@ -285,6 +285,19 @@ def _check_outputs(jobs: list[ExtractJob]) -> None:
             raise Text2ASLError(f"extraction output {job.output} must end in .pose")
 
 
+def processes_in_group(pgid: int) -> list[str]:
+    """'pid state' of every process (zombies included) still in process group `pgid` (Linux /proc)."""
+    left = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            left.append(f"{stat.parent.name} {fields[0]}")
+    return left
+
+
 def merge_failures(report: Iterable, path: str | Path) -> Path | None:
     """Write the still-failed rows of every shard into one failures CSV; remove it when there are none."""
     failed = [Failure(Path(r["video"]), Path(r["output"]), r["reason"], r["message"]) for c in report for r in c.failed]
