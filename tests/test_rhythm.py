@@ -16,7 +16,9 @@ from text2asl.gloss_to_pose.rhythm import (
 from text2asl.gloss_to_pose.stitch import StitchConfig
 from text2asl.pipeline import captioned_chunks, translate
 from text2asl.poses.filters import active_frames
-from text2asl.poses.layout import LEFT_SHOULDER, LEFT_WRIST, RIGHT_HAND, RIGHT_SHOULDER, RIGHT_WRIST, PoseArray
+from text2asl.poses.layout import (
+    BODY, HEAD, LEFT_HAND, LEFT_SHOULDER, LEFT_WRIST, RIGHT_HAND, RIGHT_SHOULDER, RIGHT_WRIST, PoseArray,
+)
 from text2asl.pose_to_video.render import Caption, fit_caption
 
 FPS = 25.0
@@ -26,9 +28,15 @@ def _chunks(text, **config):
     return list(translate(text, config=StitchConfig(fps=FPS, **config)).chunks())
 
 
+# The manual articulators: arms and hands. The head and face may still move at rest (a question's
+# raised brows and forward head ease out after its hold), so stillness is judged without them.
+MANUAL = np.r_[HEAD.stop:BODY.stop, LEFT_HAND.start:RIGHT_HAND.stop]
+
+
 def _still_tail(arr: PoseArray) -> int:
-    """How many frames at the end of `arr` are identical to its last frame."""
-    same = (arr.xyz == arr.xyz[-1]).all(axis=(1, 2)) & (arr.conf == arr.conf[-1]).all(axis=1)
+    """How many frames at the end of `arr` hold the arms and hands of its last frame."""
+    xyz, conf = arr.xyz[:, MANUAL], arr.conf[:, MANUAL]
+    same = (xyz == xyz[-1]).all(axis=(1, 2)) & (conf == conf[-1]).all(axis=1)
     return int(np.argmin(same[::-1])) if not same.all() else len(arr)
 
 
