@@ -11,8 +11,12 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from text2asl.diffusion.dataset import PHASES_RANGE
 from text2asl.errors import Text2ASLError
+
+# Dataset settings (make-dataset, GenerationConfig): keyframe size, keyframes per sign, line width.
+RESOLUTION_RANGE = (16, 2048)  # pixels; 2048² RGB is 12 MB a keyframe
+PHASES_RANGE = (1, 64)
+THICKNESS_RANGE = (1, 64)
 
 SD_V1_4 = "CompVis/stable-diffusion-v1-4"
 TINY_ASL = "tiny-asl"  # the pre-trained toy base shipped inside the package (text2asl/diffusion/tiny_asl)

@@ -22,13 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from text2asl.diffusion.caption import CAPTION, caption, gloss_token, parse_caption
+from text2asl.diffusion.config import PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
 from text2asl.errors import Text2ASLError
 
 METADATA = "metadata.jsonl"
 INFO = "dataset.json"
-RESOLUTION_RANGE = (16, 2048)  # pixels; 2048² RGB is 12 MB a keyframe
-PHASES_RANGE = (1, 64)
-THICKNESS_RANGE = (1, 64)
 
 
 def phase_frames(n_frames: int, n_phases: int) -> np.ndarray:
