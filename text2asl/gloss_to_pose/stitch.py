@@ -282,8 +282,9 @@ class Stitcher:
         parts = [chunk, held(last.xyz[-1], last.conf[-1], n_hold, c.fps)]
         end, end_top = last, top
         if n_rest:
-            xyz, conf = rest_frame(last.xyz[-1], last.conf[-1])
-            end, end_top = held(xyz, conf, 1, c.fps), 0.0
+            # at rest a hand the recording lost hangs from its wrist, as in a resting sign (`rest_arms`)
+            end, end_top = rest_arms(held(*rest_frame(last.xyz[-1], last.conf[-1]), 1, c.fps), c.rest_line), 0.0
+            xyz, conf = end.xyz[0], end.conf[0]
             n_down = self._transition_length(last, top, end, top)
             parts += [smoothstep_transition(last.xyz[-1], last.conf[-1], xyz, conf, n_down), held(xyz, conf, n_rest, c.fps)]
         paused = PoseArray.concatenate(parts)
