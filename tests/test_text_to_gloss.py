@@ -28,6 +28,12 @@ PAIRS = [
     ("I went to school.", "ME GO SCHOOL"),
     # AND
     ("I like cats and dogs.", "ME LIKE CAT DOG"),
+    # of and at are not signed
+    ("I want a cup of coffee.", "ME WANT CUP COFFEE"),
+    ("I am at home.", "ME HOME"),
+    ("Meet me at school tomorrow.", "TOMORROW MEET ME SCHOOL"),
+    ("She works at night.", "NIGHT SHE WORK"),
+    ("Look at the dog.", "LOOK DOG"),
     # lemmas
     ("The children are playing.", "CHILD PLAY"),
     ("She liked the books.", "SHE LIKE BOOK"),

@@ -11,6 +11,7 @@ which rules fired):
   do-support       auxiliary do/does/did (before NOT, or before the subject of a question) is not signed
   TO               infinitival and directional to are not signed (want to eat -> WANT EAT)
   AND              the conjunction and is not signed between clauses
+  preposition      of and at are not signed: a cup of coffee -> CUP COFFEE, I am at home -> ME HOME
   pronoun          I/me -> ME, my -> MY, him -> HE ... (one gloss per person); object her -> SHE
                    (a point), possessive her -> HER (a flat palm): her is possessive before a noun
   name             proper names and acronyms are fingerspelled: Sam -> fs-SAM
@@ -38,6 +39,8 @@ from text2asl.text_to_gloss.lemmas import has_verb_reading, is_known_word, lemma
 from text2asl.text_to_gloss.nonmanual import Span, overline, sentence_spans
 
 ARTICLES = {"a", "an", "the"}
+# Of and locative at have no sign of their own: ASL shows the place by where a sign is made.
+UNSIGNED_PREPOSITIONS = {"of", "at"}
 BE_FORMS = {"am", "is", "are", "was", "were", "be", "been", "being"}
 DO_FORMS = {"do", "does", "did"}
 NEGATIONS = {"not": "NOT", "never": "NEVER", "no": "NO", "nothing": "NOTHING", "nobody": "NOBODY", "none": "NONE"}
@@ -442,8 +445,8 @@ def _sentence(tokens: list[Token], question: bool, hits: list[RuleHit]) -> list[
         if w == "and" and kept:
             hits.append(RuleHit("AND", t.text))
             continue
-        if w in ("of",):
-            hits.append(RuleHit("preposition OF", f"{t.text} (not signed)"))
+        if w in UNSIGNED_PREPOSITIONS:
+            hits.append(RuleHit(f"preposition {w.upper()}", f"{t.text} (not signed)"))
             continue
         if w in NEGATIONS:
             t.kind, t.gloss = "neg", NEGATIONS[w]
