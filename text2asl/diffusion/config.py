@@ -17,6 +17,12 @@ from text2asl.errors import Text2ASLError
 RESOLUTION_RANGE = (16, 2048)  # pixels; 2048² RGB is 12 MB a keyframe
 PHASES_RANGE = (1, 64)
 THICKNESS_RANGE = (1, 64)
+# The keyframes' view (x0, y0, x1, y1, shoulder units, y down; RenderConfig.view): the signing space, head
+# to waist and both elbows, not the whole body the video shows. Measured on the asl-app keyframes: hands
+# within x -0.88..0.75 and y -0.83..1.27 (1st-99th percentile; HELLO's fingertips reach -1.23), elbows
+# x -1.17..0.96, the head's top at -1.15. A side of 2.6 against the video's 4.8 draws the hands 1.85x as
+# large on the same 64² (issue 18: at the video's framing a hand was a few pixels).
+KEYFRAME_VIEW = (-1.3, -1.25, 1.3, 1.35)
 
 SD_V1_4 = "CompVis/stable-diffusion-v1-4"
 TINY_ASL = "tiny-asl"  # the pre-trained toy base shipped inside the package (text2asl/diffusion/tiny_asl)

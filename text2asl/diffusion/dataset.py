@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from text2asl.diffusion.caption import CAPTION, caption, gloss_token, parse_caption
-from text2asl.diffusion.config import PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
+from text2asl.diffusion.config import KEYFRAME_VIEW, PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
 from text2asl.errors import Text2ASLError
 
 METADATA = "metadata.jsonl"
@@ -101,8 +101,8 @@ def make_dataset(
     """Render every sign of `lexicons` into `n_phases` captioned keyframes under `output_dir`.
 
     Poses are shoulder-normalised, short gaps filled and rest frames at both ends trimmed, then
-    drawn by the project's `SkeletonRenderer` (no caption, no hand insets: the image is the
-    skeleton alone). Each row records the hands' pixel boxes (`hand_boxes`) for the grounding loss
+    drawn by the project's `SkeletonRenderer` framed on the signing space (config.KEYFRAME_VIEW; no
+    caption, no hand insets: the image is the skeleton alone). Each row records the hands' pixel boxes (`hand_boxes`) for the grounding loss
     of base training. Images already present from an interrupted run with the same settings are
     kept; metadata.jsonl and dataset.json are written last, atomically.
     Returns `output_dir`.
@@ -123,7 +123,8 @@ def make_dataset(
     if output_dir.exists() and not output_dir.is_dir():
         raise Text2ASLError(f"-o {output_dir} is a file, not a dataset folder; give a new or existing folder")
     thickness = thickness if thickness is not None else max(1, round(2 * resolution / 512))
-    render = RenderConfig(size=resolution, caption=False, hands_inset=False, face_inset=False, thickness=thickness, face=face)
+    render = RenderConfig(size=resolution, caption=False, hands_inset=False, face_inset=False, thickness=thickness, face=face,
+                          view=KEYFRAME_VIEW)
     settings = {"resolution": resolution, "n_phases": n_phases, "render": asdict(render)}
     old = output_dir / INFO
     if old.is_file():
