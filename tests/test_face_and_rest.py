@@ -1,4 +1,5 @@
-"""The face stays on the head, missing faces are filled with the neutral one, and a resting arm keeps its forearm."""
+"""The face stays on the head, missing faces are filled with the neutral one, a resting arm keeps its forearm,
+and a hand lost mid-sign stays on its wrist."""
 import numpy as np
 import pytest
 
@@ -7,9 +8,11 @@ from text2asl.gloss_to_pose.lexicon import Lexicon
 from text2asl.gloss_to_pose.rest import fill_face, neutral_face, rest_arms
 
 from text2asl.pipeline import save, translate
+from text2asl.poses.filters import HAND_WRIST_MAX, carry_hands
 from text2asl.poses.face import align_face, brow_height
 from text2asl.poses.layout import (  # noqa: I001
-    FACE, LEFT_EAR, LEFT_ELBOW, LEFT_HAND, LEFT_WRIST, NOSE, RIGHT_EAR, RIGHT_ELBOW, RIGHT_WRIST, read_pose_file,
+    FACE, LEFT_EAR, LEFT_ELBOW, LEFT_HAND, LEFT_WRIST, NOSE, RIGHT_EAR, RIGHT_ELBOW, RIGHT_HAND, RIGHT_WRIST,
+    read_pose_file,
 )
 from text2asl.poses.normalize import normalize
 
@@ -73,3 +76,53 @@ def test_rest_arms_hangs_the_forearm_below_the_elbow_and_keeps_detected_wrists()
     assert (hand.mean(axis=1) > rested.xyz[:, LEFT_WRIST, 1]).all()  # fingers below the wrist
     right = letter.conf[:, RIGHT_WRIST] > 0
     assert np.array_equal(rested.xyz[right, RIGHT_WRIST], letter.xyz[right, RIGHT_WRIST])
+
+
+def _moving_hand_sign(n: int = 12):
+    """A right hand detected in every frame beside a right wrist moving right by 0.02 sw a frame."""
+    sign = normalize(Lexicon.embedded().load(Lexicon.embedded().find("A")[0]))
+    arr = sign.copy()
+    arr.xyz, arr.conf = np.repeat(sign.xyz[:1], n, axis=0), np.repeat(sign.conf[:1], n, axis=0)
+    step = np.zeros((n, 1, 3), np.float32)
+    step[:, 0, 0] = 0.02 * np.arange(n)
+    arr.xyz[:, [RIGHT_WRIST]] += step
+    arr.xyz[:, RIGHT_HAND] += step
+    return arr
+
+
+# (frames whose right hand is lost, frames whose right hand is swapped to the other side of the body)
+LOST = [(range(0, 5), ()), (range(8, 12), ()), (range(2, 11), ()), ((), (6,)), (range(0, 3), (4, 9))]
+
+
+@pytest.mark.parametrize("lost, swapped", LOST)
+def test_a_lost_or_swapped_hand_is_the_nearest_good_one_moved_with_its_wrist(lost, swapped):
+    truth = _moving_hand_sign()
+    damaged = truth.copy()
+    damaged.conf[list(lost), RIGHT_HAND] = 0
+    damaged.xyz[list(swapped), RIGHT_HAND, 0] += 0.9  # the hand model latched onto the other hand
+    carried = carry_hands(damaged)
+    # the hand's shape is the same in every frame, so carrying it with the wrist restores it exactly
+    assert np.allclose(carried.xyz[:, RIGHT_HAND], truth.xyz[:, RIGHT_HAND], atol=1e-5)
+    assert (carried.conf[:, RIGHT_HAND] > 0).any(axis=1).all()
+    good = [t for t in range(len(truth)) if t not in lost and t not in swapped]
+    assert np.array_equal(carried.xyz[good], damaged.xyz[good]) and np.array_equal(carried.conf[good], damaged.conf[good])
+
+
+def test_a_hand_never_seen_or_without_its_wrist_is_left_missing():
+    arr = _moving_hand_sign()
+    arr.conf[:, RIGHT_HAND] = 0  # never detected: nothing to carry
+    assert np.array_equal(carry_hands(arr).conf, arr.conf)
+    arr = _moving_hand_sign()
+    arr.conf[3:6, RIGHT_HAND] = 0
+    arr.conf[3:6, RIGHT_WRIST] = 0  # the arm is lost too: nothing to carry it with
+    assert np.array_equal(carry_hands(arr).conf, arr.conf)
+
+
+def test_want_keeps_its_left_hand_on_its_wrist(word_lexicon):
+    """The embedded WANT: no left hand for its first 26 frames, then one frame with the hands swapped."""
+    arr = translate("I want water.", lexicons=[word_lexicon]).sequence()
+    for hand, wrist in ((LEFT_HAND, LEFT_WRIST), (RIGHT_HAND, RIGHT_WRIST)):
+        signing = arr.conf[:, wrist] > 0
+        assert (arr.conf[signing][:, hand] > 0).any(axis=1).all()
+        reach = np.linalg.norm(arr.xyz[signing][:, hand.start, :2] - arr.xyz[signing][:, wrist, :2], axis=1)
+        assert reach.max() <= HAND_WRIST_MAX

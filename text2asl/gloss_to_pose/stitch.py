@@ -26,7 +26,7 @@ from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.gloss_to_pose.lookup import Unit
 from text2asl.gloss_to_pose.rest import fill_face, rest_arms
 from text2asl.gloss_to_pose.rhythm import check_speed, held, letter_hold_s, pause_frames, rest_frame
-from text2asl.poses.filters import fill_gaps, joint_speed, resample, smooth, trim_rest
+from text2asl.poses.filters import carry_hands, fill_gaps, joint_speed, resample, smooth, trim_rest
 from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.normalize import normalize
 from text2asl.poses.retarget import retarget
@@ -104,7 +104,7 @@ class Stitcher:
 
     def _clean(self, lexicon: Lexicon, entry: LexiconEntry) -> PoseArray:
         c = self.config
-        arr = rest_arms(fill_gaps(normalize(lexicon.load(entry))), c.rest_line)
+        arr = rest_arms(carry_hands(fill_gaps(normalize(lexicon.load(entry)))), c.rest_line)
         if c.retarget:
             arr = retarget(arr)
         arr = fill_face(arr)
