@@ -1,9 +1,10 @@
-"""Stitching: rest trimming, length caps, readable fingerspelling, and seams no faster than the signs."""
+"""Stitching: rest trimming, length caps, readable fingerspelling, seams no faster than the signs, and hands
+that keep their size while they turn between signs."""
 import numpy as np
 import pytest
 
 from text2asl.gloss_to_pose.lexicon import Lexicon
-from text2asl.gloss_to_pose.stitch import StitchConfig, Stitcher
+from text2asl.gloss_to_pose.stitch import StitchConfig, Stitcher, smoothstep_transition
 from text2asl.pipeline import translate
 from text2asl.poses.filters import active_frames, fill_gaps, joint_speed, resample, smooth, trim_rest
 from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
@@ -118,3 +119,41 @@ def test_resample_keeps_duration_and_missing_points():
     r = resample(arr, 25)
     assert len(r) == 50 and r.fps == 25
     assert not (r.conf[10:15, LEFT_HAND] > 0).any()
+
+
+def _hand_size(xyz: np.ndarray, hand: slice) -> np.ndarray:
+    """Largest distance of a hand's points from its wrist, per frame ((T, 543, 3) -> (T,))."""
+    return np.linalg.norm(xyz[:, hand, :2] - xyz[:, hand.start : hand.start + 1, :2], axis=-1).max(axis=1)
+
+
+@pytest.mark.parametrize("degrees", [0, 30, 90, 150, 179, 181, -120])
+def test_a_turning_hand_keeps_its_size_and_ends_on_both_poses(degrees):
+    letter = normalize(Lexicon.embedded().load(Lexicon.embedded().find("B")[0]))
+    a_xyz, conf = letter.xyz[0].copy(), letter.conf[0].copy()
+    b_xyz = a_xyz.copy()
+    wrist = a_xyz[RIGHT_HAND.start, :2]
+    t = np.radians(degrees)
+    turn = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]], np.float32)
+    b_xyz[RIGHT_HAND, :2] = (a_xyz[RIGHT_HAND, :2] - wrist) @ turn.T + wrist + np.float32([0.3, 0.9])
+    b_xyz[RIGHT_HAND.start + 1 :, :2] = (b_xyz[RIGHT_HAND.start + 1 :, :2] - b_xyz[RIGHT_HAND.start, :2]) * 0.8 + b_xyz[
+        RIGHT_HAND.start, :2]  # and a smaller hand at the end
+    between = smoothstep_transition(a_xyz, conf, b_xyz, conf, 12)
+    size_a, size_b = _hand_size(a_xyz[None], RIGHT_HAND)[0], _hand_size(b_xyz[None], RIGHT_HAND)[0]
+    sizes = _hand_size(between.xyz, RIGHT_HAND)
+    assert (sizes >= min(size_a, size_b) - 1e-4).all() and (sizes <= max(size_a, size_b) + 1e-4).all()
+    wrists = between.xyz[:, RIGHT_HAND.start, :2]
+    assert np.all(np.diff(np.linalg.norm(wrists - a_xyz[RIGHT_HAND.start, :2], axis=1)) > 0)  # the wrist travels straight on
+    ends = smoothstep_transition(a_xyz, conf, b_xyz, conf, 400).xyz[[0, -1]]  # nearly a and b at both ends
+    assert np.abs(ends[0][RIGHT_HAND] - a_xyz[RIGHT_HAND]).max() < 1e-3
+    assert np.abs(ends[1][RIGHT_HAND] - b_xyz[RIGHT_HAND]).max() < 1e-3
+
+
+@pytest.mark.parametrize("text", ["Hello, I am Sam. Where is the bathroom? I am not hungry, thank you.",
+                                  "My mother is tired. Is she hungry?"])
+def test_a_hand_never_shrinks_on_its_way_to_rest(text, word_lexicon):
+    """Letters and signs end with the hand up; at rest it hangs down. Half-way it used to be a dot."""
+    arr = translate(text, lexicons=[word_lexicon]).sequence()
+    for hand in (LEFT_HAND, RIGHT_HAND):
+        seen = (arr.conf[:, hand] > 0).all(axis=1)
+        sizes = _hand_size(arr.xyz[seen], hand)
+        assert sizes.min() > 0.5 * np.median(sizes)

@@ -63,14 +63,41 @@ def smoothstep_transition(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarr
     """n in-between frames easing from pose a to pose b (both (543, 3)); exclusive of a and b.
 
     Uses 3s^2 - 2s^3, whose top speed is 1.5x the mean, with zero speed at both ends. A point is
-    shown only while present in both poses.
+    shown only while present in both poses. Each hand's wrist eases like the body, while the hand
+    turns about it (`_turning_hand`): blended point by point, a hand that ends pointing the other
+    way (up in a letter, down at rest) would shrink to a dot half-way.
     """
     s = np.arange(1, n + 1, dtype=np.float32) / (n + 1)
-    s = (s * s * (3 - 2 * s))[:, None, None]
-    xyz = a_xyz[None] + s * (b_xyz - a_xyz)[None]
+    s = s * s * (3 - 2 * s)
+    xyz = a_xyz[None] + s[:, None, None] * (b_xyz - a_xyz)[None]
     both = (a_conf > 0) & (b_conf > 0)
+    for hand in (LEFT_HAND, RIGHT_HAND):
+        if both[hand.start] and both[hand.start + MIDDLE_KNUCKLE]:
+            xyz[:, hand] = _turning_hand(a_xyz[hand], b_xyz[hand], s)
     conf = np.repeat(np.where(both, np.minimum(a_conf, b_conf), 0)[None], n, axis=0)
     return PoseArray(xyz.astype(np.float32), conf.astype(np.float32), 0.0)
+
+
+MIDDLE_KNUCKLE = 9  # index into a hand: wrist -> middle knuckle is where the hand points
+
+
+def _turning_hand(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(len(s), 21, 3) hand points from hand `a` to hand `b` (21, 3) at eased times `s`: the wrist moves
+    straight, the hand turns in the image plane by the share `s` of the (shortest) angle between the
+    two hands' directions, and its shape blends from a's to b's in a turning frame, so it keeps its size."""
+    da, db = a[MIDDLE_KNUCKLE, :2] - a[0, :2], b[MIDDLE_KNUCKLE, :2] - b[0, :2]
+    turn = math.atan2(da[0] * db[1] - da[1] * db[0], float(da @ db))  # signed angle a -> b, in (-pi, pi]
+    rel_a, rel_b = a - a[0], b - b[0]
+    c, si = math.cos(-turn), math.sin(-turn)
+    rel_b = rel_b.copy()
+    rel_b[:, :2] = rel_b[:, :2] @ np.array([[c, -si], [si, c]], np.float32).T  # b's shape in a's direction
+    shape = rel_a[None] + s[:, None, None] * (rel_b - rel_a)[None]
+    angle = s * turn
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    out = shape.copy()
+    out[..., 0] = cos * shape[..., 0] - sin * shape[..., 1]
+    out[..., 1] = sin * shape[..., 0] + cos * shape[..., 1]
+    return out + (a[0] + s[:, None] * (b[0] - a[0]))[:, None, :]
 
 
 def seam_distance(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarray, b_conf: np.ndarray) -> float:
