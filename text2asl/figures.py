@@ -67,10 +67,7 @@ def nonmanual_faces(out: Path, sign: str = "MOTHER") -> Path:
     The middle frame of `sign` in each sentence (asl-app-lexicon when present, else the embedded
     alphabet); the title gives the gloss with its marker line and the brow height in eye widths.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from text2asl.pipeline import translate
     from text2asl.pose_to_video.render import RenderConfig, SkeletonRenderer, draw_head
@@ -80,7 +77,8 @@ def nonmanual_faces(out: Path, sign: str = "MOTHER") -> Path:
 
     lexicon = shared_dataset("asl-app-lexicon")
     renderer = SkeletonRenderer(RenderConfig(size=320, hands_inset=False))
-    fig, axes = plt.subplots(2, len(NONMANUAL_SENTENCES), figsize=(3.3 * len(NONMANUAL_SENTENCES), 7.2))
+    fig = Figure(figsize=(3.3 * len(NONMANUAL_SENTENCES), 7.2))
+    axes = fig.subplots(2, len(NONMANUAL_SENTENCES))
     for col, (kind, text) in enumerate(NONMANUAL_SENTENCES):
         t = translate(text, lexicons=[lexicon] if lexicon else [])
         label = sign if lexicon else f"fs-{sign}"
@@ -101,7 +99,6 @@ def nonmanual_faces(out: Path, sign: str = "MOTHER") -> Path:
         ax.set_xticks([]), ax.set_yticks([])
     fig.tight_layout()
     fig.savefig(out, dpi=80)
-    plt.close(fig)
     return out
 
 
@@ -123,20 +120,16 @@ def extraction_overlay(out: Path) -> Path:
 
 def evaluation_per_gloss(out: Path) -> Path:
     """DTW-MJE per letter on the embedded-alphabet suite: copies, another letter and the still-pose baseline."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from text2asl.evaluation.protocol import embedded_suite, run_suite
     from text2asl.evaluation.report import plot_per_gloss
 
     rows = run_suite(embedded_suite(), images=False, progress=False)
-    fig, ax = plt.subplots(figsize=(10, 3.2))
-    plot_per_gloss(rows, rows[0]["suite"], "dtw_mje", ax=ax)
+    fig = Figure(figsize=(10, 3.2))
+    plot_per_gloss(rows, rows[0]["suite"], "dtw_mje", ax=fig.subplots())
     fig.tight_layout()
     fig.savefig(out, dpi=90)
-    plt.close(fig)
     return out
 
 
@@ -178,10 +171,7 @@ def diffusion_keyframes(out: Path, base_model: str = "tiny-asl") -> Path:
     """The tiny-asl base's keyframes of four training glosses (seed 0) under the real ones, phases left to right."""
     import tempfile
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the plot helpers are pyplot's (notebooks show them); closed after saving
 
     from text2asl.diffusion.generate import generate_keyframes, generation_config
     from text2asl.diffusion.plots import plot_keyframe_grid
@@ -206,10 +196,7 @@ def diffusion_attention(out: Path, base_model: str = "tiny-asl") -> Path:
     """Each gloss word's cross-attention over the tiny-asl keyframe it draws (middle phase, seed 0), hand boxes outlined."""
     import tempfile
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the plot helpers are pyplot's (notebooks show them); closed after saving
 
     from text2asl.evaluation import keyframes
     from text2asl.diffusion.attention import attention_maps, plot_gloss_grid

@@ -233,17 +233,15 @@ def write_outputs(results: list[PairResult], out_dir: str | Path) -> list[Path]:
 
 def plot_pair(result: PairResult, path: str | Path) -> Path:
     """A PNG: the result's keyframes, reference over paired prediction, and SSIM/PSNR per reference frame."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # files only: no pyplot, so a notebook's backend is left alone
 
     from text2asl.io import atomic_path
     from text2asl.pose_to_video.gallery import frame_grid
 
     picks, refs, preds = zip(*result.keyframes)
     grid = frame_grid(list(refs) + list(preds), ncols=len(picks))
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(2 * len(picks), 4 + 2.2), gridspec_kw={"height_ratios": [4, 2.2]})
+    fig = Figure(figsize=(2 * len(picks), 4 + 2.2))
+    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [4, 2.2]})
     top.imshow(grid)
     top.set_title(f"{result.gloss}: reference (top) and paired prediction (bottom), frames {', '.join(map(str, picks))}", fontsize=9)
     top.axis("off")
@@ -256,5 +254,4 @@ def plot_pair(result: PairResult, path: str | Path) -> Path:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=80, format="png")
-    plt.close(fig)
     return Path(path)

@@ -155,10 +155,7 @@ def _title(metric: str) -> str:
 
 def write_report(rows: Sequence[dict], out_dir: str | Path, notes: Sequence[str] = ()) -> dict[str, Path]:
     """results.csv, summary.md and one PNG per suite and plot kind in `out_dir`; returns their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: no display needed on servers and CI
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # files only: no pyplot, so a notebook's backend is left alone
 
     from text2asl.io import atomic_path, make_folder
 
@@ -175,7 +172,8 @@ def write_report(rows: Sequence[dict], out_dir: str | Path, notes: Sequence[str]
         n_plots = ("dtw_mje" in metrics) + ("frame_ssim" in metrics) + ("frame_psnr" in metrics)
         if n_plots == 0:
             continue
-        fig, axes = plt.subplots(n_plots, 1, figsize=(12, 3.6 * n_plots), squeeze=False)
+        fig = Figure(figsize=(12, 3.6 * n_plots))
+        axes = fig.subplots(n_plots, 1, squeeze=False)
         axes = list(axes[:, 0])
         if "dtw_mje" in metrics:
             plot_per_gloss(rows, suite, "dtw_mje", ax=axes.pop(0))
@@ -186,7 +184,6 @@ def write_report(rows: Sequence[dict], out_dir: str | Path, notes: Sequence[str]
         slug = "".join(c if c.isalnum() else "-" for c in suite).strip("-")
         with atomic_path(out / f"{slug}.png") as tmp:
             fig.savefig(tmp, dpi=100, format="png")
-        plt.close(fig)
         paths[suite] = out / f"{slug}.png"
     return paths
 
