@@ -102,8 +102,8 @@ def make_dataset(
 
     Poses are shoulder-normalised, short gaps filled and rest frames at both ends trimmed, then
     drawn by the project's `SkeletonRenderer` framed on the signing space (config.KEYFRAME_VIEW; no
-    caption, no hand insets: the image is the skeleton alone). Each row records the hands' pixel boxes (`hand_boxes`) for the grounding loss
-    of base training. Images already present from an interrupted run with the same settings are
+    caption, no hand insets: the image is the skeleton alone). Each row records the hands' pixel
+    boxes (`hand_boxes`) for the grounding loss of base training. Images already present from an interrupted run with the same settings are
     kept; metadata.jsonl and dataset.json are written last, atomically.
     Returns `output_dir`.
     """

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from text2asl.gloss_to_pose.pointing import MIDDLE_MCP
 from text2asl.options import SPEED_RANGE
 from text2asl.poses.layout import PoseArray
 from text2asl.poses.retarget import ARMS
@@ -101,7 +102,7 @@ def rest_frame(xyz: np.ndarray, conf: np.ndarray) -> tuple[np.ndarray, np.ndarra
         cols = np.r_[[wrist], list(hand_body), np.arange(hand.start, hand.stop)]
         old_wrist = xyz[wrist, :2].copy() if conf[wrist] > 0 else None
         rotation = np.eye(2, dtype=np.float32)
-        knuckle = hand.start + 9  # middle finger's knuckle: wrist -> knuckle is where the hand points
+        knuckle = hand.start + MIDDLE_MCP  # wrist -> middle knuckle is where the hand points
         if conf[hand.start] > 0 and conf[knuckle] > 0:
             old_wrist = xyz[hand.start, :2].copy()
             rotation = _turn(xyz[knuckle, :2] - old_wrist, new_wrist - new_elbow)

@@ -24,6 +24,7 @@ import numpy as np
 
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.gloss_to_pose.lookup import Unit
+from text2asl.gloss_to_pose.pointing import MIDDLE_MCP
 from text2asl.gloss_to_pose.rest import fill_face, rest_arms
 from text2asl.gloss_to_pose.rhythm import check_speed, held, letter_hold_s, pause_frames, rest_frame
 from text2asl.poses.filters import carry_hands, fill_gaps, joint_speed, resample, smooth, trim_rest
@@ -72,20 +73,18 @@ def smoothstep_transition(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarr
     xyz = a_xyz[None] + s[:, None, None] * (b_xyz - a_xyz)[None]
     both = (a_conf > 0) & (b_conf > 0)
     for hand in (LEFT_HAND, RIGHT_HAND):
-        if both[hand.start] and both[hand.start + MIDDLE_KNUCKLE]:
+        if both[hand.start] and both[hand.start + MIDDLE_MCP]:
             xyz[:, hand] = _turning_hand(a_xyz[hand], b_xyz[hand], s)
     conf = np.repeat(np.where(both, np.minimum(a_conf, b_conf), 0)[None], n, axis=0)
     return PoseArray(xyz.astype(np.float32), conf.astype(np.float32), 0.0)
 
 
-MIDDLE_KNUCKLE = 9  # index into a hand: wrist -> middle knuckle is where the hand points
-
-
 def _turning_hand(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
     """(len(s), 21, 3) hand points from hand `a` to hand `b` (21, 3) at eased times `s`: the wrist moves
     straight, the hand turns in the image plane by the share `s` of the (shortest) angle between the
-    two hands' directions, and its shape blends from a's to b's in a turning frame, so it keeps its size."""
-    da, db = a[MIDDLE_KNUCKLE, :2] - a[0, :2], b[MIDDLE_KNUCKLE, :2] - b[0, :2]
+    two hands' directions (wrist to middle knuckle), and its shape blends from a's to b's in a turning frame,
+    so it keeps its size."""
+    da, db = a[MIDDLE_MCP, :2] - a[0, :2], b[MIDDLE_MCP, :2] - b[0, :2]
     turn = math.atan2(da[0] * db[1] - da[1] * db[0], float(da @ db))  # signed angle a -> b, in (-pi, pi]
     rel_a, rel_b = a - a[0], b - b[0]
     c, si = math.cos(-turn), math.sin(-turn)
