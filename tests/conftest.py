@@ -14,6 +14,29 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
+def once_per_run(tmp_path_factory):
+    """`once_per_run(name, build)`: `build(path)` runs once per test run, in whichever xdist worker asks first;
+    the others wait for it and get the same `path`. For an expensive fixture of a module whose tests
+    `pytest -n 2` may split across both workers (each would build it, on the same two cores)."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this run's folder, shared by its workers
+
+    def once(name: str, build) -> Path:
+        path, done = root / name, root / f"{name}.done"
+        with open(root / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not done.exists():
+                build(path)
+                done.touch()
+        return path
+
+    return once
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data beside the checkout; tests using it skip on a fresh clone without it."""
     if not SHARED_DATA.is_dir():

@@ -21,11 +21,13 @@ def labels(real_videos) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def real_lexicon(real_videos, tmp_path_factory) -> Path:
-    """`text2asl build-lexicon --labels` over the 12 clips (all cores): the one expensive step here, done once."""
-    out = tmp_path_factory.mktemp("lexicons") / "real"
-    assert main(["build-lexicon", "--labels", str(real_videos / "labels.csv"), "-o", str(out), "-q"]) == 0
-    return out
+def real_lexicon(real_videos, once_per_run) -> Path:
+    """`text2asl build-lexicon --labels` over the 12 clips (all cores): the one expensive step here, done once per run."""
+
+    def build(out: Path) -> None:
+        assert main(["build-lexicon", "--labels", str(real_videos / "labels.csv"), "-o", str(out), "-q"]) == 0
+
+    return once_per_run("real-videos-lexicon", build)
 
 
 def _pose_of(lexicon: Path, video: str) -> Path:
