@@ -101,22 +101,26 @@ def rest_frame(xyz: np.ndarray, conf: np.ndarray) -> tuple[np.ndarray, np.ndarra
         new_wrist = base + np.array([REST_WRIST[0] * outwards, REST_WRIST[1]], np.float32)
         cols = np.r_[[wrist], list(hand_body), np.arange(hand.start, hand.stop)]
         old_wrist = xyz[wrist, :2].copy() if conf[wrist] > 0 else None
-        rotation = np.eye(2, dtype=np.float32)
+        turn = np.eye(2, dtype=np.float32)
         knuckle = hand.start + MIDDLE_MCP  # wrist -> middle knuckle is where the hand points
         if conf[hand.start] > 0 and conf[knuckle] > 0:
             old_wrist = xyz[hand.start, :2].copy()
-            rotation = _turn(xyz[knuckle, :2] - old_wrist, new_wrist - new_elbow)
+            turn = rotation(signed_angle(xyz[knuckle, :2] - old_wrist, new_wrist - new_elbow))
         if old_wrist is not None:
-            xyz[cols, :2] = (xyz[cols, :2] - old_wrist) @ rotation.T + new_wrist
+            xyz[cols, :2] = (xyz[cols, :2] - old_wrist) @ turn.T + new_wrist
         xyz[elbow, :2] = new_elbow
         xyz[wrist, :2] = new_wrist
         conf[elbow] = conf[elbow] if conf[elbow] > 0 else conf[shoulder]
     return xyz, conf
 
 
-def _turn(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The 2-D rotation matrix that turns direction `a` onto direction `b`."""
-    angle = math.atan2(b[1], b[0]) - math.atan2(a[1], a[0])
+def signed_angle(a: np.ndarray, b: np.ndarray) -> float:
+    """The angle (radians, in (-pi, pi]) that turns 2-D direction `a` onto direction `b`."""
+    return math.atan2(a[0] * b[1] - a[1] * b[0], float(a[0] * b[0] + a[1] * b[1]))
+
+
+def rotation(angle: float) -> np.ndarray:
+    """The (2, 2) float32 matrix of a 2-D rotation by `angle` radians (points as rows: `xy @ rotation(a).T`)."""
     c, s = math.cos(angle), math.sin(angle)
     return np.array([[c, -s], [s, c]], np.float32)
 
@@ -127,4 +131,5 @@ def held(xyz: np.ndarray, conf: np.ndarray, n: int, fps: float) -> PoseArray:
 
 
 __all__ = ["COMMA_HOLD_S", "MIN_LETTER_HOLD_S", "QUESTION_HOLD_S", "SENTENCE_HOLD_S", "SENTENCE_REST_S",
-           "assign_pauses", "check_speed", "hold_frames", "held", "letter_hold_s", "pause_frames", "rest_frame"]
+           "assign_pauses", "check_speed", "hold_frames", "held", "letter_hold_s", "pause_frames", "rest_frame", "rotation",
+           "signed_angle"]

@@ -26,7 +26,8 @@ from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.gloss_to_pose.lookup import Unit
 from text2asl.gloss_to_pose.pointing import MIDDLE_MCP
 from text2asl.gloss_to_pose.rest import fill_face, rest_arms
-from text2asl.gloss_to_pose.rhythm import check_speed, held, letter_hold_s, pause_frames, rest_frame
+from text2asl.gloss_to_pose.rhythm import (check_speed, held, letter_hold_s, pause_frames, rest_frame, rotation,
+                                          signed_angle)
 from text2asl.poses.filters import carry_hands, fill_gaps, joint_speed, resample, smooth, trim_rest
 from text2asl.poses.layout import FACE, LEFT_HAND, RIGHT_HAND, PoseArray
 from text2asl.poses.normalize import normalize
@@ -84,19 +85,12 @@ def _turning_hand(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
     straight, the hand turns in the image plane by the share `s` of the (shortest) angle between the
     two hands' directions (wrist to middle knuckle), and its shape blends from a's to b's in a turning frame,
     so it keeps its size."""
-    da, db = a[MIDDLE_MCP, :2] - a[0, :2], b[MIDDLE_MCP, :2] - b[0, :2]
-    turn = math.atan2(da[0] * db[1] - da[1] * db[0], float(da @ db))  # signed angle a -> b, in (-pi, pi]
+    turn = signed_angle(a[MIDDLE_MCP, :2] - a[0, :2], b[MIDDLE_MCP, :2] - b[0, :2])
     rel_a, rel_b = a - a[0], b - b[0]
-    c, si = math.cos(-turn), math.sin(-turn)
-    rel_b = rel_b.copy()
-    rel_b[:, :2] = rel_b[:, :2] @ np.array([[c, -si], [si, c]], np.float32).T  # b's shape in a's direction
+    rel_b[:, :2] = rel_b[:, :2] @ rotation(-turn).T  # b's shape in a's direction
     shape = rel_a[None] + s[:, None, None] * (rel_b - rel_a)[None]
-    angle = s * turn
-    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    out = shape.copy()
-    out[..., 0] = cos * shape[..., 0] - sin * shape[..., 1]
-    out[..., 1] = sin * shape[..., 0] + cos * shape[..., 1]
-    return out + (a[0] + s[:, None] * (b[0] - a[0]))[:, None, :]
+    turned = np.stack([frame[:, :2] @ rotation(float(t) * turn).T for frame, t in zip(shape, s)])
+    return np.concatenate([turned, shape[..., 2:]], axis=-1) + (a[0] + s[:, None] * (b[0] - a[0]))[:, None, :]
 
 
 def seam_distance(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarray, b_conf: np.ndarray) -> float:
