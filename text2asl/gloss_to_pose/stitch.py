@@ -124,7 +124,7 @@ class Stitcher:
 
     def _clean(self, lexicon: Lexicon, entry: LexiconEntry) -> PoseArray:
         c = self.config
-        arr = rest_arms(carry_hands(fill_gaps(normalize(lexicon.load(entry)))), c.rest_line)
+        arr = rest_arms(carry_hands(fill_gaps(normalize(lexicon.load(entry))), c.rest_line), c.rest_line)
         if c.retarget:
             arr = retarget(arr)
         arr = fill_face(arr)

@@ -51,24 +51,26 @@ def fill_gaps(arr: PoseArray, max_gap_frames: int = 8) -> PoseArray:
 HAND_WRIST_MAX = 0.3
 
 
-def carry_hands(arr: PoseArray) -> PoseArray:
-    """A hand lost (or detected far from its arm) while the body model tracks its wrist: the nearest
-    good hand, moved with the wrist.
+def carry_hands(arr: PoseArray, rest_line: float = 1.1) -> PoseArray:
+    """A hand lost (or detected far from its arm) while the body model tracks its wrist signing above
+    `rest_line`: the nearest good hand, moved with the wrist.
 
     For runs `fill_gaps` leaves open: at a sign's start or end, or longer than its limit (the
     asl-app WANT has no left hand for its first 26 frames while both wrists sign in front of the
     chest, then one frame with the hands swapped; stitched, that hand vanished and came back
     mid-sentence). The hand keeps the shape and offset from the wrist of its nearest good frame,
-    translated with the body's wrist, and that frame's confidences. A hand never detected near its
-    wrist in the sign is left as it is (rest.rest_arms hangs a relaxed one from a resting arm).
+    translated with the body's wrist, and that frame's confidences. A resting wrist (below
+    `rest_line`) is left as it is: a signing handshape carried down to the hip looks wrong, and
+    rest.rest_arms hangs a relaxed hand there. So is a hand never detected near its wrist in the sign.
     """
     out = arr
     for hand, wrist in ((LEFT_HAND, LEFT_HAND_BODY[0]), (RIGHT_HAND, RIGHT_HAND_BODY[0])):
         tracked = arr.conf[:, wrist] > 0
+        signing = tracked & (arr.xyz[:, wrist, 1] <= rest_line)
         present = (arr.conf[:, hand] > 0).any(axis=1)
         near = np.linalg.norm(arr.xyz[:, hand.start, :2] - arr.xyz[:, wrist, :2], axis=1) <= HAND_WRIST_MAX
         seen = np.flatnonzero(tracked & present & near)
-        lost = np.flatnonzero(tracked & ~(present & near))
+        lost = np.flatnonzero(signing & ~(present & near))
         if not seen.size or not lost.size:
             continue
         i = np.searchsorted(seen, lost)
