@@ -126,3 +126,14 @@ def test_want_keeps_its_left_hand_on_its_wrist(word_lexicon):
         assert (arr.conf[signing][:, hand] > 0).any(axis=1).all()
         reach = np.linalg.norm(arr.xyz[signing][:, hand.start, :2] - arr.xyz[signing][:, wrist, :2], axis=1)
         assert reach.max() <= HAND_WRIST_MAX
+
+
+def test_a_resting_wrist_carries_no_signing_hand():
+    """Below the rest line a lost hand is left to rest_arms (a relaxed hand), not given the signing handshape."""
+    arr = _moving_hand_sign()
+    arr.conf[3:6, RIGHT_HAND] = 0
+    arr.xyz[3:6, RIGHT_WRIST, 1] = 1.5  # the arm hangs down in those frames
+    carried = carry_hands(arr, rest_line=1.1)
+    assert (carried.conf[3:6, RIGHT_HAND] == 0).all()
+    assert np.array_equal(carried.xyz[3:6, RIGHT_HAND], arr.xyz[3:6, RIGHT_HAND])
+    assert (carry_hands(arr, rest_line=2.0).conf[3:6, RIGHT_HAND] > 0).any(axis=1).all()  # above a lower line it is carried
