@@ -28,7 +28,7 @@ demo: $(VENV)/.installed-core
 	$(BIN)/text2asl translate "$(TEXT)" -o out/demo.mp4
 
 test: $(VENV)/.installed-all
-	$(BIN)/python -m pytest -q -n 2 --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --maxschedchunk 1 --durations=15 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-all
 	for b in benchmarks/bench_*.py; do echo "## $$b"; $(BIN)/python $$b || exit 1; done

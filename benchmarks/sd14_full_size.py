@@ -1,6 +1,6 @@
 """SD v1-4 at full size without its weights: a random-weight folder in its exact architecture and layout, run end to end.
 
-    python benchmarks/sd14_full_size.py [--scale full|tiny] [--work DIR] [--bpe-vocab bpe_simple_vocab_16e6.txt.gz]
+    python benchmarks/sd14_full_size.py [--scale full|tiny] [--work DIR] [--bpe-vocab bpe_simple_vocab_16e6.txt.gz] [--warm]
 
 The folder has what `CompVis/stable-diffusion-v1-4` publishes: model_index.json and every config
 with the old (diffusers 0.2.2) keys, unet/ and vae/ (AutoencoderKL, 8x latents), text_encoder/
@@ -16,7 +16,9 @@ alpha 8, --mixed-precision fp16 as the course asks: on a CPU that trains in fp32
 a resume from checkpoint-1 that must end with bit-identical LoRA weights, diffusers' own
 `load_lora_weights` into a plain pipeline, `translate --renderer diffusion` and cross-attention maps.
 Every stage must exit 0, print no traceback and no torchvision warning; the script exits 1 otherwise.
-`--scale tiny` builds the same layout with toy dimensions (seconds; tests run it).
+`--scale tiny` builds the same layout with toy dimensions (seconds; tests run it with `--warm`,
+where each stage is a fork of one process that imported torch, diffusers, transformers and peft
+once: the same stages and checks, without ~5 s of imports each).
 At full size on 2 CPU cores expect about 10+ minutes and 8 GB of RAM.
 """
 from __future__ import annotations
@@ -229,24 +231,86 @@ print(f"attention: gloss {g.word!r} map {g.heat.shape}, sum {g.heat.sum():.3g}")
 """
 
 
-def run_stage(name: str, argv: list[str], env: dict, ours: bool = True) -> dict:
+# What `--warm` imports once, before the stages fork: the libraries every stage but make-dataset needs.
+WARM_MODULES = ("torch", "accelerate", "peft", "transformers", "diffusers", "diffusers.pipelines.stable_diffusion",
+                "text2asl.cli", "text2asl.diffusion.model", "text2asl.diffusion.train_lora", "text2asl.diffusion.generate")
+
+
+def warm_up(env: dict) -> str:
+    """Import `WARM_MODULES` into this process (with the stages' environment); what they printed to stderr."""
+    import importlib
+
+    os.environ.update(env)
+    with tempfile.TemporaryFile("w+") as err:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(err.fileno(), 2)
+        try:
+            for name in WARM_MODULES:
+                importlib.import_module(name)
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        err.seek(0)
+        return err.read()
+
+
+def _forked_stage(argv: list[str]) -> None:
+    """In a forked child: run `python -m MODULE ARGS` or `python -c CODE ARGS` in this interpreter, then exit."""
+    import runpy
+    import traceback
+
+    code = 0
+    try:
+        if argv[1] == "-m":
+            sys.argv = [argv[2], *argv[3:]]
+            runpy.run_module(argv[2], run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = ["-c", *argv[3:]]
+            exec(compile(argv[2], "<string>", "exec"), {"__name__": "__main__"})
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        if not isinstance(exc.code, int) and exc.code is not None:
+            print(exc.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def run_stage(name: str, argv: list[str], env: dict, ours: bool = True, warm: bool = False) -> dict:
     """Run one stage in its own process; its wall time, its own peak RSS (from wait4) and its output.
 
     `ours`: a text2asl command, which must not print transformers' torchvision notice (a user's own
     plain-diffusers script imports the pipeline module directly and gets it; that is not checked).
+    `warm`: the process is a fork of this one (after `warm_up`) instead of a fresh interpreter: the same
+    stage without its ~5 s of imports (its peak RSS includes the imported libraries, as a fresh one's does).
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.monotonic()
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's rusage alone, not a maximum over all children
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        if warm:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                _forked_stage(argv)
+        else:
+            pid = subprocess.Popen(argv, env=env, stdout=out, stderr=err, text=True).pid
+        _, status, usage = os.wait4(pid, 0)  # this child's rusage alone, not a maximum over all children
+        returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - start
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     problems = []
-    if proc.returncode != 0:
-        problems.append(f"exit {proc.returncode}")
+    if returncode != 0:
+        problems.append(f"exit {returncode}")
     if "Traceback" in stderr:
         problems.append("traceback")
     if ours and "torchvision" in stderr:
@@ -275,25 +339,37 @@ def stages(work: Path, base: Path, scale: str) -> list[tuple[str, list[str]]]:
     ]
 
 
-def run_all(scale: str, work: Path, bpe_vocab: Path | None = None) -> list[dict]:
-    """Build the folder, run every stage; rows of the table (stage, seconds, peak_mb, ok, problems)."""
-    from text2asl.diffusion.model import LORA_WEIGHTS
+def run_all(scale: str, work: Path, bpe_vocab: Path | None = None, warm: bool = False) -> list[dict]:
+    """Build the folder, run every stage; rows of the table (stage, seconds, peak_mb, ok, problems).
 
+    `warm`: the stages are forks of this process, which imports the libraries once first (`run_stage`);
+    what those imports print is checked as each stage's output is.
+    """
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+    rows = []
+    if warm:
+        start = time.monotonic()
+        printed = warm_up(env)
+        problems = ["torchvision warning"] * ("torchvision" in printed) + ["traceback"] * ("Traceback" in printed)
+        rows.append({"stage": "import the libraries once (--warm)", "seconds": time.monotonic() - start,
+                     "peak_mb": float("nan"), "ok": not problems, "problems": problems, "stdout": "", "stderr": printed})
+    from text2asl.diffusion.model import LORA_WEIGHTS
+
     base = work / "sd-v1-4-random"
     build = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from sd14_full_size import build_sd14_folder;"
              " from pathlib import Path; build_sd14_folder(Path(sys.argv[2]), sys.argv[3],"
              " Path(sys.argv[4]) if sys.argv[4] else None)", str(Path(__file__).parent), str(base), scale,
              str(bpe_vocab or "")]
-    rows = [run_stage("build random SD v1-4 folder", build, env)]
+    if all(r["ok"] for r in rows):
+        rows.append(run_stage("build random SD v1-4 folder", build, env, warm=warm))
     for name, argv in stages(work, base, scale):
         if not all(r["ok"] for r in rows):
             break
         if name.startswith("resume"):
             first = (work / "run" / LORA_WEIGHTS).read_bytes()
             (work / "run" / LORA_WEIGHTS).unlink()
-        rows.append(run_stage(name, argv, env, ours=not name.startswith("plain")))
+        rows.append(run_stage(name, argv, env, ours=not name.startswith("plain"), warm=warm))
         if name.startswith("train-lora") and rows[-1]["ok"]:
             info = json.loads((work / "run" / "training_info.json").read_text())
             if info["config"]["mixed_precision"] != "no" or "trains in fp32" not in rows[-1]["stderr"]:
@@ -323,16 +399,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: a temporary one, removed after)")
     parser.add_argument("--bpe-vocab", type=Path, default=None, help="CLIP's bpe_simple_vocab_16e6.txt.gz")
+    parser.add_argument("--warm", action="store_true",
+                        help="fork each stage from this process after importing torch, diffusers, transformers and "
+                             "peft once (the tests' way: the same stages and checks, without ~5 s of imports each)")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="sd14-"))
     try:
         work.mkdir(parents=True, exist_ok=True)
-        rows = run_all(args.scale, work, args.bpe_vocab)
+        rows = run_all(args.scale, work, args.bpe_vocab, args.warm)
         print_table(rows)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    return 0 if all(r["ok"] for r in rows) and len(rows) == 7 else 1
+    return 0 if all(r["ok"] for r in rows) and len(rows) == 7 + args.warm else 1
 
 
 if __name__ == "__main__":

@@ -94,3 +94,18 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def pytest_collection_modifyitems(items):
+    """Slow tests first, the longest first (`slow(seconds=N)`, default 10), the rest in file order.
+
+    With `make test`'s `-n 2 --maxschedchunk 1` each worker takes the next test when it is free, so the
+    long ones start early and the two workers end together (in file order one worker ran the notebooks
+    for the last 60 s alone). A test that reads what an earlier slow test built (`once_per_run`) is
+    marked with its own seconds, so it comes later.
+    """
+    def seconds(item) -> float:
+        mark = item.get_closest_marker("slow")
+        return mark.kwargs.get("seconds", 10) if mark else 0
+
+    items.sort(key=seconds, reverse=True)  # stable

@@ -619,7 +619,7 @@ def test_a_live_writers_partial_is_not_removed(tmp_path):
     assert (tmp_path / "o.pose").read_bytes() == b"x" and sorted(p.name for p in tmp_path.iterdir()) == ["o.pose"]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, pytest.param(signal.SIGKILL, marks=pytest.mark.slow)], ids=["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, pytest.param(signal.SIGKILL, marks=pytest.mark.slow(seconds=6))], ids=["SIGTERM", "SIGKILL"])
 def test_extract_workers_exit_when_the_parent_dies(signum, tmp_path):
     psutil = pytest.importorskip("psutil")
     from test_extract_holistic import make_video

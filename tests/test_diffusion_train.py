@@ -390,7 +390,7 @@ def test_cli_end_to_end_and_resume(tiny, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=10)
 def test_accelerate_launch_runs_the_cli(tiny, tmp_path):
     data, base = tiny
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "ACCELERATE_USE_CPU": "1"}

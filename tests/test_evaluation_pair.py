@@ -107,7 +107,7 @@ def test_pred_needs_ref_and_suites_need_output(signs, capsys):
     assert "-o/--output" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # MediaPipe's start-up
+@pytest.mark.slow(seconds=1)  # MediaPipe's start-up
 def test_a_recorded_reference_is_compared_through_its_extracted_poses(signs, tmp_path, capsys):
     pytest.importorskip("mediapipe")
     from text2asl.extract.sample_video import astronaut_video

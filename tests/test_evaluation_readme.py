@@ -27,7 +27,7 @@ def readme_block() -> str:
     return match.group(2).strip()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=10)
 def test_the_cli_prints_the_readme_table(tmp_path, capsys):
     assert main([*ARGV, "-o", str(tmp_path), "-q", "-j", "1"]) == 0
     printed = capsys.readouterr().out.strip()

@@ -62,7 +62,7 @@ def test_stale_partial_files_from_a_killed_run_are_cleaned(tmp_path):
     assert not stale.exists() and keep.exists()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=11)
 def test_kill_mid_batch_then_rerun_completes_without_redoing_finished_files(tmp_path):
     n = 6
     videos = [make_video(tmp_path / f"clip{i}.mp4", n_frames=12, size=128, shift=i + 1) for i in range(n)]

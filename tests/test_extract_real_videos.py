@@ -35,7 +35,7 @@ def _pose_of(lexicon: Path, video: str) -> Path:
         return lexicon / next(r["path"] for r in csv.DictReader(fh) if r["video"] == video)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=35)  # builds the real-video lexicon that the module's other tests read
 def test_every_real_clip_extracts_with_its_frames_fps_and_size(real_lexicon, labels):
     assert not (real_lexicon / "failures.csv").exists()
     assert not (real_lexicon / "missing.csv").exists()
@@ -47,7 +47,7 @@ def test_every_real_clip_extracts_with_its_frames_fps_and_size(real_lexicon, lab
         assert (arr.conf[:, :33] > 0).any(axis=1).all(), f"body lost in {row['video']}"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=1)  # once the lexicon is built
 def test_hands_are_found_in_most_frames_where_the_signer_signs(real_lexicon, labels):
     raised = found = 0
     for row in labels:
@@ -58,7 +58,7 @@ def test_hands_are_found_in_most_frames_where_the_signer_signs(real_lexicon, lab
     assert found / raised > 0.7, f"pooled signing-hand detection {found / raised:.0%}"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=1)  # once the lexicon is built
 def test_built_lexicon_signs_hello_as_a_word(real_lexicon, tmp_path):
     import text2asl
 
@@ -70,7 +70,7 @@ def test_built_lexicon_signs_hello_as_a_word(real_lexicon, tmp_path):
     assert out.stat().st_size > 1000
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=1)  # once the lexicon is built
 def test_video_sign_and_asl_app_sign_with_other_holistic_variants_stitch(real_lexicon, asl_app_lexicon, tmp_path):
     import text2asl
     from pose_format import Pose
@@ -91,7 +91,7 @@ def test_video_sign_and_asl_app_sign_with_other_holistic_variants_stitch(real_le
     assert meta["codec"] == "h264" and meta["n_frames"] == len(seq)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=1)  # once the lexicon is built
 def test_overlay_of_a_real_clip(real_lexicon, real_videos, tmp_path):
     from text2asl.extract.overlay import overlay_frame
     from text2asl.io import read_video

@@ -128,6 +128,7 @@ def test_extract_returns_only_after_its_workers_exited(tmp_path, mediapipe):
     assert processes_in_group(proc.pid) == []  # no worker, ffmpeg decoder or resource tracker left, not even a zombie
 
 
+@pytest.mark.slow(seconds=14)
 def test_a_killed_shard_rerun_finishes_only_its_own_missing_files(tmp_path, mediapipe):
     videos = _videos(tmp_path / "in", 9, frames=12)
     sizes = {k: sum(shard_of(key, 3) == k for key in videos) for k in (1, 2, 3)}
@@ -164,6 +165,7 @@ def test_a_killed_shard_rerun_finishes_only_its_own_missing_files(tmp_path, medi
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # the killed run's temp is gone
 
 
+@pytest.mark.slow(seconds=10)
 def test_build_lexicon_from_shards_equals_an_unsharded_build(tmp_path, mediapipe):
     from text2asl.cli import main
 
@@ -213,7 +215,7 @@ XARGS_LINE = "seq 1 3 | xargs -P 3 -I{} text2asl extract videos -o poses --shard
 KUBERNETES_COMMAND = 'text2asl extract videos -o poses --shard "$((JOB_COMPLETION_INDEX + 1))/2" -j 1 -q'
 
 
-@pytest.mark.slow  # ~30 s: seven extraction processes on 2 cores
+@pytest.mark.slow(seconds=9)  # seven extraction processes
 def test_slurm_array_script_xargs_line_and_indexed_job_command_extract_everything(tmp_path, mediapipe):
     videos = _videos(tmp_path / "videos", 4, frames=2)
     expected = sorted(f"{Path(key).stem}.pose" for key in videos)

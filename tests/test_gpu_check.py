@@ -16,6 +16,7 @@ SCRIPT = REPO / "benchmarks" / "gpu_check.py"
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
 
 
+@pytest.mark.slow(seconds=13)
 def test_dry_run_passes_every_stage(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--dry-run", "--work", str(tmp_path)], env=ENV,
                           capture_output=True, text=True, timeout=300)

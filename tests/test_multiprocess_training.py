@@ -60,6 +60,12 @@ def launch(args: list[str], tmp: Path) -> list[tuple[str, str]]:
     cmd = [str(accelerate)] if accelerate.is_file() else [sys.executable, "-m", "accelerate.commands.accelerate_cli"]
     proc = subprocess.run(cmd + LAUNCH + args, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return written(tmp)
+
+
+def written(tmp: Path) -> list[tuple[str, str]]:
+    """[(rank, safetensors path)] that the processes of `launch(..., tmp)` wrote."""
+    writes = tmp / "writes.txt"
     lines = writes.read_text().split("\n") if writes.is_file() else []
     return [tuple(line.split(" ", 1)) for line in lines if line]
 
@@ -87,14 +93,20 @@ def lora_args(base, data, out, *extra) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def lora_two(tiny, tmp_path_factory):
-    """A 2-process x batch 4 LoRA run (LoRA + gloss-token embeddings, the smoke preset) and what each process wrote."""
+def lora_two(tiny, once_per_run):
+    """A 2-process x batch 4 LoRA run (LoRA + gloss-token embeddings, the smoke preset) and what each process wrote;
+    run once, for the two tests that read it, whichever worker they run in."""
     data, base = tiny
-    tmp = tmp_path_factory.mktemp("two")
-    writes = launch(lora_args(base, data, tmp / "run"), tmp)
-    return tmp / "run", writes
+
+    def build(tmp: Path) -> None:
+        tmp.mkdir()
+        launch(lora_args(base, data, tmp / "run"), tmp)
+
+    tmp = once_per_run("lora-two", build)
+    return tmp / "run", written(tmp)
 
 
+@pytest.mark.slow(seconds=17)  # with lora_two
 def test_lora_on_two_processes_reaches_the_weights_of_one_process_with_the_double_batch(tiny, lora_two, tmp_path):
     from text2asl.diffusion.train_lora import train_lora
 
@@ -117,6 +129,7 @@ def test_lora_on_two_processes_reaches_the_weights_of_one_process_with_the_doubl
     assert sorted(p.name for p in run.glob("checkpoint-*")) == [f"checkpoint-{HALF}", f"checkpoint-{STEPS}"]
 
 
+@pytest.mark.slow(seconds=14)
 def test_lora_resume_on_two_processes_is_bit_identical(tiny, lora_two, tmp_path):
     data, base = tiny
     straight, _ = lora_two
@@ -132,6 +145,7 @@ def test_lora_resume_on_two_processes_is_bit_identical(tiny, lora_two, tmp_path)
     assert log_rows(resumed) == log_rows(straight)  # step, epoch, loss
 
 
+@pytest.mark.slow(seconds=15)
 def test_base_on_two_processes_reaches_the_weights_of_one_process_with_the_double_batch(tmp_path):
     from text2asl.gloss_to_pose.sublexicon import sub_lexicon
     from text2asl.diffusion.train_base import train_base

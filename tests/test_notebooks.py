@@ -27,8 +27,12 @@ def test_committed_without_outputs_and_with_a_parameters_cell(path):
     assert not any("sys.path" in "".join(c["source"]) for c in code), "import the installed package, do not patch sys.path"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+# Seconds each takes in `make test` (slow marker: the longest start first).
+SECONDS = {"01": 22, "02": 4, "03": 41, "04": 18, "05": 23, "06": 13}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow(seconds=SECONDS.get(p.name[:2], 10)))
+                                  for p in NOTEBOOKS], ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path, tmp_path):
     import nbformat
     from nbclient import NotebookClient
