@@ -69,20 +69,20 @@ def real_videos(shared_data) -> Path:
 
 
 @pytest.fixture(scope="session")
-def alphabet_data(tmp_path_factory) -> Path:
+def alphabet_data(once_per_run) -> Path:
     """The 26 embedded letters as a 32², 2-phase skeleton dataset, made once for every diffusion test (read only: copy to damage)."""
     from text2asl.diffusion.fixtures import alphabet_dataset
 
-    return alphabet_dataset(tmp_path_factory.mktemp("alphabet") / "ds", resolution=32, n_phases=2)
+    return once_per_run("alphabet-ds", lambda path: alphabet_dataset(path, resolution=32, n_phases=2))
 
 
 @pytest.fixture(scope="session")
-def smoke_base(alphabet_data, tmp_path_factory) -> Path:
+def smoke_base(alphabet_data, once_per_run) -> Path:
     """A random smoke-size base whose tokenizer knows `alphabet_data`'s captions, saved once (read only: copy to damage)."""
     pytest.importorskip("torch")
     from text2asl.diffusion.fixtures import tiny_base
 
-    return tiny_base(tmp_path_factory.mktemp("smoke-base") / "base", alphabet_data, resolution=32)
+    return once_per_run("smoke-base", lambda path: tiny_base(path, alphabet_data, resolution=32))
 
 
 @pytest.fixture(scope="module")
