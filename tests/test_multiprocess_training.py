@@ -99,7 +99,7 @@ def lora_two(tiny, once_per_run):
     data, base = tiny
 
     def build(tmp: Path) -> None:
-        tmp.mkdir()
+        tmp.mkdir(exist_ok=True)  # a failed first try left it
         launch(lora_args(base, data, tmp / "run"), tmp)
 
     tmp = once_per_run("lora-two", build)
