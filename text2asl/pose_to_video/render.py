@@ -70,18 +70,53 @@ _CHIN = FACE.start + CHIN
 TURN_FOLLOW = 0.4  # how far the outline follows the nose across the head when it turns
 _FACE_FEATURES = {name: np.asarray(idx) + FACE.start for name, idx in FACE_FEATURES.items()}
 _FEATURE_COLS = np.unique(np.concatenate(list(_FACE_FEATURES.values())))
+_FEATURE_ROWS = [np.searchsorted(_FEATURE_COLS, idx) for idx in _FACE_FEATURES.values()]  # into _FEATURE_COLS
+# Corners of the head's outline: within 0.13 px of the ellipse even in the face inset (half-height ~60 px).
+OUTLINE_POINTS = 48
+_UNIT_CIRCLE = np.stack([np.cos(a := np.linspace(0, 2 * np.pi, OUTLINE_POINTS, endpoint=False)), np.sin(a)], axis=1)
 
 
-def _offset(edges: Sequence[tuple[int, int]], start: int) -> np.ndarray:
-    return np.asarray(edges, np.int64) + start
+class _Edges:
+    """A skeleton's edges as (E, 2) point indices, and the same edges as chains (paths through shared
+    points) for frames where all its points are present: a thick line per chain joins its segments
+    with one round cap where separate segments draw two (with the one-call joint dots and the outline
+    polygon, frames are drawn 20 % quicker; the same picture, AA edges at some joints aside)."""
+
+    def __init__(self, edges: Sequence[tuple[int, int]], start: int = 0):
+        self.pairs = np.asarray(edges, np.int64) + start
+        self.points = np.unique(self.pairs)
+        self.chains = [np.asarray(c, np.int64) + start for c in _chains(edges)]
 
 
-_HAND_EDGES = np.asarray(HAND_EDGES, np.int64)
-_FACE_LAYER = (_offset(FACE_CONTOUR_EDGES, FACE.start), FACE_COLOR, 0.5, False)
+def _chains(edges: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Paths covering every edge once, each as long as greedy walking makes it."""
+    left = list(edges)
+    chains = []
+    while left:
+        chain = list(left.pop(0))
+        grown = True
+        while grown:
+            grown = False
+            for i, (a, b) in enumerate(left):
+                if a == chain[-1] or b == chain[-1]:
+                    chain.append(b if a == chain[-1] else a)
+                elif a == chain[0] or b == chain[0]:
+                    chain.insert(0, b if a == chain[0] else a)
+                else:
+                    continue
+                del left[i]
+                grown = True
+                break
+        chains.append(chain)
+    return chains
+
+
+_HAND_EDGES = _Edges(HAND_EDGES)
+_FACE_LAYER = (_Edges(FACE_CONTOUR_EDGES, FACE.start), FACE_COLOR, 0.5, False)
 _LAYERS = (  # (edges in canonical indices, colour, thickness factor, joint dots), back to front
-    (_offset(BODY_EDGES, BODY.start), BODY_COLOR, 1.5, False),
-    (_offset(HAND_EDGES, LEFT_HAND.start), LEFT_HAND_COLOR, 1.0, True),
-    (_offset(HAND_EDGES, RIGHT_HAND.start), RIGHT_HAND_COLOR, 1.0, True),
+    (_Edges(BODY_EDGES, BODY.start), BODY_COLOR, 1.5, False),
+    (_Edges(HAND_EDGES, LEFT_HAND.start), LEFT_HAND_COLOR, 1.0, True),
+    (_Edges(HAND_EDGES, RIGHT_HAND.start), RIGHT_HAND_COLOR, 1.0, True),
 )
 
 
@@ -99,18 +134,22 @@ def draw_skeleton(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness
     return image
 
 
-def _draw_edges(image: np.ndarray, pts: np.ndarray, present: np.ndarray, edges: np.ndarray, color, thickness: int,
+def _draw_edges(image: np.ndarray, pts: np.ndarray, present: np.ndarray, edges: _Edges, color, thickness: int,
                 dots: bool) -> None:
-    """Draw the `edges` ((E, 2) indices into `pts`) whose two points are `present`; `pts` in fixed-point pixels."""
+    """Draw the `edges` whose two points are `present`; `pts` in fixed-point pixels."""
     import cv2
 
-    ok = present[edges[:, 0]] & present[edges[:, 1]]
-    if not ok.any():
-        return
-    cv2.polylines(image, list(pts[edges[ok]]), False, color, thickness, cv2.LINE_AA, _SHIFT)
-    if dots:
-        for p in pts[np.unique(edges[ok])]:
-            cv2.circle(image, (int(p[0]), int(p[1])), thickness << _SHIFT, color, -1, cv2.LINE_AA, _SHIFT)
+    if present[edges.points].all():
+        lines, joints = [pts[c] for c in edges.chains], edges.points
+    else:
+        pairs = edges.pairs
+        ok = present[pairs[:, 0]] & present[pairs[:, 1]]
+        if not ok.any():
+            return
+        lines, joints = list(pts[pairs[ok]]), np.unique(pairs[ok])
+    cv2.polylines(image, lines, False, color, thickness, cv2.LINE_AA, _SHIFT)
+    if dots:  # a closed one-point line is a round dot: all of them in one call
+        cv2.polylines(image, list(pts[joints, None]), True, color, 2 * thickness, cv2.LINE_AA, _SHIFT)
 
 
 def _stand_in_features(xy: np.ndarray, present: np.ndarray, across: np.ndarray, up: np.ndarray, width: float) -> dict:
@@ -166,14 +205,17 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
         below = float(np.dot(xy[_CHIN] - (left + right) / 2, -up)) / width + CHIN_MARGIN
         extra = min(max(0.0, below - (HEAD_HALF_HEIGHT - HEAD_CENTRE_UP)), MAX_CHIN_EXTRA)
         centre, half_height = centre - up * extra / 2 * width, HEAD_HALF_HEIGHT + extra / 2
-    axes = (int(round(HEAD_HALF_WIDTH * width * scale)), int(round(half_height * width * scale)))
-    angle = float(np.degrees(np.arctan2(across[1], across[0])))
-    cv2.ellipse(image, tuple(int(v) for v in np.round(centre * scale)), axes, angle, 0, 360, BODY_COLOR,
-                max(1, int(round(thickness * 1.5))), cv2.LINE_AA, _SHIFT)
-    whole = present[_FEATURE_COLS].all()
-    stand_ins = {} if whole else _stand_in_features(xy, present, across, up, width)
-    lines = [xy[idx] if whole or present[idx].all() else stand_ins.get(name) for name, idx in _FACE_FEATURES.items()]
-    lines = [np.round(line * scale).astype(np.int32) for line in lines if line is not None]
+    # The outline as a polygon of `OUTLINE_POINTS` corners (cv2.ellipse draws 72 at this size: 1.5x the time)
+    outline = centre + _UNIT_CIRCLE[:, :1] * (HEAD_HALF_WIDTH * width * across) - _UNIT_CIRCLE[:, 1:] * (half_height * width * up)
+    cv2.polylines(image, [np.round(outline * scale).astype(np.int32)], True, BODY_COLOR,
+                  max(1, int(round(thickness * 1.5))), cv2.LINE_AA, _SHIFT)
+    if present[_FEATURE_COLS].all():
+        fixed = np.round(xy[_FEATURE_COLS] * scale).astype(np.int32)
+        lines = [fixed[idx] for idx in _FEATURE_ROWS]
+    else:
+        stand_ins = _stand_in_features(xy, present, across, up, width)
+        lines = [xy[idx] if present[idx].all() else stand_ins.get(name) for name, idx in _FACE_FEATURES.items()]
+        lines = [np.round(line * scale).astype(np.int32) for line in lines if line is not None]
     if lines:
         cv2.polylines(image, lines, False, FACE_COLOR, max(1, int(round(thickness * 0.75))), cv2.LINE_AA, _SHIFT)
     return image
