@@ -111,9 +111,9 @@ def neutral_face() -> tuple[np.ndarray, np.ndarray]:
         raise RuntimeError("the embedded alphabet shows no whole face: reinstall spoken-to-signed")
     faces_, present_ = np.concatenate(faces), np.concatenate(present)
     has = present_.mean(axis=0) > 0.5
-    masked = np.where(present_[..., None], faces_, np.nan)
-    with np.errstate(all="ignore"):
-        template = np.nanmedian(masked[:, has], axis=0)
+    # MediaPipe's face mesh is whole or absent: the faces with every usual point give the median
+    # (a plain median, 4x quicker than a NaN-masked one over all faces).
+    template = np.median(faces_[present_[:, has].all(axis=1)][:, has], axis=0)
     out = np.zeros((FACE.stop - FACE.start, 2), np.float32)
     out[has] = template
     return out, has
