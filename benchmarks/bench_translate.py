@@ -11,7 +11,9 @@ with the same lexicon (the ASL fingerspelling alphabet shipped in spoken-to-sign
 Both run with Python's bytecode cache, as on a user's machine from the second run on: the children
 do not inherit PYTHONDONTWRITEBYTECODE (set in some sandboxes, where an editable install would
 otherwise recompile its modules on every start while pip-installed peers are precompiled), and one
-untimed warm-up run of each comes first.
+untimed warm-up run of each comes first. Likewise text2asl keeps the signs it prepared on disk
+(`gloss_to_pose.clipcache`, here in a temp folder the warm-up run fills); `--cold` times it with that
+cache off, as on the very first run.
 
 A/B paired: each repeat runs ours and the peer back to back, in alternating order, and the table
 gives the median of the per-pair ratios with their range, so machine load that drifts over
@@ -21,7 +23,7 @@ Python process, or ffmpeg if it were larger).
 `--long` shows text2asl's peak RSS against text length for every output format (mp4, gif, pose),
 and for one very long fingerspelled word: flat means memory does not grow with the text.
 
-    .venv/bin/python benchmarks/bench_translate.py [--repeats 5] [--long [--long-words 100 1000 5000] [--long-size 512]]
+    .venv/bin/python benchmarks/bench_translate.py [--repeats 5] [--cold] [--long [--long-words 100 1000 5000] [--long-size 512]]
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from text2asl.gloss_to_pose.clipcache import CACHE_ENV
 
 SENTENCE = "Hello, my name is Sam and I like pizza."
 PARAGRAPH = (
@@ -163,6 +167,7 @@ def long_table(word_counts: list[int], letters: int, formats: list[str], size: i
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5, help="paired runs per text (default: %(default)s)")
+    ap.add_argument("--cold", action="store_true", help="text2asl without its prepared-sign cache, as on a first run")
     ap.add_argument("--long", action="store_true", help="also show peak memory vs text length for every output format")
     ap.add_argument("--long-words", type=int, nargs="+", default=[100, 1000, 5000], metavar="N",
                     help="text lengths in words for --long (default: %(default)s)")
@@ -175,6 +180,7 @@ def main() -> None:
     ap.add_argument("--skip-speed", action="store_true", help="only the --long table")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        CHILD_ENV[CACHE_ENV] = "off" if args.cold else str(Path(tmp) / "clips")
         if not args.skip_speed:
             speed_table(args.repeats, Path(tmp))
         if args.long:

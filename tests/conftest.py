@@ -6,11 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from text2asl.gloss_to_pose.clipcache import CACHE_ENV
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tests, and the commands and notebooks they start, prepare every sign afresh and write nothing under
+# ~/.cache; tests/test_clipcache.py turns the prepared-sign cache on in a temp folder.
+os.environ[CACHE_ENV] = "off"
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from text2asl.errors import Text2ASLError
+from text2asl.gloss_to_pose.clipcache import ClipCache
 from text2asl.gloss_to_pose.lexicon import Lexicon, default_lexicons
 from text2asl.gloss_to_pose.lookup import SignPlan, TokenCoverage, Unit, plan_signs
 from text2asl.gloss_to_pose.nonmanual import carried_by_face, unit_spans
@@ -127,7 +128,8 @@ def translate(
     if not plan.units:
         raise Text2ASLError("none of the glosses can be signed: they have no letters to fingerspell")
     config = config or StitchConfig()
-    return Translation(text, result, plan, config, opened, Stitcher(config), unit_spans(spans, plan.coverage))
+    return Translation(text, result, plan, config, opened, Stitcher(config, clips=ClipCache.default()),
+                       unit_spans(spans, plan.coverage))
 
 
 CAPTION_MODES = ("gloss", "english", "both")

@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from text2asl.gloss_to_pose.clipcache import ClipCache
 from text2asl.gloss_to_pose.lexicon import Lexicon, LexiconEntry
 from text2asl.gloss_to_pose.lookup import Unit
 from text2asl.gloss_to_pose.pointing import MIDDLE_MCP
@@ -106,16 +107,25 @@ def seam_distance(a_xyz: np.ndarray, a_conf: np.ndarray, b_xyz: np.ndarray, b_co
 class Stitcher:
     """Turns units (signs, fingerspelled words) into a stream of normalised pose chunks."""
 
-    def __init__(self, config: StitchConfig | None = None, cache_size: int = 512):
+    def __init__(self, config: StitchConfig | None = None, cache_size: int = 512, clips: ClipCache | None = None):
+        """`clips`, when given, keeps prepared clips on disk for later runs (`clipcache`); in memory they
+        are kept for this stitcher's life either way (the `cache_size` most recent)."""
         self.config = config or StitchConfig()
         check_speed(self.config.speed)
         self._cache: OrderedDict[tuple[str, LexiconEntry], PoseArray] = OrderedDict()
         self._cache_size = cache_size
+        self._clips = clips
 
-    def _cached(self, key, make) -> PoseArray:
+    def _cached(self, key: tuple[str, LexiconEntry], make) -> PoseArray:
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._cache[key] = make()
+            if self._clips is not None:
+                kind, entry = key
+                name = self._clips.key(kind, entry.path, (entry.start_ms, entry.end_ms), self.config)
+                hit = self._clips.get_or_make(name, make)
+            else:
+                hit = make()
+            self._cache[key] = hit
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         else:
