@@ -27,7 +27,11 @@ demo: $(VENV)/.installed-core
 	@mkdir -p out
 	$(BIN)/text2asl translate "$(TEXT)" -o out/demo.mp4
 
+# The package is byte-compiled first: where PYTHONDONTWRITEBYTECODE is set (some sandboxes and CI
+# images), every Python process the tests start (commands, notebook kernels, trainers) would
+# otherwise compile its modules again.
 test: $(VENV)/.installed-all
+	$(BIN)/python -m compileall -q text2asl
 	$(BIN)/python -m pytest -q -n 2 --maxschedchunk 1 --durations=15 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-all
