@@ -144,6 +144,16 @@ def test_the_cache_folder_is_named_by_the_environment(value, expected, monkeypat
     assert (ClipCache.default() is None) == (expected is None)
 
 
+def test_without_a_home_folder_there_is_no_cache(monkeypatch):
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setenv(CACHE_ENV, "")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache_dir() is None
+
+
 def test_the_oldest_clips_go_first_when_the_cache_grows_too_big(tmp_path):
     root = tmp_path / "clips"
     root.mkdir()

@@ -41,7 +41,10 @@ def cache_dir() -> Path | None:
         return None
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no home folder to be found: no cache
+        return None
     return Path(base) / "text2asl" / "clips"
 
 
@@ -51,9 +54,8 @@ def _code_fingerprint() -> str:
     from text2asl.poses.layout import _embedded_alphabet_dir
 
     package = Path(__file__).resolve().parents[1]
-    stamps = [(str(p.relative_to(package)), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(package.rglob("*.py"))]
-    alphabet = _embedded_alphabet_dir() / "index.csv"
-    stamps.append((str(alphabet), alphabet.stat().st_size, alphabet.stat().st_mtime_ns))
+    files = [*sorted(package.rglob("*.py")), _embedded_alphabet_dir() / "index.csv"]
+    stamps = [(str(f), st.st_size, st.st_mtime_ns) for f, st in ((f, f.stat()) for f in files)]
     return hashlib.sha256(repr((FORMAT, np.__version__, stamps)).encode()).hexdigest()
 
 
