@@ -8,7 +8,7 @@ modification time), the sign's span, the stitch settings, the embedded alphabet 
 and resting hand come from it) and this package's code (every module, by size and modification
 time). A changed recording, setting, alphabet or module therefore never reads a stale clip.
 
-A clip is written atomically; a file that cannot be read is prepared again; a folder that cannot
+A clip is written atomically (`io.atomic_path`); a file that cannot be read is prepared again; a folder that cannot
 be written is used without writing. The cache drops its oldest clips when it grows past
 `MAX_BYTES`. `TEXT2ASL_CACHE` names the folder, or turns the cache off (`off`); by default it is
 `$XDG_CACHE_HOME/text2asl/clips` (`~/.cache/text2asl/clips`).
@@ -27,6 +27,8 @@ from typing import Callable
 
 import numpy as np
 
+from text2asl.errors import Text2ASLError
+from text2asl.io import atomic_path
 from text2asl.poses.layout import PoseArray
 
 CACHE_ENV = "TEXT2ASL_CACHE"
@@ -113,15 +115,11 @@ class ClipCache:
                                 "arrays": [k.removeprefix("meta.") for k in arrays]})
         except TypeError:  # metadata that neither JSON nor an array holds: such a clip is not kept
             return
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial.npz")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, xyz=clip.xyz, conf=clip.conf, about=np.array(about), **arrays)
-            os.replace(tmp, path)
-        except OSError:  # a read-only or full disk: the run goes on without the cache
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        except (OSError, Text2ASLError):  # a read-only or full disk: the run goes on without the cache
             return
         if not self._pruned:
             self._pruned = True
@@ -131,7 +129,7 @@ class ClipCache:
         """Delete the oldest clips until the folder holds at most 3/4 of `max_bytes`, if it holds more."""
         try:
             files = [(e.stat().st_mtime_ns, e.stat().st_size, e.path) for e in os.scandir(self.root)
-                     if e.is_file() and e.name.endswith(".npz")]
+                     if e.is_file() and e.name.endswith(".npz") and not e.name.startswith(".")]  # not a write in progress
         except OSError:
             return
         total = sum(size for _, size, _ in files)
