@@ -12,7 +12,7 @@ from text2asl.io import read_video, write_pose, write_pose_stream
 from text2asl.pipeline import render_frames, save, translate
 from text2asl.poses.layout import PoseArray, to_pose
 from text2asl.pose_to_video.render import RenderConfig
-from text2asl.pose_to_video.writer import _has_encoder, write_video
+from text2asl.pose_to_video.writer import has_encoder, write_video
 
 LONG_WORD = "".join(chr(ord("a") + (i * 7) % 26) for i in range(2 * PIECE_LETTERS + 5))
 
@@ -114,8 +114,8 @@ def test_an_encoder_failure_reaches_the_caller_and_leaves_nothing(tmp_path):
 
 
 def test_an_ffmpeg_without_the_encoder_falls_back_to_x264(tmp_path):
-    assert _has_encoder("libx264")()
-    assert not _has_encoder("libno-such-encoder")()
+    assert has_encoder("libx264")
+    assert not has_encoder("libno-such-encoder")
     frames = [np.full((32, 32, 3), 255, np.uint8)] * 3
     out = write_video(frames, tmp_path / "x.mp4", 25, encoder=("libno-such-encoder", ()))
     meta = next(imageio_ffmpeg.read_frames(str(out)))

@@ -88,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
         raise Text2ASLError("give either text or --glosses, not both")
     output = check_output_path(args.output)  # before any work: a bad path fails in milliseconds
     config = StitchConfig(fps=args.fps, letter_hold_s=args.letter_hold, speed=args.speed)
+    if args.renderer == "skeleton" and output.suffix.lower() == ".mp4":
+        from text2asl.pose_to_video.writer import FLAT_ENCODER, look_up_encoder
+
+        look_up_encoder(FLAT_ENCODER[0])  # ffmpeg's answers come on the other core while we translate
     # The diffusion renderer draws no face: a negation must then be signed, not left to a head shake.
     translation = translate(args.text, glosses=args.glosses, lexicons=args.lexicon,
                             embedded_words=not args.no_embedded_words, config=config,

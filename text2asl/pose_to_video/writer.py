@@ -53,7 +53,8 @@ def write_video(
         raise Text2ASLError(f"cannot write {path}: video output must end in {' or '.join(VIDEO_WRITE_SUFFIXES)}")
     if suffix == ".mp4" and (crf is not None or preset is not None):
         encoder = ("libx264", ("-preset", preset or "veryfast", "-crf", str(23 if crf is None else crf)))
-    has_encoder = _has_encoder(encoder[0]) if suffix == ".mp4" else None  # asks ffmpeg while the first frame is drawn
+    if suffix == ".mp4":
+        look_up_encoder(encoder[0])  # answered while the first frame is drawn
     it = iter(frames)
     first = next(it, None)
     if first is None:
@@ -66,7 +67,7 @@ def write_video(
     # yielded; then the feeder converts it, beside the caller's drawing (OpenCV releases the GIL).
     convert = _rgb_to_i420 if suffix == ".mp4" else np.ascontiguousarray if repeats_unchanged else np.array
     if suffix == ".mp4":
-        codec, options = encoder if has_encoder() else FLAT_FALLBACK
+        codec, options = encoder if has_encoder(encoder[0]) else FLAT_FALLBACK
         # Frames cross the pipe already in yuv420p (OpenCV's SIMD BT.601 limited-range conversion,
         # what ffmpeg would do): half the bytes, and ffmpeg skips its slower swscale step.
         # Measured: 1.7 instead of 2.9 ms per 512x512 frame, same file size.
@@ -102,28 +103,43 @@ def write_video(
 
 
 _ENCODERS: dict[str, bool] = {"libx264": True}
+_LOOKUPS: dict[str, threading.Thread] = {}
 
 
-def _has_encoder(codec: str):
-    """A callable that says whether the bundled ffmpeg has `codec` (OpenH264 is in the usual builds).
+def look_up_encoder(codec: str) -> None:
+    """Start finding ffmpeg and asking whether it has `codec` (OpenH264 is in the usual builds), in a thread.
 
-    ffmpeg is asked in the background, so the answer costs no wait when the caller has work to do
-    (drawing the first frame) before it needs it; it is remembered for the process.
+    Both are ffmpeg runs that a caller would otherwise wait for: imageio-ffmpeg checks its bundled
+    binary by running it the first time it is asked for it (~20 ms), and the encoder list is another
+    run. A caller with other work first (the translate command: imports and translation) starts this
+    early; `write_video` starts it before drawing the first frame. Once per process. Not a daemon
+    thread: the process never exits with an ffmpeg run of its own left behind.
     """
-    if codec in _ENCODERS:
-        return lambda: _ENCODERS[codec]
-    import imageio_ffmpeg
+    if codec in _ENCODERS or codec in _LOOKUPS:
+        return
+    thread = threading.Thread(target=_look_up, args=(codec,), name=f"ffmpeg-{codec}")
+    _LOOKUPS[codec] = thread
+    thread.start()
 
-    probe = subprocess.Popen([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-h", f"encoder={codec}"],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    def answer() -> bool:
-        if codec not in _ENCODERS:
-            out = probe.communicate()[0]
-            _ENCODERS[codec] = probe.returncode == 0 and "not recognized" not in out
-        return _ENCODERS[codec]
+def _look_up(codec: str) -> None:
+    try:
+        import imageio_ffmpeg
 
-    return answer
+        exe = imageio_ffmpeg.get_ffmpeg_exe()  # remembered by imageio-ffmpeg for the process
+        probe = subprocess.run([exe, "-hide_banner", "-h", f"encoder={codec}"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        _ENCODERS[codec] = probe.returncode == 0 and "not recognized" not in probe.stdout
+    except (OSError, RuntimeError):  # no ffmpeg at all: writing says so, in the caller's thread
+        _ENCODERS[codec] = False
+
+
+def has_encoder(codec: str) -> bool:
+    """Whether the bundled ffmpeg has `codec` (waits for `look_up_encoder`'s answer)."""
+    look_up_encoder(codec)
+    if codec in _LOOKUPS:
+        _LOOKUPS[codec].join()
+    return _ENCODERS.get(codec, False)  # False also where the look-up itself failed
 
 
 QUEUE_BYTES = 32 << 20  # what frames waiting for ffmpeg may hold
