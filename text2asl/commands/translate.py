@@ -12,6 +12,10 @@ FPS = number(float, 0, 120, lo_open=True)
 SIZE = number(int, 16, 4096, even=True)  # 4096² RGB is 48 MiB a frame: the most a renderer should hold
 LETTER_HOLD = number(float, 0, 10, lo_open=True)
 
+# After a success the process holds nothing to clean up (outputs written atomically and closed, the
+# ffmpeg runs waited for, no worker left): `cli.program` skips the interpreter's teardown.
+QUICK_EXIT = True
+
 
 def _generation(name: str):
     """The argparse type of generation setting `name`, with GenerationConfig's own range."""
