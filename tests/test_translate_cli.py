@@ -1,4 +1,5 @@
 """`text2asl translate` end to end: good, hard and bad input, as a user runs it."""
+import os
 import subprocess
 import sys
 
@@ -156,3 +157,20 @@ def test_the_program_skips_teardown_only_after_a_quick_exit_command_succeeded(tm
     if code == 0 and args[0] == "translate":
         assert proc.stdout.rstrip().endswith(f"wrote {args[-1]}") and "gloss:  HELLO ME fs-SAM" in proc.stdout
         assert out.stat().st_size > 1000
+
+
+# `text2asl ... | head`: the reader of stdout goes away. As a Unix tool does on SIGPIPE, the program ends quietly
+# with status 141, no traceback, whether Python buffers stdout (the error comes at the last flush) or not (at a print).
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+@pytest.mark.parametrize("args", [["translate", "Hello, I am Sam.", "-o", "hi.mp4"], ["--help"], ["--version"]])
+def test_a_closed_stdout_ends_the_program_quietly(tmp_path, args, unbuffered):
+    read, write = os.pipe()
+    os.close(read)  # nobody will read
+    try:
+        proc = subprocess.run([sys.executable, "-m", "text2asl", *args], cwd=tmp_path, stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=120,
+                              env={**os.environ, "PYTHONUNBUFFERED": unbuffered})
+    finally:
+        os.close(write)
+    assert proc.returncode == 141 and proc.stderr == ""
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left where it stopped early

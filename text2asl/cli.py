@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from text2asl.errors import Terminated, Text2ASLError, missing_dependency
@@ -106,6 +107,10 @@ def _run(argv: list[str] | None) -> int:
             raise
         print(f"text2asl {command}: error: {hint}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        if _stdout_gone():
+            return _quiet_stdout()
+        raise
     except Exception as exc:  # a read-only folder, a full disk, wherever in a library it struck
         from text2asl.io import os_error_sentence
 
@@ -122,6 +127,34 @@ def _run(argv: list[str] | None) -> int:
         return 128 + exc.signum
 
 
+def _stdout_gone() -> bool:
+    """Whether the reader of stdout went away (`text2asl ... | head`): its pipe reports an error."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    try:  # unbuffered, nothing was left to flush: ask the pipe (POLLERR once it has no reader)
+        import select
+
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # not a file (captured), or no poll here
+        return False
+
+
+def _quiet_stdout() -> int:
+    """End quietly, as a Unix tool ends when the reader of its output leaves (SIGPIPE's status);
+    stdout goes to /dev/null so that the interpreter's last flush does not fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 128 + signal.SIGPIPE
+
+
 def program() -> None:
     """The `text2asl` program (the console script and `python -m text2asl`): `main()`, then the exit.
 
@@ -129,16 +162,18 @@ def program() -> None:
     Python's teardown (os._exit once stdout and stderr are flushed): such a command has written and
     closed every output and leaves no thread, worker or temporary file behind, and tearing down numpy,
     OpenCV and 400 modules took 50-60 ms of a 0.5 s translate (24 paired runs: -8 % wall). Every other
-    exit, and every call of `main()` from Python, ends as usual.
+    exit, and every call of `main()` from Python, ends as usual. Where the reader of stdout went away,
+    the program ends quietly with SIGPIPE's status (141), whatever the command.
     """
     code = main()
+    if _stdout_gone():
+        code = _quiet_stdout()
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     module = sys.modules.get(COMMANDS[name][0]) if name in COMMANDS else None
     if code == 0 and getattr(module, "QUICK_EXIT", False):
         try:
-            sys.stdout.flush()
             sys.stderr.flush()
-        except (OSError, ValueError):  # a closed or broken pipe: the usual exit reports it
+        except (OSError, ValueError):  # the usual exit reports it
             pass
         else:
             os._exit(0)
