@@ -21,7 +21,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from text2asl.cli import main  # noqa: E402
 from text2asl.diffusion import checkpoint as ckpt  # noqa: E402
-from text2asl.diffusion.config import BASE_PRESETS, OPTIONAL, BaseTrainingConfig, PRESETS, RANGES, SD_V1_4, flag, get_preset  # noqa: E402
+from text2asl.diffusion.config import BASE_PRESETS, BaseTrainingConfig, PRESETS, SD_V1_4, get_preset  # noqa: E402
+from text2asl.diffusion.ranges import OPTIONAL, RANGES, flag  # noqa: E402
 from text2asl.diffusion.dataset import INFO, METADATA, read_info, read_metadata  # noqa: E402
 from text2asl.diffusion.generate import generation_config  # noqa: E402
 from text2asl.diffusion.model import LORA_WEIGHTS, TOKEN_EMBEDDINGS, TRAINING_INFO, training_info  # noqa: E402

@@ -176,7 +176,8 @@ def test_every_setting_of_the_config_is_an_option_that_reaches_the_config(comman
     import dataclasses
 
     from text2asl.commands import train_base as base_cmd, train_lora as lora_cmd
-    from text2asl.diffusion.config import (CHOICES, RANGES, BaseTrainingConfig, LoraTrainingConfig, flag)
+    from text2asl.diffusion.config import BaseTrainingConfig, LoraTrainingConfig
+    from text2asl.diffusion.ranges import CHOICES, RANGES, flag
 
     cmd, cls, required = {"train-base": (base_cmd, BaseTrainingConfig, ["--lexicon", "L", "-o", "O"]),
                           "train-lora": (lora_cmd, LoraTrainingConfig, ["--data", "D", "-o", "O"])}[command]

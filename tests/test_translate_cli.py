@@ -135,6 +135,16 @@ def test_console_script_and_light_imports():
     assert helped.returncode == 0 and "translate" in helped.stdout
 
 
+def test_translate_command_imports_only_what_it_uses(tmp_path):
+    """Signing a sentence imports none of the diffusion track: its option ranges come from a plain table
+    (diffusion.ranges), not from the settings dataclasses (diffusion.config, ~6 ms of every start)."""
+    code = ("import sys; from text2asl.cli import main;"
+            "assert main(['translate', '-q', 'Hello, I am Sam.', '-o', 'hi.mp4']) == 0;"
+            "print(sorted(m for m in sys.modules if m.startswith('text2asl.diffusion') or m in ('torch', 'mediapipe')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[-2] == "['text2asl.diffusion', 'text2asl.diffusion.ranges']", out.stdout
+
+
 # The program (console script, python -m text2asl) skips Python's teardown only after a QUICK_EXIT command
 # succeeded; an atexit handler that prints shows which exit it took. Piped stdout is block-buffered: it must
 # still arrive whole, and the output file must be complete.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from text2asl.diffusion.config import PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
+from text2asl.diffusion.ranges import PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
 from text2asl.options import number
 
 RESOLUTION, PHASES, THICKNESS = (number(int, *r) for r in (RESOLUTION_RANGE, PHASES_RANGE, THICKNESS_RANGE))

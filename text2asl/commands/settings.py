@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from text2asl.diffusion.config import CHOICES, RANGES, flag, range_text
+from text2asl.diffusion.ranges import CHOICES, RANGES, flag, range_text
 from text2asl.options import number
 
 
@@ -11,7 +11,7 @@ def add_settings(parser: argparse.ArgumentParser, settings_class, skip: set[str]
                  title: str = "training settings (default: the preset's)") -> None:
     """One `--field-name` option for every field of the dataclass `settings_class` but `skip`, all defaulting to None.
 
-    Ranges and choices come from the settings' own tables (diffusion.config.RANGES / CHOICES), help
+    Ranges and choices come from the settings' own tables (diffusion.ranges.RANGES / CHOICES), help
     from each field's metadata; booleans get --x / --no-x, tuples take several values.
     """
     import dataclasses

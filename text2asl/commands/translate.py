@@ -19,7 +19,7 @@ QUICK_EXIT = True
 
 def _generation(name: str):
     """The argparse type of generation setting `name`, with GenerationConfig's own range."""
-    from text2asl.diffusion.config import GENERATION_RANGES
+    from text2asl.diffusion.ranges import GENERATION_RANGES
 
     kind, lo, hi, lo_open = GENERATION_RANGES[name]
     return number(kind, lo, hi, lo_open=lo_open)

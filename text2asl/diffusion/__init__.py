@@ -1,6 +1,7 @@
 """Stable Diffusion + LoRA on skeleton images: datasets, training, generation and cross-attention maps.
 
 Modules (torch/diffusers are imported only inside them, never by importing this package):
+    ranges      the valid values of every setting (RANGES, CHOICES, GENERATION_RANGES), importable without the dataclasses
     config      LoraTrainingConfig and BaseTrainingConfig with presets ('sd-v1-4', 'tiny-asl', 'smoke'), TinyArchitecture, GenerationConfig; the held-out glosses
     caption     the caption format ("asl skeleton, HELLO, phase 3 of 8"): write, parse, find the gloss's tokens
     dataset     lexicon signs -> captioned keyframes in the imagefolder layout, hand boxes, the training dataset;

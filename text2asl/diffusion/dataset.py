@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from text2asl.diffusion.caption import CAPTION, caption, gloss_token, parse_caption
-from text2asl.diffusion.config import KEYFRAME_VIEW, PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
+from text2asl.diffusion.config import KEYFRAME_VIEW
+from text2asl.diffusion.ranges import PHASES_RANGE, RESOLUTION_RANGE, THICKNESS_RANGE
 from text2asl.errors import Text2ASLError
 
 METADATA = "metadata.jsonl"

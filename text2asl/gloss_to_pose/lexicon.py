@@ -144,11 +144,13 @@ class Lexicon:
         return arr
 
 
-def read_index_rows(index: Path, required: tuple[str, ...] = ("path", "words", "glosses")) -> list[tuple[int, dict[str, str]]]:
+def read_index_rows(index: Path, required: tuple[str, ...] = ("path", "words", "glosses"),
+                    signed_language: str | None = None) -> list[tuple[int, dict[str, str]]]:
     """(row number, row) of an index.csv, header checked; UTF-8 with or without a BOM.
 
-    Row numbers are 1-based data rows (the header is row 0). Any decoding or CSV problem is a
-    `Text2ASLError` naming the file and row.
+    Row numbers are 1-based data rows (the header is row 0). With `signed_language`, rows that name
+    another one are left out before their fields are read (spoken-to-signed's alphabet index holds
+    626 rows, 26 of them ASL). Any decoding or CSV problem is a `Text2ASLError` naming the file and row.
     """
     try:
         text = index.read_bytes().decode("utf-8-sig")
@@ -157,15 +159,23 @@ def read_index_rows(index: Path, required: tuple[str, ...] = ("path", "words", "
         raise Text2ASLError(f"{index} row {line} is not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the file as UTF-8") from None
     except OSError as exc:
         raise Text2ASLError(f"cannot read {index}: {exc.strerror or exc}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        fields = [(f or "").strip() for f in reader.fieldnames or []]
+        fields = [f.strip() for f in next(reader, [])]
         missing = [c for c in required if c not in fields]
         if missing:
             raise Text2ASLError(f"{index} lacks the column{'s' * (len(missing) > 1)} {', '.join(missing)}; expected {','.join(COLUMNS)}")
-        reader.fieldnames = fields
-        return [(n, {k: (v or "").strip() if isinstance(v, str) else "" for k, v in row.items() if k is not None})
-                for n, row in enumerate(reader, start=1)]
+        language = fields.index("signed_language") if signed_language is not None and "signed_language" in fields else None
+        rows, n = [], 0
+        for values in reader:
+            if not values:  # a blank line: not a row (as csv.DictReader counts them)
+                continue
+            n += 1
+            if language is not None and len(values) > language and values[language].strip() not in ("", signed_language):
+                continue
+            # as csv.DictReader: missing trailing fields are empty, extra ones are dropped
+            rows.append((n, {k: v.strip() for k, v in zip(fields, values)} | {k: "" for k in fields[len(values):]}))
+        return rows
     except csv.Error as exc:
         raise Text2ASLError(f"{index} row {reader.line_num} is not valid CSV ({exc}); fix the quoting") from None
 
@@ -180,10 +190,8 @@ def parse_index(index: Path, lexicon: str = "", signed_language: str = "ase") ->
     """
     folder = index.parent
     entries = []
-    for row_no, row in read_index_rows(index):
+    for row_no, row in read_index_rows(index, signed_language=signed_language):
         where = f"{index} row {row_no}"
-        if (row.get("signed_language") or signed_language) != signed_language:
-            continue
         file = contained_path(folder, row["path"], where, "lexicon folder")
         if not file.is_file():
             raise Text2ASLError(f"{where} names {row['path']}, which does not exist in {folder}")
