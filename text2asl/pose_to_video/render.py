@@ -178,23 +178,31 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
     the face mesh has them; where it does not, short strokes at the body's eye, nose and mouth
     points stand in, in the same style.
     """
-    import cv2
+    head = head_lines(xy, np.asarray(conf) > 0, width)
+    if head is not None:
+        _draw_head_lines(image, head, 1.0, (0.0, 0.0), thickness)
+    return image
 
+
+def head_lines(xy: np.ndarray, present: np.ndarray, width: float | None = None):
+    """`draw_head`'s lines in the units of `xy` (any: pixels, shoulder units): (outline, points, groups),
+    the closed outline's corners, the features' points and each feature's indices into them; None
+    when the head cannot be placed. The renderer works them out once a frame and draws them twice
+    (the head, and the magnified face inset), each through its own scale and offset.
+    """
     xy = np.asarray(xy, np.float64)[:, :2]
-    present = np.asarray(conf) > 0
     if present[LEFT_EAR] and present[RIGHT_EAR]:
         left, right, per_width = xy[LEFT_EAR], xy[RIGHT_EAR], 1.0
     elif present[LEFT_EYE] and present[RIGHT_EYE]:
         left, right, per_width = xy[LEFT_EYE], xy[RIGHT_EYE], EYES_APART
     else:
-        return image
+        return None
     span = float(np.linalg.norm(left - right))
     if span < 1e-6:
-        return image
+        return None
     width = width if width is not None else span / per_width
     across = (left - right) / span  # the signer's right ear shows on the image's left
     up = np.array([across[1], -across[0]])  # image y points down
-    scale = 1 << _SHIFT
     centre = (left + right) / 2 + up * HEAD_CENTRE_UP * width
     if present[NOSE] and per_width == 1.0:
         # A turned head (or a shake) carries the skull a little toward where the nose went, so
@@ -207,18 +215,28 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
         centre, half_height = centre - up * extra / 2 * width, HEAD_HALF_HEIGHT + extra / 2
     # The outline as a polygon of `OUTLINE_POINTS` corners (cv2.ellipse draws 72 at this size: 1.5x the time)
     outline = centre + _UNIT_CIRCLE[:, :1] * (HEAD_HALF_WIDTH * width * across) - _UNIT_CIRCLE[:, 1:] * (half_height * width * up)
-    cv2.polylines(image, [np.round(outline * scale).astype(np.int32)], True, BODY_COLOR,
-                  max(1, int(round(thickness * 1.5))), cv2.LINE_AA, _SHIFT)
     if present[_FEATURE_COLS].all():
-        fixed = np.round(xy[_FEATURE_COLS] * scale).astype(np.int32)
-        lines = [fixed[idx] for idx in _FEATURE_ROWS]
-    else:
-        stand_ins = _stand_in_features(xy, present, across, up, width)
-        lines = [xy[idx] if present[idx].all() else stand_ins.get(name) for name, idx in _FACE_FEATURES.items()]
-        lines = [np.round(line * scale).astype(np.int32) for line in lines if line is not None]
-    if lines:
-        cv2.polylines(image, lines, False, FACE_COLOR, max(1, int(round(thickness * 0.75))), cv2.LINE_AA, _SHIFT)
-    return image
+        return outline, xy[_FEATURE_COLS], _FEATURE_ROWS
+    stand_ins = _stand_in_features(xy, present, across, up, width)
+    lines = [xy[idx] if present[idx].all() else stand_ins.get(name) for name, idx in _FACE_FEATURES.items()]
+    lines = [line for line in lines if line is not None]
+    ends = np.cumsum([len(line) for line in lines])
+    return outline, (np.concatenate(lines) if lines else np.zeros((0, 2))), [np.arange(e - len(line), e) for e, line in zip(ends, lines)]
+
+
+def _draw_head_lines(image: np.ndarray, head, scale: float, offset, thickness: int) -> None:
+    """Draw `head_lines`' lines on `image`, each point mapped to point * scale + offset (pixels)."""
+    import cv2
+
+    outline, points, groups = head
+    fixed_scale = scale * (1 << _SHIFT)
+    fixed_offset = np.asarray(offset, np.float64) * (1 << _SHIFT)
+    cv2.polylines(image, [np.round(outline * fixed_scale + fixed_offset).astype(np.int32)], True, BODY_COLOR,
+                  max(1, int(round(thickness * 1.5))), cv2.LINE_AA, _SHIFT)
+    if groups:
+        fixed = np.round(points * fixed_scale + fixed_offset).astype(np.int32)
+        cv2.polylines(image, [fixed[idx] for idx in groups], False, FACE_COLOR, max(1, int(round(thickness * 0.75))),
+                      cv2.LINE_AA, _SHIFT)
 
 
 @dataclass(frozen=True)
@@ -295,27 +313,30 @@ class SkeletonRenderer:
         img = self._canvas(caption if c.caption else None).copy()
         # Joint dots only where hands are big enough to show them: the insets (or without insets).
         pixels = self.to_pixels(xyz)
-        if c.face:
-            # Every sign is retargeted to one signer, so the head keeps that size as it turns.
-            draw_head(img, pixels, conf, c.thickness, width=SIGNER.head * self.scale)
+        # Every sign is retargeted to one signer, so the head keeps that size as it turns. Its lines
+        # are worked out once, in shoulder units, for the head and for the face inset.
+        head = head_lines(xyz, conf > 0, SIGNER.head) if c.face else None
+        if head is not None:
+            _draw_head_lines(img, head, self.scale, self.origin, c.thickness)
         draw_skeleton(img, pixels, conf, c.thickness, face=False, joints=not c.hands_inset)
         if c.hands_inset:
             self._draw_insets(img, xyz, conf)
-        if c.face_inset and c.face:
-            self._draw_face_inset(img, xyz, conf)
+        if c.face_inset and head is not None:
+            self._draw_face_inset(img, xyz, conf, head)
         return img
 
-    def _draw_face_inset(self, img: np.ndarray, xyz: np.ndarray, conf: np.ndarray) -> None:
-        """The head magnified `face_zoom` times, centred on the middle of the ears (it turns and leans in place)."""
+    def _draw_face_inset(self, img: np.ndarray, xyz: np.ndarray, conf: np.ndarray, head) -> None:
+        """The head (`head_lines` in shoulder units) magnified `face_zoom` times, centred on the middle
+        of the ears (it turns and leans in place)."""
         if not (conf[LEFT_EAR] > 0 and conf[RIGHT_EAR] > 0):
             return
         x, y, s = self._face_inset
         zoom = self.scale * self.config.face_zoom
         centre = (xyz[LEFT_EAR, :2] + xyz[RIGHT_EAR, :2]) / 2
-        local = (xyz[:, :2] - centre) * zoom + np.array([s / 2, s / 2 - 0.05 * SIGNER.head * zoom]) - 1  # room for the chin
+        offset = np.array([s / 2, s / 2 - 0.05 * SIGNER.head * zoom]) - 1 - centre * zoom  # room for the chin
         view = img[y + 1 : y + s, x + 1 : x + s]
         thickness = max(1, round((self.config.thickness + 1) * self.config.size / 512))  # thin lines on small canvases
-        draw_head(view, local, conf, thickness, width=SIGNER.head * zoom)
+        _draw_head_lines(view, head, zoom, offset, thickness)
 
     def _canvas(self, caption: str | Caption | None) -> np.ndarray:
         """The empty frame with `caption` drawn on it; the last one is kept, as a sign's frames share their caption."""
