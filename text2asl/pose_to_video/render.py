@@ -70,7 +70,16 @@ _CHIN = FACE.start + CHIN
 TURN_FOLLOW = 0.4  # how far the outline follows the nose across the head when it turns
 _FACE_FEATURES = {name: np.asarray(idx) + FACE.start for name, idx in FACE_FEATURES.items()}
 _FEATURE_COLS = np.unique(np.concatenate(list(_FACE_FEATURES.values())))
-_FEATURE_ROWS = [np.searchsorted(_FEATURE_COLS, idx) for idx in _FACE_FEATURES.values()]  # into _FEATURE_COLS
+_FEATURE_ORDER = np.concatenate(list(_FACE_FEATURES.values()))  # every feature's points, one after another
+
+
+def _bounds(lengths) -> list[tuple[int, int]]:
+    """(start, end) of consecutive runs of `lengths`."""
+    ends = np.cumsum(lengths).tolist()
+    return list(zip([0, *ends[:-1]], ends))
+
+
+_FEATURE_BOUNDS = _bounds([len(idx) for idx in _FACE_FEATURES.values()])
 # Corners of the head's outline: within 0.13 px of the ellipse even in the face inset (half-height ~60 px).
 OUTLINE_POINTS = 48
 _UNIT_CIRCLE = np.stack([np.cos(a := np.linspace(0, 2 * np.pi, OUTLINE_POINTS, endpoint=False)), np.sin(a)], axis=1)
@@ -85,7 +94,10 @@ class _Edges:
     def __init__(self, edges: Sequence[tuple[int, int]], start: int = 0):
         self.pairs = np.asarray(edges, np.int64) + start
         self.points = np.unique(self.pairs)
-        self.chains = [np.asarray(c, np.int64) + start for c in _chains(edges)]
+        chains = _chains(edges)
+        # All chains' points in one index array (one gather a frame), and each chain's slice of it
+        self.order = np.concatenate(chains).astype(np.int64) + start
+        self.bounds = _bounds([len(c) for c in chains])
 
 
 def _chains(edges: Sequence[tuple[int, int]]) -> list[list[int]]:
@@ -128,10 +140,14 @@ def draw_skeleton(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness
     An edge is drawn only when both of its points are present; `joints` adds dots on hand joints.
     """
     pts = np.round(np.asarray(xy)[:, :2] * (1 << _SHIFT)).astype(np.int32)
-    present = np.asarray(conf) > 0
+    _draw_layers(image, pts, np.asarray(conf) > 0, thickness, face, joints)
+    return image
+
+
+def _draw_layers(image: np.ndarray, pts: np.ndarray, present: np.ndarray, thickness: int, face: bool, joints: bool) -> None:
+    """`draw_skeleton` with the points already in fixed-point pixels and `present` worked out."""
     for edges, color, factor, dots in ((_FACE_LAYER,) if face else ()) + _LAYERS:
         _draw_edges(image, pts, present, edges, color, max(1, int(round(thickness * factor))), dots and joints)
-    return image
 
 
 def _draw_edges(image: np.ndarray, pts: np.ndarray, present: np.ndarray, edges: _Edges, color, thickness: int,
@@ -140,7 +156,8 @@ def _draw_edges(image: np.ndarray, pts: np.ndarray, present: np.ndarray, edges: 
     import cv2
 
     if present[edges.points].all():
-        lines, joints = [pts[c] for c in edges.chains], edges.points
+        chained = pts[edges.order]
+        lines, joints = [chained[a:b] for a, b in edges.bounds], edges.points
     else:
         pairs = edges.pairs
         ok = present[pairs[:, 0]] & present[pairs[:, 1]]
@@ -185,8 +202,9 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
 
 
 def head_lines(xy: np.ndarray, present: np.ndarray, width: float | None = None):
-    """`draw_head`'s lines in the units of `xy` (any: pixels, shoulder units): (outline, points, groups),
-    the closed outline's corners, the features' points and each feature's indices into them; None
+    """`draw_head`'s lines in the units of `xy` (any: pixels, shoulder units): (outline, points, bounds),
+    the closed outline's corners, the features' points one feature after another and each one's
+    (start, end) in them; None
     when the head cannot be placed. The renderer works them out once a frame and draws them twice
     (the head, and the magnified face inset), each through its own scale and offset.
     """
@@ -216,26 +234,25 @@ def head_lines(xy: np.ndarray, present: np.ndarray, width: float | None = None):
     # The outline as a polygon of `OUTLINE_POINTS` corners (cv2.ellipse draws 72 at this size: 1.5x the time)
     outline = centre + _UNIT_CIRCLE[:, :1] * (HEAD_HALF_WIDTH * width * across) - _UNIT_CIRCLE[:, 1:] * (half_height * width * up)
     if present[_FEATURE_COLS].all():
-        return outline, xy[_FEATURE_COLS], _FEATURE_ROWS
+        return outline, xy[_FEATURE_ORDER], _FEATURE_BOUNDS
     stand_ins = _stand_in_features(xy, present, across, up, width)
     lines = [xy[idx] if present[idx].all() else stand_ins.get(name) for name, idx in _FACE_FEATURES.items()]
     lines = [line for line in lines if line is not None]
-    ends = np.cumsum([len(line) for line in lines])
-    return outline, (np.concatenate(lines) if lines else np.zeros((0, 2))), [np.arange(e - len(line), e) for e, line in zip(ends, lines)]
+    return outline, (np.concatenate(lines) if lines else np.zeros((0, 2))), _bounds([len(line) for line in lines])
 
 
 def _draw_head_lines(image: np.ndarray, head, scale: float, offset, thickness: int) -> None:
     """Draw `head_lines`' lines on `image`, each point mapped to point * scale + offset (pixels)."""
     import cv2
 
-    outline, points, groups = head
+    outline, points, bounds = head
     fixed_scale = scale * (1 << _SHIFT)
     fixed_offset = np.asarray(offset, np.float64) * (1 << _SHIFT)
-    cv2.polylines(image, [np.round(outline * fixed_scale + fixed_offset).astype(np.int32)], True, BODY_COLOR,
+    cv2.polylines(image, [(outline * fixed_scale + fixed_offset).round().astype(np.int32)], True, BODY_COLOR,
                   max(1, int(round(thickness * 1.5))), cv2.LINE_AA, _SHIFT)
-    if groups:
-        fixed = np.round(points * fixed_scale + fixed_offset).astype(np.int32)
-        cv2.polylines(image, [fixed[idx] for idx in groups], False, FACE_COLOR, max(1, int(round(thickness * 0.75))),
+    if bounds:
+        fixed = (points * fixed_scale + fixed_offset).round().astype(np.int32)
+        cv2.polylines(image, [fixed[a:b] for a, b in bounds], False, FACE_COLOR, max(1, int(round(thickness * 0.75))),
                       cv2.LINE_AA, _SHIFT)
 
 
@@ -285,6 +302,7 @@ class SkeletonRenderer:
         x0, y0, x1, y1 = c.view
         self.scale = c.size / max(x1 - x0, y1 - y0)
         self.origin = np.array([c.size / 2 - (x0 + x1) / 2 * self.scale, c.size / 2 - (y0 + y1) / 2 * self.scale])
+        self._fixed_scale, self._fixed_origin = self.scale * (1 << _SHIFT), self.origin * (1 << _SHIFT)
         self._background = np.empty((c.size, c.size, 3), np.uint8)
         self._background[:] = c.background
         self._captioned: tuple[str | None, np.ndarray] = (None, self._background)
@@ -311,24 +329,25 @@ class SkeletonRenderer:
         """One (size, size, 3) uint8 RGB frame from (543, 3) normalised points and (543,) confidences."""
         c = self.config
         img = self._canvas(caption if c.caption else None).copy()
-        # Joint dots only where hands are big enough to show them: the insets (or without insets).
-        pixels = self.to_pixels(xyz)
+        present = conf > 0
         # Every sign is retargeted to one signer, so the head keeps that size as it turns. Its lines
         # are worked out once, in shoulder units, for the head and for the face inset.
-        head = head_lines(xyz, conf > 0, SIGNER.head) if c.face else None
+        head = head_lines(xyz, present, SIGNER.head) if c.face else None
         if head is not None:
             _draw_head_lines(img, head, self.scale, self.origin, c.thickness)
-        draw_skeleton(img, pixels, conf, c.thickness, face=False, joints=not c.hands_inset)
+        # Joint dots only where hands are big enough to show them: the insets (or without insets).
+        fixed = np.round(xyz[:, :2] * self._fixed_scale + self._fixed_origin).astype(np.int32)
+        _draw_layers(img, fixed, present, c.thickness, face=False, joints=not c.hands_inset)
         if c.hands_inset:
-            self._draw_insets(img, xyz, conf)
+            self._draw_insets(img, xyz, present)
         if c.face_inset and head is not None:
-            self._draw_face_inset(img, xyz, conf, head)
+            self._draw_face_inset(img, xyz, present, head)
         return img
 
-    def _draw_face_inset(self, img: np.ndarray, xyz: np.ndarray, conf: np.ndarray, head) -> None:
+    def _draw_face_inset(self, img: np.ndarray, xyz: np.ndarray, present: np.ndarray, head) -> None:
         """The head (`head_lines` in shoulder units) magnified `face_zoom` times, centred on the middle
         of the ears (it turns and leans in place)."""
-        if not (conf[LEFT_EAR] > 0 and conf[RIGHT_EAR] > 0):
+        if not (present[LEFT_EAR] and present[RIGHT_EAR]):
             return
         x, y, s = self._face_inset
         zoom = self.scale * self.config.face_zoom
@@ -371,20 +390,18 @@ class SkeletonRenderer:
         for arr, captions in chunks:
             yield from self.frames(arr, captions)
 
-    def _draw_insets(self, img: np.ndarray, xyz: np.ndarray, conf: np.ndarray) -> None:
-        zoom = self.scale * self.config.inset_zoom
+    def _draw_insets(self, img: np.ndarray, xyz: np.ndarray, present: np.ndarray) -> None:
+        zoom = self.scale * self.config.inset_zoom * (1 << _SHIFT)  # to fixed-point pixels
         for hand, color, (x, y, s) in self._insets:
-            present = conf[hand] > 0
-            if not present.any():
+            seen = present[hand]
+            if not seen.any():
                 continue
             pts = xyz[hand, :2]
             # Centre on the palm (wrist..middle knuckle) at a fixed zoom: a bounding-box fit would
             # zoom in and out as the handshape changes.
-            centre = (pts[0] + pts[9]) / 2 if present[0] and present[9] else pts[present].mean(axis=0)
-            local = (pts - centre) * zoom + np.array([x + s / 2, y + s / 2]) - np.array([x + 1, y + 1])
-            view = img[y + 1 : y + s, x + 1 : x + s]
-            fixed = np.round(local * (1 << _SHIFT)).astype(np.int32)
-            _draw_edges(view, fixed, present, _HAND_EDGES, color, max(1, self.config.thickness), True)
+            centre = (pts[0] + pts[9]) / 2 if seen[0] and seen[9] else pts[seen].mean(axis=0)
+            fixed = np.round((pts - centre) * zoom + (s / 2 - 1) * (1 << _SHIFT)).astype(np.int32)
+            _draw_edges(img[y + 1 : y + s, x + 1 : x + s], fixed, seen, _HAND_EDGES, color, max(1, self.config.thickness), True)
 
     def draw_caption(self, img: np.ndarray, caption: str | Caption) -> None:
         """Draw `caption` at the top of `img` ((size, size, 3) uint8 RGB) in place."""
