@@ -150,3 +150,23 @@ def test_the_command_line_starts_without_package_metadata_and_still_knows_its_ve
     assert out.stdout.strip() == "False"  # it costs ~50 ms of every start; only --version needs it
     version = subprocess.run([sys.executable, "-m", "text2asl", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("text2asl")
+
+
+# write_video with `size` starts ffmpeg before the first frame is made; what it then gets is checked
+# like any frame: a wrong size or no frame at all is one sentence and leaves no file.
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+@pytest.mark.parametrize("frames, error", [
+    ([np.zeros((32, 32, 3), np.uint8)] * 3, None),
+    ([], "no frames to write"),
+    ([np.zeros((32, 48, 3), np.uint8)], r"frame 0 is 48x32, the video is 32x32"),
+    ([np.zeros((32, 32, 3), np.uint8), np.zeros((30, 32, 3), np.uint8)], r"frame 1 is 32x30, the video is 32x32"),
+])
+def test_write_video_with_a_known_size_checks_the_frames_it_gets(tmp_path, suffix, frames, error):
+    out = tmp_path / f"v{suffix}"
+    if error is None:
+        write_video(iter(frames), out, 25, size=(32, 32))
+        assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == len(frames)
+    else:
+        with pytest.raises(Text2ASLError, match=error):
+            write_video(iter(frames), out, 25, size=(32, 32))
+        assert list(tmp_path.iterdir()) == []

@@ -191,10 +191,12 @@ def render_frames(translation: Translation, render=None, captions: str = "gloss"
 def save(translation: Translation, path: str | Path, render=None, captions: str = "gloss") -> Path:
     """Write `.mp4` (H.264), `.gif` or `.pose` by extension, atomically."""
     from text2asl.io import check_output_path, write_pose_stream
+    from text2asl.pose_to_video.render import RenderConfig
     from text2asl.pose_to_video.writer import FLAT_ENCODER, write_video
 
     path = check_output_path(path)
     if path.suffix.lower() == ".pose":
         return write_pose_stream(translation.chunks(), path, translation.fps)
+    render = render or RenderConfig()
     return write_video(render_frames(translation, render, captions), path, translation.fps, encoder=FLAT_ENCODER,
-                       repeats_unchanged=True)
+                       repeats_unchanged=True, size=(render.size, render.size))

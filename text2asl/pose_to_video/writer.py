@@ -1,10 +1,12 @@
 """Streaming video writer: H.264 mp4 and GIF through imageio-ffmpeg's bundled ffmpeg, written atomically."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import subprocess
 import threading
+from fractions import Fraction
 from pathlib import Path
 from typing import Iterable
 
@@ -35,6 +37,7 @@ def write_video(
     *,
     encoder: tuple[str, tuple[str, ...]] = PHOTO_ENCODER,
     repeats_unchanged: bool = False,
+    size: tuple[int, int] | None = None,
 ) -> Path:
     """Stream (H, W, 3) uint8 RGB frames into an H.264 yuv420p .mp4 (browser-playable) or a .gif.
 
@@ -43,9 +46,10 @@ def write_video(
     `encoder` is (ffmpeg codec, options); giving `crf` or `preset` asks for x264 with them. With
     `repeats_unchanged`, the caller promises not to change a frame once yielded, so a frame that is
     the same object as the one before is converted only once (the skeleton renderer yields a held
-    pose's frame again that way).
+    pose's frame again that way). `size` (width, height), when the caller knows it, starts ffmpeg
+    before the first frame is made, so that its start-up (~20 ms) overlaps the caller's (a renderer
+    importing OpenCV and stitching its first sign); frames of another size are refused.
     """
-    import imageio_ffmpeg
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -56,10 +60,13 @@ def write_video(
     if suffix == ".mp4":
         look_up_encoder(encoder[0])  # answered while the first frame is drawn
     it = iter(frames)
-    first = next(it, None)
-    if first is None:
-        raise Text2ASLError(f"no frames to write to {path}")
-    h, w = first.shape[:2]
+    first = None
+    if size is None:
+        first = next(it, None)
+        if first is None:
+            raise Text2ASLError(f"no frames to write to {path}")
+        size = first.shape[1], first.shape[0]
+    w, h = size
     if suffix == ".mp4" and (h % 2 or w % 2):
         raise Text2ASLError(f"cannot write {path}: H.264 needs an even width and height, the frames are {w}x{h}")
     # The feeder thread sends a frame after the caller has moved on: a frame is copied (GIF) or
@@ -71,15 +78,16 @@ def write_video(
         # Frames cross the pipe already in yuv420p (OpenCV's SIMD BT.601 limited-range conversion,
         # what ffmpeg would do): half the bytes, and ffmpeg skips its slower swscale step.
         # Measured: 1.7 instead of 2.9 ms per 512x512 frame, same file size.
-        kwargs = dict(codec=codec, pix_fmt_out="yuv420p", quality=None, pix_fmt_in="yuv420p",
-                      output_params=[*options, "-movflags", "+faststart"])
+        pix_fmt_in, output = "yuv420p", ["-vcodec", codec, "-pix_fmt", "yuv420p", *options, "-movflags", "+faststart"]
     else:
-        kwargs = dict(codec="gif", pix_fmt_out="rgb8", quality=None, output_params=["-loop", "0"])
+        pix_fmt_in, output = "rgb24", ["-vcodec", "gif", "-pix_fmt", "rgb8", "-loop", "0"]
     with atomic_path(path) as tmp:
-        writer = imageio_ffmpeg.write_frames(str(tmp), (int(w), int(h)), fps=fps, macro_block_size=1,
-                                             ffmpeg_log_level="fatal", **kwargs)  # our own sentence reports a failure
-        writer.send(None)  # starts ffmpeg
+        writer = _FFmpeg(tmp, (int(w), int(h)), fps, pix_fmt_in, output)
         try:
+            if first is None:
+                first = next(it, None)
+                if first is None:
+                    raise Text2ASLError(f"no frames to write to {path}")
             depth = max(4, min(32, QUEUE_BYTES // first.nbytes))  # 32 frames at 512x512, 4 at the largest sizes
             with _Feeder(writer, convert if repeats_unchanged else None, depth) as feed:
                 n = 0
@@ -93,13 +101,52 @@ def write_video(
                     feed.put(converted)
                     n += 1
         except BaseException:
-            try:  # the error in flight is what the user sees; the feeder may still hold the generator
-                writer.close()
-            except (ValueError, OSError, RuntimeError):
-                pass
+            writer.kill()  # the error in flight is what the user sees; the file is discarded
             raise
         writer.close()
     return path
+
+
+class _FFmpeg:
+    """imageio-ffmpeg's bundled ffmpeg encoding raw frames from a pipe into `path`.
+
+    What `imageio_ffmpeg.write_frames` does, but started and waited for differently (measured on a
+    sentence): it starts ffmpeg with a preexec_fn (os.setpgrp), which makes Python fork the whole
+    process instead of spawning (5 ms), after which every page the renderer writes is copied once
+    (7,700 page faults for 30 MB of frames); and it polls for ffmpeg's exit in 10 ms sleeps. Here
+    ffmpeg gets its own session as it starts (no Ctrl-C of ours reaches it mid-frame, as there),
+    and closing waits for its exit and checks its status.
+    """
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float, pix_fmt_in: str, output: list[str]):
+        import imageio_ffmpeg
+
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "fatal",  # our own sentence reports a failure
+               "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{size[0]}x{size[1]}", "-pix_fmt", pix_fmt_in,
+               "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an", *output, str(path)]
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
+
+    def send(self, frame: np.ndarray) -> None:
+        """Write one frame (C-contiguous) to ffmpeg; OSError if ffmpeg has stopped."""
+        try:
+            self._proc.stdin.write(frame)
+        except BrokenPipeError:
+            raise OSError(f"ffmpeg stopped with status {self._proc.wait()}") from None
+
+    def close(self) -> None:
+        """End the input and wait for ffmpeg to finish the file; OSError if it failed."""
+        with contextlib.suppress(BrokenPipeError):  # ffmpeg stopped early: its status says so
+            self._proc.stdin.close()
+        code = self._proc.wait()
+        if code:
+            raise OSError(f"ffmpeg stopped with status {code}")
+
+    def kill(self) -> None:
+        """Stop ffmpeg at once (its file is being discarded)."""
+        self._proc.kill()
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
+        self._proc.wait()
 
 
 _ENCODERS: dict[str, bool] = {"libx264": True}
