@@ -115,7 +115,7 @@ def test_a_step_on_the_loss_moves_the_gloss_attention_into_the_region():
     opt.step()
     with torch.no_grad():
         after = loss()
-    assert float(after) < float(before)
+    assert after.item() < before.item()
     assert all(type(p).__name__ != "CaptureProcessor" for p in unet.attn_processors.values())  # restored
 
 
