@@ -15,7 +15,7 @@ THICKNESS_RANGE = (1, 64)
 # parser and the config dataclasses themselves check against this one table, so a library caller gets
 # the same sentence.
 RANGES: dict[str, tuple[type, float, float, bool]] = {
-    "resolution": (int, 16, 2048, False),
+    "resolution": (int, *RESOLUTION_RANGE, False),
     "train_batch_size": (int, 1, 4096, False),
     "num_train_epochs": (int, 1, 100_000, False),
     "max_train_steps": (int, 1, 10_000_000, False),

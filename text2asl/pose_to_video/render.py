@@ -202,11 +202,11 @@ def draw_head(image: np.ndarray, xy: np.ndarray, conf: np.ndarray, thickness: in
 
 
 def head_lines(xy: np.ndarray, present: np.ndarray, width: float | None = None):
-    """`draw_head`'s lines in the units of `xy` (any: pixels, shoulder units): (outline, points, bounds),
-    the closed outline's corners, the features' points one feature after another and each one's
-    (start, end) in them; None
-    when the head cannot be placed. The renderer works them out once a frame and draws them twice
-    (the head, and the magnified face inset), each through its own scale and offset.
+    """`draw_head`'s lines in the units of `xy` (any: pixels, shoulder units), or None when the head
+    cannot be placed: (outline, points, bounds), the closed outline's corners, the features' points
+    one feature after another, and each feature's (start, end) in them. The renderer works them
+    out once a frame and draws them twice (the head, and the magnified face inset), each through
+    its own scale and offset.
     """
     xy = np.asarray(xy, np.float64)[:, :2]
     if present[LEFT_EAR] and present[RIGHT_EAR]:

@@ -50,7 +50,6 @@ def write_video(
     before the first frame is made, so that its start-up (~20 ms) overlaps the caller's (a renderer
     importing OpenCV and stitching its first sign); frames of another size are refused.
     """
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in VIDEO_WRITE_SUFFIXES:
