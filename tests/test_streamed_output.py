@@ -170,3 +170,11 @@ def test_write_video_with_a_known_size_checks_the_frames_it_gets(tmp_path, suffi
         with pytest.raises(Text2ASLError, match=error):
             write_video(iter(frames), out, 25, size=(32, 32))
         assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("exe", ["/nonexistent/ffmpeg", "/etc/hostname"], ids=["missing", "not-a-program"])
+def test_an_ffmpeg_that_cannot_run_is_one_sentence_and_leaves_nothing(tmp_path, monkeypatch, exe):
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", lambda: exe)
+    with pytest.raises(Text2ASLError, match=r"cannot run ffmpeg \(.*\): .*; reinstall imageio-ffmpeg"):
+        write_video([np.zeros((32, 32, 3), np.uint8)] * 2, tmp_path / "x.mp4", 25, encoder=("libx264", ()))
+    assert list(tmp_path.iterdir()) == []

@@ -123,7 +123,11 @@ class _FFmpeg:
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "fatal",  # our own sentence reports a failure
                "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{size[0]}x{size[1]}", "-pix_fmt", pix_fmt_in,
                "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an", *output, str(path)]
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:  # not there, or not a program: not the output's fault
+            raise Text2ASLError(f"cannot run ffmpeg ({cmd[0]}): {exc.strerror or exc}; reinstall imageio-ffmpeg, "
+                                "or set IMAGEIO_FFMPEG_EXE to a working ffmpeg") from None
 
     def send(self, frame: np.ndarray) -> None:
         """Write one frame (C-contiguous) to ffmpeg; OSError if ffmpeg has stopped."""
