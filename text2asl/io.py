@@ -41,16 +41,13 @@ def contained_path(folder: Path, name: str, where: str, what: str = "folder") ->
     name = str(name).strip()
     if not name:
         raise Text2ASLError(f"{where} gives an empty path; fix the file")
-    if not name.startswith(".") and not any(c in name for c in "/\\:"):  # a plain file name (most rows): one lstat
-        if os.path.islink(os.path.join(folder, name)):
-            return inside(folder, Path(folder) / name, f"{where} gives the path {name!r}, which", what)
-        return Path(folder) / name
-    posix, windows = PurePosixPath(name), PureWindowsPath(name)
-    if posix.is_absolute() or windows.is_absolute() or windows.drive or name.startswith(("/", "\\")):
-        raise Text2ASLError(f"{where} gives the absolute path {name!r}; refused: paths must be relative to the {what}")
-    parts = set(posix.parts) | set(windows.parts)
-    if ".." in parts or os.path.normpath(name).startswith(".."):
-        raise Text2ASLError(f"{where} gives the path {name!r}, which leaves the {what}; refused")
+    plain = not name.startswith(".") and not any(c in name for c in "/\\:")  # a file name (most rows): nothing to parse
+    if not plain:
+        posix, windows = PurePosixPath(name), PureWindowsPath(name)
+        if posix.is_absolute() or windows.is_absolute() or windows.drive or name.startswith(("/", "\\")):
+            raise Text2ASLError(f"{where} gives the absolute path {name!r}; refused: paths must be relative to the {what}")
+        if ".." in set(posix.parts) | set(windows.parts) or os.path.normpath(name).startswith(".."):
+            raise Text2ASLError(f"{where} gives the path {name!r}, which leaves the {what}; refused")
     level = os.fspath(folder)
     for part in re.split(r"[/\\]", name):  # no symlink below the folder (one lstat a level): inside as named
         level = os.path.join(level, part)

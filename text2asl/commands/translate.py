@@ -7,24 +7,24 @@ import sys
 
 from text2asl.options import SPEED, number
 
-# Finite ranges for every numeric option, checked by argparse before any work starts.
-FPS = number(float, 0, 120, lo_open=True)
-SIZE = number(int, 16, 4096, even=True)  # 4096² RGB is 48 MiB a frame: the most a renderer should hold
-LETTER_HOLD = number(float, 0, 10, lo_open=True)
-
 # After a success the process holds nothing to clean up (outputs written atomically and closed, the
 # ffmpeg runs waited for, no worker left): `cli.program` skips the interpreter's teardown.
 QUICK_EXIT = True
 
 
-def _generation(name: str):
+def _generation(name: str, even: bool = False):
     """The argparse type of generation setting `name`, with GenerationConfig's own range."""
     from text2asl.diffusion.ranges import GENERATION_RANGES
 
     kind, lo, hi, lo_open = GENERATION_RANGES[name]
-    return number(kind, lo, hi, lo_open=lo_open)
+    return number(kind, lo, hi, lo_open=lo_open, even=even)
 
 
+# Finite ranges for every numeric option, checked by argparse before any work starts. The video's
+# frame rate and size are the same settings for both renderers (GenerationConfig's fps and size).
+FPS = _generation("fps")
+SIZE = _generation("size", even=True)  # 4096² RGB is 48 MiB a frame: the most a renderer should hold
+LETTER_HOLD = number(float, 0, 10, lo_open=True)
 LORA_SCALE = _generation("lora_scale")
 STEPS = _generation("num_inference_steps")
 GUIDANCE = _generation("guidance_scale")

@@ -59,12 +59,11 @@ def write_video(
     if suffix == ".mp4":
         look_up_encoder(encoder[0])  # answered while the first frame is drawn
     it = iter(frames)
-    first = None
-    if size is None:
+    if size is None:  # the first frame says
         first = next(it, None)
         if first is None:
             raise Text2ASLError(f"no frames to write to {path}")
-        size = first.shape[1], first.shape[0]
+        size, it = (first.shape[1], first.shape[0]), itertools.chain([first], it)
     w, h = size
     if suffix == ".mp4" and (h % 2 or w % 2):
         raise Text2ASLError(f"cannot write {path}: H.264 needs an even width and height, the frames are {w}x{h}")
@@ -83,15 +82,11 @@ def write_video(
     with atomic_path(path) as tmp:
         writer = _FFmpeg(tmp, (int(w), int(h)), fps, pix_fmt_in, output)
         try:
-            if first is None:
-                first = next(it, None)
-                if first is None:
-                    raise Text2ASLError(f"no frames to write to {path}")
-            depth = max(4, min(32, QUEUE_BYTES // first.nbytes))  # 32 frames at 512x512, 4 at the largest sizes
+            depth = max(4, min(32, QUEUE_BYTES // (w * h * 3)))  # 32 frames at 512x512, 4 at the largest sizes
             with _Feeder(writer, convert if repeats_unchanged else None, depth) as feed:
                 n = 0
                 last = converted = None
-                for frame in itertools.chain([first], it):
+                for frame in it:
                     if not (repeats_unchanged and frame is last):
                         if frame.shape[:2] != (h, w):
                             raise Text2ASLError(f"cannot write {path}: frame {n} is {frame.shape[1]}x{frame.shape[0]}, "
@@ -99,6 +94,8 @@ def write_video(
                         last, converted = frame, frame if repeats_unchanged else convert(frame)
                     feed.put(converted)
                     n += 1
+            if n == 0:  # only with a given size: otherwise the first frame was checked above
+                raise Text2ASLError(f"no frames to write to {path}")
         except BaseException:
             writer.kill()  # the error in flight is what the user sees; the file is discarded
             raise
